@@ -1,0 +1,3 @@
+from human3d.cli import main
+
+raise SystemExit(main())

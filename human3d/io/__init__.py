@@ -1,0 +1,1 @@
+"""Input and output at the edges: images, meshes, video, atomic files."""

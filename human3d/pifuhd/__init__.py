@@ -1,0 +1,1 @@
+"""PIFuHD: multi-level pixel-aligned implicit function for single-image clothed-human reconstruction."""

@@ -1,0 +1,1 @@
+"""From an implicit occupancy field to a mesh: grids, coarse-to-fine evaluation, marching cubes."""

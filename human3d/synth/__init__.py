@@ -1,0 +1,1 @@
+"""The licence-free data engine: synthetic clothed people, rendering, exact labels, datasets."""

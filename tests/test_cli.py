@@ -1,0 +1,23 @@
+import subprocess
+import sys
+
+from human3d import __version__
+from human3d.cli import build_parser, main
+from human3d.errors import Human3DError
+
+
+def test_version_and_help(capsys):
+    parser = build_parser()
+    assert parser.prog == "human3d"
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_module_entry_point_prints_version():
+    result = subprocess.run([sys.executable, "-m", "human3d", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"human3d {__version__}"
+
+
+def test_error_message_names_the_file():
+    assert str(Human3DError.for_path("a/b.png", "not an image")) == "a/b.png: not an image"

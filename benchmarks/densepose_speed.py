@@ -1,0 +1,123 @@
+"""DensePose R-CNN speed: images/s at 320x240 and 1100x800 for R_50 and R_101, per stage, beside the official CPU time.
+
+Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3] [--threads 2]
+
+Weights: the public random-weight checkpoints rebuilt with ../shared/reference/densepose/make_weights.py
+when that folder is present (R_101 reuses the R_50 tuned overrides), else PyTorch's default random init.
+Inputs go through the default test-time resize (short side 800, long side <= 1333), as in the official
+timing in ../shared/reference/densepose/SPEC.md section 7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from human3d.densepose.config import get_config
+from human3d.densepose.model import DensePoseRCNN, build_densepose
+from human3d.densepose.postprocess import to_result
+from human3d.densepose.predictor import DensePosePredictor
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REFERENCE = SHARED / "reference" / "densepose"
+OFFICIAL_CPU_S = {("densepose_rcnn_R_50_FPN_s1x", (320, 240)): 3.30, ("densepose_rcnn_R_50_FPN_s1x", (1100, 800)): 4.35}
+CONFIGS = ("densepose_rcnn_R_50_FPN_s1x", "densepose_rcnn_R_101_FPN_s1x")
+SIZES = ((320, 240), (1100, 800))
+
+
+def load_model(name: str, folder: Path) -> DensePoseRCNN:
+    """Random-weight model: the reference recipe where available, else default initialisation."""
+    overrides = REFERENCE / "public" / "densepose_rcnn_R_50_FPN_s1x_weight_overrides.npz"
+    if not overrides.is_file():
+        return DensePoseRCNN(get_config(name)).eval().requires_grad_(False)
+    path = folder / f"{name}.pkl"
+    subprocess.run([sys.executable, str(REFERENCE / "make_weights.py"), name, "0", str(overrides), str(path)],
+                   check=True, capture_output=True)
+    return build_densepose(path)
+
+
+def test_image(width: int, height: int) -> np.ndarray:
+    """A real photo of a person (ryota.png) resized to the benchmark size, BGR; noise if absent."""
+    photo = SHARED / "photos" / "ryota.png"
+    if photo.is_file():
+        from PIL import Image
+
+        return np.asarray(Image.open(photo).convert("RGB").resize((width, height)))[:, :, ::-1].copy()
+    return np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+@torch.inference_mode()
+def time_stages(predictor: DensePosePredictor, image: np.ndarray) -> tuple[dict[str, float], int, tuple[int, int]]:
+    """Seconds per stage for one image (same code path as DensePosePredictor.predict, split up)."""
+    model, device = predictor.model, predictor.device
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    resized = predictor.prepare(image)
+    batch, sizes = model.normalize([torch.from_numpy(resized.transpose(2, 0, 1).copy()).to(device)])
+    if predictor.channels_last:
+        batch = batch.contiguous(memory_format=torch.channels_last)
+    with predictor.autocast:
+        t = time.perf_counter()
+        times["input"] = t - start
+        features = model.backbone(batch)
+        sync(device)
+        times["bb+FPN"], t = time.perf_counter() - t, time.perf_counter()
+        proposals = [b for b, _ in model.proposal_generator(features, sizes)]
+        sync(device)
+        times["RPN"], t = time.perf_counter() - t, time.perf_counter()
+        detections = model.roi_heads.detect(features, proposals, sizes)[0]
+        sync(device)
+        times["box"], t = time.perf_counter() - t, time.perf_counter()
+        charts = model.roi_heads.densepose(features, [detections.boxes]) if len(detections.boxes) else None
+        sync(device)
+        times["DensePose"], t = time.perf_counter() - t, time.perf_counter()
+    if charts is not None:
+        to_result(detections.boxes, detections.scores, charts, sizes[0], image.shape[:2])
+    times["IUV"] = time.perf_counter() - t
+    times["total"] = time.perf_counter() - start
+    return times, len(detections.boxes), sizes[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per case (minimum is reported)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
+    print(f"device: {name}; torch {torch.__version__}; minimum of {args.runs} runs after 1 warm-up\n")
+    stages = ("bb+FPN", "RPN", "box", "DensePose", "IUV")
+    print("| model | input W×H → network H×W | dets | " + " | ".join(stages) + " | total s | images/s | official CPU total s |")
+    print("|---|---|---|" + "---|" * (len(stages) + 3))
+    with tempfile.TemporaryDirectory() as folder:
+        for config in CONFIGS:
+            predictor = DensePosePredictor(load_model(config, Path(folder)), device)
+            for width, height in SIZES:
+                image = test_image(width, height)
+                time_stages(predictor, image)
+                runs = [time_stages(predictor, image) for _ in range(args.runs)]
+                best = min(runs, key=lambda r: r[0]["total"])
+                times, dets, size = best
+                official = OFFICIAL_CPU_S.get((config, (width, height)))
+                print(f"| {config.removeprefix('densepose_rcnn_')} | {width}×{height} → {size[0]}×{size[1]} | {dets} | "
+                      + " | ".join(f"{times[s]:.2f}" for s in stages)
+                      + f" | {times['total']:.2f} | {1.0 / times['total']:.2f} | {official if official else '—'} |",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()

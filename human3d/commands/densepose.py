@@ -1,0 +1,82 @@
+"""``human3d densepose INPUT``: dense body-surface correspondence (part I, chart U,V) for every person."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from human3d.densepose.config import CONFIGS, get_config
+from human3d.densepose.dump import DUMP_SUFFIXES
+from human3d.densepose.visualize import LAYERS
+from human3d.errors import Human3DError
+
+
+def no_weights_message() -> str:
+    """One line: nothing is installed, where the official files come from, how to pass one."""
+    url = CONFIGS["densepose_rcnn_R_50_FPN_s1x"].model_zoo_url
+    return ("no DensePose weights are installed (human3d ships none yet); download an official detectron2 "
+            f"DensePose model-zoo checkpoint, e.g. {url} (other configs: see docs; licence as stated by the "
+            "DensePose model zoo) and pass it with --checkpoint FILE.pkl")
+
+
+def _layers(text: str) -> set[str]:
+    layers = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = layers - set(LAYERS)
+    if unknown or not layers:
+        raise argparse.ArgumentTypeError(f"choose from {','.join(LAYERS)} (got {text!r})")
+    return layers
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``densepose`` subcommand."""
+    names = ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS)
+    parser = subparsers.add_parser("densepose", help="dense pose (part, U, V per pixel) of people in images or video",
+                                   description="Find every person in an image, a folder of images or a video and "
+                                               "map their pixels to body-surface charts (DensePose R-CNN).")
+    parser.add_argument("input", type=Path, help="image, folder of images, or video (mp4, mov, avi, mkv, webm...)")
+    parser.add_argument("--checkpoint", type=Path, help="detectron2 model-zoo DensePose .pkl (or .pth)")
+    parser.add_argument("--config", help=f"force the configuration instead of recognising it ({names})")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--min-score", type=float, default=None, help="detection score threshold (default 0.05)")
+    parser.add_argument("--dump", type=Path, help="write boxes, scores, labels and U,V to OUT.npz or OUT.json")
+    parser.add_argument("--show", type=_layers, default={"parts", "contours", "boxes"},
+                        help=f"picture layers, comma-separated from {','.join(LAYERS)} (default parts,contours,boxes)")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="picture (image input), folder (folder input) or video (video input); "
+                             "default <name>_densepose.png/.mp4/folder when no --dump is given")
+    parser.add_argument("--batch-size", type=int, default=1, help="frames per forward pass (default 1)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
+    if args.checkpoint is None:
+        raise Human3DError(no_weights_message())
+    if args.dump is not None and args.dump.suffix.lower() not in DUMP_SUFFIXES:
+        raise Human3DError.for_path(args.dump, "dump file must end in .npz or .json")
+    if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
+        raise Human3DError(f"unknown device {args.device!r} (cpu or cuda)")
+    if not args.input.exists():
+        raise Human3DError.for_path(args.input, "input not found")
+    import torch
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise Human3DError("--device cuda: no CUDA device is available here")
+    from human3d.densepose.model import build_densepose
+    from human3d.densepose.predictor import DensePosePredictor
+    from human3d.densepose.run import default_output
+    from human3d.densepose.run import run as run_densepose
+
+    config = get_config(args.config) if args.config else None
+    predictor = DensePosePredictor(build_densepose(args.checkpoint, config), args.device, args.min_score)
+    output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
+    report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size))
+    for name, result in report.results if len(report.results) <= 20 else []:
+        scores = ", ".join(f"{s:.2f}" for s in result.scores[:10])
+        print(f"{name}: {len(result)} people" + (f" (scores {scores}{'...' if len(result) > 10 else ''})" if len(result) else ""))
+    written = [str(p) for p in (output, args.dump) if p is not None]
+    print(f"{len(report.results)} processed, {len(report.failures)} failed" + (f"; wrote {', '.join(written)}" if written else ""))
+    for failure in report.failures:
+        print(f"human3d: failed: {failure}", file=sys.stderr)
+    return 1 if report.failures else 0

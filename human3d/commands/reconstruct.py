@@ -1,0 +1,145 @@
+"""``human3d reconstruct``: photos of people -> 3D meshes with PIFuHD."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from human3d.errors import Human3DError
+from human3d.io.atomic import atomic_path
+from human3d.io.images import write_image
+from human3d.io.meshes import MESH_FORMATS, check_mesh_path, write_mesh
+from human3d.pifuhd.weights import default_checkpoint, weights_dir
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+SIDECAR_STEMS = ("_mask",)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image and the files it produces."""
+
+    image: Path
+    mesh: Path
+    normals_dir: Path | None
+
+    def finished(self) -> bool:
+        """True when the mesh (and, if asked for, the front normal map, written before it) exist."""
+        normals_done = self.normals_dir is None or (self.normals_dir / f"{self.image.stem}_front.npy").exists()
+        return self.mesh.exists() and normals_done
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``reconstruct`` subcommand."""
+    parser = subparsers.add_parser(
+        "reconstruct",
+        help="reconstruct a 3D mesh of the person in a photo (PIFuHD)",
+        description="Photo(s) of a person -> 3D mesh (OBJ/PLY/GLB by extension) with the PIFuHD method.",
+    )
+    parser.add_argument("input", type=Path, metavar="IMAGE|DIR", help="an image, or a folder of images")
+    parser.add_argument("-o", "--output", type=Path, help="output mesh (IMAGE) or folder (DIR); default ./<stem>.obj")
+    parser.add_argument("--format", choices=[s[1:] for s in MESH_FORMATS], default="obj", help="mesh format for a folder")
+    parser.add_argument("--checkpoint", type=Path, help=f"PIFuHD checkpoint (default: the installed one in {weights_dir()})")
+    crop = parser.add_mutually_exclusive_group()
+    crop.add_argument("--keypoints", type=Path, metavar="J", help="OpenPose BODY_25 keypoints JSON for the crop")
+    crop.add_argument("--rect", type=Path, metavar="T", help="text file 'x y w h' with the person's square crop")
+    crop.add_argument("--mask", type=Path, metavar="M", help="foreground mask image (crop + background removal)")
+    parser.add_argument("--resolution", type=int, default=256, help="grid resolution per axis (official: 512)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--save-normals", type=Path, metavar="DIR", help="write <stem>_front/_back .npy and .png here")
+    parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs already exist")
+    parser.add_argument("--largest-component", action="store_true", help="keep only the largest connected piece")
+    parser.add_argument("--colors", choices=("image", "normal"), default="image", help="vertex colours: photo or normals")
+    parser.add_argument("--dense", action="store_true", help="evaluate every grid node (slow; default: narrow band)")
+    parser.set_defaults(func=run)
+
+
+def _jobs(args: argparse.Namespace) -> list[Job]:
+    source: Path = args.input
+    if source.is_dir():
+        if args.keypoints or args.rect or args.mask:
+            raise Human3DError.for_path(source, "--keypoints/--rect/--mask apply to one image; for a folder use side files <stem>_keypoints.json, <stem>_rect.txt or <stem>_mask.png")
+        images = sorted(
+            p for p in source.iterdir()
+            if p.suffix.lower() in IMAGE_SUFFIXES and not p.stem.endswith(SIDECAR_STEMS) and p.is_file()
+        )
+        if not images:
+            raise Human3DError.for_path(source, "no images in this folder")
+        out_dir = args.output or Path.cwd()
+        return [Job(p, out_dir / f"{p.stem}.{args.format}", args.save_normals) for p in images]
+    if not source.exists():
+        raise Human3DError.for_path(source, "no such image or folder")
+    mesh = check_mesh_path(args.output) if args.output else Path.cwd() / f"{source.stem}.{args.format}"
+    return [Job(source, mesh, args.save_normals)]
+
+
+def _checkpoint(args: argparse.Namespace) -> Path:
+    if args.checkpoint is not None:
+        return args.checkpoint
+    installed = default_checkpoint()
+    if installed is None:
+        raise Human3DError(
+            f"no PIFuHD weights are installed (looked in {weights_dir()}); run `human3d weights` to see where to "
+            "get them, or pass --checkpoint PATH"
+        )
+    return installed
+
+
+def _write_normals(job: Job, front: np.ndarray | None, back: np.ndarray | None) -> None:
+    for side, normal in (("front", front), ("back", back)):
+        if normal is None:
+            continue
+        target = job.normals_dir / f"{job.image.stem}_{side}.npy"
+        with atomic_path(target) as tmp:
+            np.save(tmp, normal.astype(np.float32))
+        picture = np.clip(np.round((normal.transpose(1, 2, 0) * 0.5 + 0.5) * 255.0), 0, 255).astype(np.uint8)
+        write_image(target.with_suffix(".png"), picture)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Reconstruct every job; failures are reported one line each and make the exit status 1."""
+    from human3d.pifuhd.model import load_pifuhd
+    from human3d.pifuhd.pipeline import prepare_image, reconstruct
+    from human3d.pifuhd.predictor import PifuhdPredictor
+
+    if args.resolution < 8:
+        raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise Human3DError("--device cuda: CUDA is not available on this machine (use --device cpu)")
+    jobs = _jobs(args)
+    checkpoint = _checkpoint(args)
+    pending = [job for job in jobs if args.overwrite or not job.finished()]
+    for job in jobs:
+        if job not in pending:
+            print(f"{job.mesh}: exists, skipped (use --overwrite to redo)", file=sys.stderr)
+    if not pending:
+        return 0
+    prepared_early = {}
+    if len(jobs) == 1:  # a bad single input fails before the (slow) model load
+        prepared_early[jobs[0].image] = prepare_image(jobs[0].image, args.keypoints, args.rect, args.mask)
+    predictor = PifuhdPredictor(load_pifuhd(checkpoint), device=args.device)
+    failures = 0
+    for job in tqdm(pending, desc="reconstruct", unit="image", disable=len(pending) < 2):
+        try:
+            prepared = prepared_early.get(job.image) or prepare_image(job.image, args.keypoints, args.rect, args.mask)
+            result = reconstruct(
+                predictor, prepared, args.resolution, fast=not args.dense,
+                keep_largest=args.largest_component, colors=args.colors,
+            )
+            if job.normals_dir is not None:
+                _write_normals(job, result.normal_front, result.normal_back)
+            write_mesh(job.mesh, result.vertices, result.faces, result.colors)
+        except Human3DError as error:
+            if len(jobs) == 1:
+                raise
+            failures += 1
+            tqdm.write(f"human3d: error: {error}", file=sys.stderr)
+            continue
+        tqdm.write(f"{job.mesh}: {len(result.vertices)} vertices, {len(result.faces)} faces", file=sys.stdout)
+    return 1 if failures else 0

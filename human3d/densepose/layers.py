@@ -1,0 +1,52 @@
+"""Small building blocks named like detectron2's so that checkpoint names map one to one."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class FrozenBatchNorm2d(nn.Module):
+    """Batch norm with fixed statistics: a per-channel affine ``x * scale + shift``.
+
+    ``scale = weight / sqrt(running_var + eps)``, ``shift = bias - running_mean * scale``.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", torch.ones(channels))
+        self.register_buffer("bias", torch.zeros(channels))
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels) - eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+
+
+class Conv2dNorm(nn.Conv2d):
+    """A convolution followed by its normalisation (child ``norm``) and optionally a ReLU."""
+
+    def __init__(self, *args, norm: nn.Module | None = None, relu: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.norm = norm
+        self.relu = relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = super().forward(x)
+        if self.norm is not None:
+            x = self.norm(x)
+        return F.relu(x) if self.relu else x
+
+
+def upsample2x(x: torch.Tensor) -> torch.Tensor:
+    """Bilinear x2 upsampling, ``align_corners=False`` (decoder and chart predictor)."""
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+class Upsample2x(nn.Module):
+    """Module form of :func:`upsample2x` (parameter-free slot in the decoder's Sequentials)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return upsample2x(x)

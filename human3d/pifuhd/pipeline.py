@@ -1,0 +1,154 @@
+"""Photo -> PIFuHD mesh: read and crop the image, encode it once, extract the 0.5 level set, colour it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from human3d.errors import Human3DError
+from human3d.io.images import read_image, read_mask
+from human3d.pifuhd import preprocess
+from human3d.pifuhd.predictor import PifuhdPredictor
+from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
+
+LEVEL = 0.5
+COLOR_MODES = ("image", "normal")
+
+
+def pifuhd_grid(resolution: int) -> Grid:
+    """The official grid: node (i, j, k) -> (-1 + 2i/res, 1 - 2j/res, -1 + 2k/res) (the +1 faces are not sampled)."""
+    transform = np.diag([2.0 / resolution, -2.0 / resolution, 2.0 / resolution, 1.0])
+    transform[:3, 3] = [-1.0, 1.0, -1.0]
+    return Grid(resolution, transform)
+
+
+@dataclass
+class PreparedImage:
+    """The image as the network sees it (RGB, composited over grey if it had a mask) and its person rect."""
+
+    path: Path
+    rgb: np.ndarray
+    rect: tuple[int, int, int, int]
+
+
+@dataclass
+class Reconstruction:
+    """A mesh in the official crop frame (x right, y up, z toward the camera; the crop spans [-1, 1])."""
+
+    vertices: np.ndarray
+    faces: np.ndarray  # outward-oriented
+    colors: np.ndarray  # float [V, 3] in [0, 1]
+    normal_front: np.ndarray | None
+    normal_back: np.ndarray | None
+    rect: tuple[int, int, int, int]
+    queries: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _sidecar(image_path: Path, suffix: str) -> Path | None:
+    candidate = image_path.with_name(image_path.stem + suffix)
+    return candidate if candidate.is_file() else None
+
+
+def prepare_image(
+    image_path: str | Path,
+    keypoints: str | Path | None = None,
+    rect: str | Path | None = None,
+    mask: str | Path | None = None,
+) -> PreparedImage:
+    """Read an image and find the person crop.
+
+    The crop comes from, in order: ``keypoints`` (OpenPose BODY_25 JSON), ``rect`` (``x y w h``),
+    ``mask``, the official side files ``<stem>_keypoints.json`` / ``<stem>_rect.txt`` /
+    ``<stem>_mask.png``, the image's alpha channel, or else the whole image (centred square).
+    A mask or alpha channel also removes the background (composited over grey, as the official code
+    does for RGBA input).
+    """
+    image_path = Path(image_path)
+    image = read_image(image_path)
+    keypoints = keypoints or (None if rect or mask else _sidecar(image_path, "_keypoints.json"))
+    rect = rect or (None if keypoints or mask else _sidecar(image_path, "_rect.txt"))
+    mask = mask or (None if keypoints or rect else _sidecar(image_path, "_mask.png"))
+    alpha = None
+    if mask is not None:
+        alpha = read_mask(mask)
+        if alpha.shape != image.shape[:2]:
+            raise Human3DError.for_path(mask, f"mask size {alpha.shape[::-1]} differs from the image's {image.shape[1::-1]}")
+        image = np.concatenate([image[:, :, :3], np.round(alpha * 255.0).astype(np.uint8)[:, :, None]], 2)
+    elif image.shape[2] == 4:
+        alpha = image[:, :, 3].astype(np.float32) / 255.0
+    rgb = preprocess.composite_over_grey(image) if image.shape[2] == 4 else image
+    if keypoints is not None:
+        person_rect = preprocess.rect_from_keypoints(preprocess.read_keypoints(keypoints))
+    elif rect is not None:
+        person_rect = preprocess.read_rect(rect)
+    elif alpha is not None:
+        person_rect = preprocess.rect_from_mask(alpha, mask or image_path)
+    else:
+        height, width = rgb.shape[:2]
+        side = max(height, width)
+        person_rect = ((width - side) // 2, (height - side) // 2, side, side)
+    return PreparedImage(image_path, rgb, person_rect)
+
+
+def vertex_colors_from_image(image_1024: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """RGB in [0, 1] of the crop at each vertex's orthographic projection (x, -y), bilinear, aligned corners.
+
+    The camera sees the front; hidden vertices get the colour of the pixel in front of them.
+    """
+    rgb = image_1024[0] * 0.5 + 0.5  # [3, N, N]
+    size = rgb.shape[-1]
+    cols = (vertices[:, 0] + 1.0) * 0.5 * (size - 1)
+    rows = (1.0 - vertices[:, 1]) * 0.5 * (size - 1)
+    coords = np.stack([rows, cols])
+    sampled = [ndimage.map_coordinates(channel, coords, order=1, mode="nearest") for channel in rgb]
+    return np.clip(np.stack(sampled, 1), 0.0, 1.0)
+
+
+def reconstruct(
+    predictor: PifuhdPredictor,
+    prepared: PreparedImage,
+    resolution: int = 256,
+    fast: bool = True,
+    keep_largest: bool = False,
+    colors: str = "image",
+) -> Reconstruction:
+    """Mesh of the person in ``prepared`` at grid ``resolution`` (fast narrow-band or dense evaluation)."""
+    if colors not in COLOR_MODES:
+        raise ValueError(f"colors must be one of {COLOR_MODES}")
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    local_size = predictor.model.options.fine.load_size_big
+    inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, local_size)
+    seconds["preprocess"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    predictor.encode(inputs.image_512, inputs.image_1024)
+    seconds["encode"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    grid = pifuhd_grid(resolution)
+    field_result = (sparse_field if fast else dense_field)(predictor.occupancy, grid)
+    seconds["field"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    vertices, faces = extract_mesh(field_result.values, grid, LEVEL)
+    if len(faces) == 0:
+        raise Human3DError.for_path(prepared.path, "no surface found (the occupancy never crosses 0.5)")
+    if keep_largest:
+        kept, faces = largest_component(vertices, faces)
+        vertices = vertices[kept]
+    seconds["marching_cubes"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    if colors == "normal":
+        vertex_colors = 0.5 * predictor.surface_normals(vertices.astype(np.float32)) + 0.5
+    else:
+        vertex_colors = vertex_colors_from_image(inputs.image_1024, vertices)
+    seconds["colors"] = time.perf_counter() - start
+    front, back = predictor.normal_maps()
+    return Reconstruction(vertices, faces, vertex_colors, front, back, prepared.rect, field_result.queries, seconds)

@@ -1,0 +1,61 @@
+"""Encode an image once, then answer many occupancy / normal queries against the cached features."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from human3d.pifuhd.model import PifuhdFeatures, PifuhdNet
+
+DEFAULT_BATCH = 50_000
+
+
+class PifuhdPredictor:
+    """Holds a built network on a device and the features of the last encoded image."""
+
+    def __init__(self, model: PifuhdNet, device: str | torch.device = "cpu", batch_size: int = DEFAULT_BATCH) -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.batch_size = batch_size
+        self._features: PifuhdFeatures | None = None
+
+    @torch.inference_mode()
+    def encode(self, image_512: np.ndarray, image_1024: np.ndarray) -> None:
+        """Run the normal generators and both image filters on normalised [1, 3, S, S] inputs."""
+        to = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(self.device)  # noqa: E731
+        self._features = self.model.encode(to(image_512), to(image_1024))
+
+    @property
+    def features(self) -> PifuhdFeatures:
+        """The cached features (``encode`` first)."""
+        if self._features is None:
+            raise RuntimeError("encode an image before querying")
+        return self._features
+
+    def normal_maps(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Front and back normal maps as float32 [3, H, W] (exactly the generators' output)."""
+        as_array = lambda t: None if t is None else t[0].float().cpu().numpy()  # noqa: E731
+        return as_array(self.features.normal_front), as_array(self.features.normal_back)
+
+    @torch.inference_mode()
+    def _batched(self, points: np.ndarray, function: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
+        outputs = []
+        for start in range(0, len(points), self.batch_size):
+            chunk = torch.from_numpy(np.ascontiguousarray(points[start : start + self.batch_size], dtype=np.float32))
+            outputs.append(function(chunk.to(self.device).T.unsqueeze(0))[0].T.float().cpu().numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0,), np.float32)
+
+    def occupancy(self, points: np.ndarray) -> np.ndarray:
+        """Fine-level occupancy float32 [N] at world points [N, 3] (the surface is its 0.5 level)."""
+        return self._batched(points, lambda p: self.model.query(self.features, p)[0])[:, 0]
+
+    def query(self, points: np.ndarray) -> dict[str, np.ndarray]:
+        """Fine and coarse occupancy [N] and phi [N, C] at world points [N, 3]."""
+        joined = self._batched(points, lambda p: torch.cat(self.model.query(self.features, p), 1))
+        return {"fine": joined[:, 0], "coarse": joined[:, 1], "phi": joined[:, 2:]}
+
+    def surface_normals(self, points: np.ndarray) -> np.ndarray:
+        """Unit normals [N, 3] from forward differences of the fine occupancy (outward)."""
+        return self._batched(points, lambda p: self.model.surface_normals(self.features, p))

@@ -1,0 +1,61 @@
+"""PIFu's training points: surface samples with Gaussian offsets plus uniform samples in a box,
+labelled inside/outside and balanced to a chosen inside fraction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from human3d.synth.occupancy import WindingNumber
+
+
+def sample_surface(vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` points (count, 3) uniformly distributed by area on a triangle mesh."""
+    tri = np.asarray(vertices, dtype=np.float64)[np.asarray(faces, dtype=np.int64)]
+    areas = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    chosen = rng.choice(len(tri), size=count, p=areas / areas.sum())
+    r1, r2 = rng.random((2, count))
+    s = np.sqrt(r1)
+    weights = np.stack([1.0 - s, s * (1.0 - r2), s * r2], axis=1)
+    return np.einsum("nk,nkd->nd", weights, tri[chosen])
+
+
+def sample_training_points(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    count: int,
+    rng: np.random.Generator,
+    sigma: float = 0.05,
+    uniform_fraction: float = 0.0625,
+    inside_fraction: float = 0.5,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
+    winding: WindingNumber | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """PIFu's sampling: returns ``points`` (count, 3) float32 and ``inside`` (count,) bool.
+
+    Candidates are ``4 * count`` surface points moved by N(0, sigma^2) per axis (metres), plus
+    ``uniform_fraction * 4 * count`` points uniform in ``box`` (default: the mesh bounds grown by
+    ``2 * sigma``). Then ``inside_fraction * count`` inside and the rest outside points are kept
+    (if one side runs short, the other fills in), in a random order.
+    """
+    if not 0.0 <= inside_fraction <= 1.0:
+        raise ValueError("inside_fraction must be in [0, 1]")
+    vertices = np.asarray(vertices, dtype=np.float64)
+    if box is None:
+        box = (vertices.min(0) - 2 * sigma, vertices.max(0) + 2 * sigma)
+    surface = sample_surface(vertices, faces, 4 * count, rng) + rng.normal(0.0, sigma, (4 * count, 3))
+    uniform = rng.uniform(box[0], box[1], (int(round(uniform_fraction * 4 * count)), 3))
+    candidates = np.concatenate([surface, uniform])
+    winding = winding or WindingNumber(vertices, faces)
+    inside = winding(candidates) > 0.5
+    inside_index, outside_index = np.flatnonzero(inside), np.flatnonzero(~inside)
+    want_inside = min(int(round(inside_fraction * count)), len(inside_index))
+    want_outside = min(count - want_inside, len(outside_index))
+    want_inside = min(count - want_outside, len(inside_index))
+    keep = np.concatenate(
+        [
+            rng.choice(inside_index, want_inside, replace=False),
+            rng.choice(outside_index, want_outside, replace=False),
+        ]
+    )
+    keep = keep[rng.permutation(len(keep))]
+    return candidates[keep].astype(np.float32), inside[keep]

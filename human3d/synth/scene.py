@@ -1,0 +1,179 @@
+"""One synthetic sample: posed, dressed people with appearance, lighting, a camera, every map.
+
+Everything is drawn from ``np.random.default_rng([seed, index])``, so a sample depends only on
+(seed, index, config): the same on any shard, worker count or re-run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from human3d.synth import appearance, camera as cameras
+from human3d.synth.camera import Camera
+from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
+from human3d.synth.renderer import Lighting, RenderResult, Surface, shared_renderer
+from human3d.synth.sampling import sample_training_points
+
+CAMERAS = ("orthographic", "perspective")
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """What every sample of a run shares."""
+
+    size: int = 512
+    people: int = 1
+    camera: str = "orthographic"
+    backgrounds: tuple[Path, ...] = ()  # image files; empty = procedural backgrounds
+    scans: tuple[Path, ...] = ()  # scan files to render instead of synthetic people
+    points: int = 0  # labelled occupancy points per sample (0 = none)
+    sigma: float = 0.05  # metres, Gaussian offset of surface samples
+
+    def to_dict(self) -> dict:
+        return {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points, "sigma": self.sigma,
+                "backgrounds": len(self.backgrounds), "scans": [p.name for p in self.scans]}  # fmt: skip
+
+
+@dataclass
+class Person:
+    """One placed, dressed person."""
+
+    description: dict  # JSON-ready: phenotype, pose kind, outfit, placement
+    keypoints: np.ndarray  # (17, 3) world (NaN where unknown, e.g. scans)
+    surfaces: list[Surface]
+
+
+@dataclass
+class Sample:
+    """Everything written for one sample."""
+
+    index: int
+    rgb: np.ndarray  # (H, W, 3) uint8, people over the background
+    maps: RenderResult
+    camera: Camera
+    people: list[Person]
+    mesh_vertices: np.ndarray  # (V, 3) float32: every closed shell of every person, world metres
+    mesh_faces: np.ndarray  # (F, 3) int32
+    keypoints_2d: np.ndarray  # (K, 17, 3): pixel x, pixel y, COCO visibility 0/1/2
+    lighting: Lighting
+    points: np.ndarray | None = None  # (N, 3) float32
+    inside: np.ndarray | None = None  # (N,) bool
+    extra: dict = field(default_factory=dict)
+
+
+def _yaw_matrix(yaw: float) -> np.ndarray:
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def _place(body, yaw: float, offset: np.ndarray):
+    """The posed body turned by ``yaw`` about y and moved by ``offset`` (a new PosedBody)."""
+    rotation = _yaw_matrix(yaw)
+    move = lambda points: (np.asarray(points, dtype=np.float64) @ rotation.T + offset).astype(np.float32)  # noqa: E731
+    return dataclasses.replace(body, vertices=move(body.vertices), keypoints_coco17=move(body.keypoints_coco17), joints=move(body.joints))
+
+
+def make_person(body_model, rng: np.random.Generator, instance: int, yaw: float, offset: np.ndarray) -> Person:
+    """Sample shape, pose, outfit and materials of one person and place it in the world."""
+    from human3d.body.poses import sample_body_params
+
+    params = sample_body_params(rng, model=body_model)
+    body = _place(body_model.pose(params), yaw, offset)
+    outfit: Outfit = sample_outfit(rng)
+    garments = dress_body(body, outfit)
+    skin = appearance.skin_material(rng)
+    hair = appearance.hair_material(rng)
+    surfaces = [Surface(body.vertices, body.faces, body.face_parts, body.corner_uv, skin, instance, LABELS["skin"])]
+    cloth = {}
+    for garment in garments:
+        if garment.label == LABELS["hair"]:
+            material = hair
+        else:
+            material = cloth.setdefault(garment.name, appearance.cloth_material(rng))
+        shell = garment.shell
+        surfaces.append(Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label))
+    description = {
+        "phenotype": {k: round(float(v), 6) for k, v in params.phenotype.items()},
+        "pose_kind": params.kind,
+        "outfit": dataclasses.asdict(outfit),
+        "garments": [g.name for g in garments],
+        "yaw": round(float(yaw), 6),
+        "offset": [round(float(v), 6) for v in offset],
+    }
+    return Person(description, np.asarray(body.keypoints_coco17, dtype=np.float64), surfaces)
+
+
+def _frame(config: SceneConfig, vertices: np.ndarray, rng: np.random.Generator) -> Camera:
+    """A camera framing every vertex (PIFuHD-style: centred, full body, small margin)."""
+    low, high = vertices.min(0), vertices.max(0)
+    centre = (low + high) / 2
+    margin = rng.uniform(1.05, 1.2)
+    half = 0.5 * max(high[1] - low[1], high[0] - low[0]) * margin
+    if config.camera == "orthographic":
+        return cameras.orthographic(centre, half, config.size, config.size)
+    fov = rng.uniform(30.0, 55.0)
+    radius = 0.5 * np.linalg.norm(high - low)
+    distance = radius * margin / np.tan(np.radians(fov) / 2) + 0.2
+    pitch = rng.uniform(-0.1, 0.2)
+    return cameras.perspective(centre, fov, distance, config.size, config.size, pitch=pitch)
+
+
+def _keypoints_2d(camera: Camera, keypoints: np.ndarray, instance_map: np.ndarray, instance: int) -> np.ndarray:
+    """(17, 3) pixel x, y and COCO visibility: 2 on the person's visible pixels, 1 elsewhere in the image, 0 outside."""
+    pixels = camera.to_pixels(keypoints)
+    known = np.isfinite(pixels).all(axis=1)
+    x, y = np.where(known, pixels[:, 0], 0.0), np.where(known, pixels[:, 1], 0.0)
+    height, width = instance_map.shape
+    inside = known & (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    cols, rows = np.clip(x.astype(int), 0, width - 1), np.clip(y.astype(int), 0, height - 1)
+    visible = inside & (instance_map[rows, cols] == instance)
+    return np.stack([x, y, np.where(visible, 2, np.where(inside, 1, 0))], axis=1)
+
+
+def _synthetic_person(body_model, rng: np.random.Generator, config: SceneConfig, k: int) -> Person:
+    yaw = rng.uniform(-np.pi, np.pi) if config.people == 1 else rng.uniform(-1.2, 1.2)
+    spacing = rng.uniform(0.7, 0.9)
+    offset = np.array([(k - (config.people - 1) / 2) * spacing, 0.0, rng.uniform(-0.4, 0.4) if config.people > 1 else 0.0])
+    return make_person(body_model, rng, k + 1, yaw, offset)
+
+
+def make_sample(index: int, seed: int, config: SceneConfig, body_model) -> Sample:
+    """Build and render sample ``index`` of the run with ``seed``: synthetic people, or (when
+    ``config.scans`` is set) scan number ``index % len(scans)`` seen from a random side."""
+    if config.camera not in CAMERAS:
+        raise ValueError(f"camera must be one of {CAMERAS}")
+    rng = np.random.default_rng([seed, index])
+    if config.scans:
+        from human3d.synth.scans import scan_person
+
+        people = [scan_person(config.scans[index % len(config.scans)], rng)]
+    else:
+        people = [_synthetic_person(body_model, rng, config, k) for k in range(config.people)]
+    return compose_sample(index, people, config, rng)
+
+
+def compose_sample(index: int, people: list[Person], config: SceneConfig, rng: np.random.Generator) -> Sample:
+    """Frame, light, render and label placed ``people`` (one sample)."""
+    surfaces = [s for person in people for s in person.surfaces]
+    vertices = np.concatenate([s.vertices for s in surfaces]).astype(np.float32)
+    starts = np.cumsum([0] + [len(s.vertices) for s in surfaces[:-1]])
+    faces = np.concatenate([np.asarray(s.faces) + start for s, start in zip(surfaces, starts)]).astype(np.int32)
+    camera = _frame(config, vertices, rng)
+    lighting = appearance.sample_lighting(rng)
+    maps = shared_renderer().render(surfaces, camera, lighting)
+    if config.backgrounds:
+        path = config.backgrounds[int(rng.integers(len(config.backgrounds)))]
+        background = appearance.image_background(path, rng, config.size, config.size)
+    else:
+        background = appearance.procedural_background(rng, config.size, config.size)
+    foreground = np.clip(np.rint(maps.rgb * 255), 0, 255).astype(np.uint8)
+    rgb = np.where(maps.mask[..., None], foreground, background)
+    keypoints_2d = np.stack([_keypoints_2d(camera, p.keypoints, maps.instance, k + 1) for k, p in enumerate(people)])
+    sample = Sample(index, rgb, maps, camera, people, vertices, faces, keypoints_2d, lighting)
+    if config.points:
+        sample.points, sample.inside = sample_training_points(vertices, faces, config.points, rng, sigma=config.sigma)
+    return sample

@@ -1,0 +1,149 @@
+"""``human3d reconstruct`` and ``human3d weights`` end to end, re-reading what they write."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from human3d.cli import main
+from human3d.io.images import read_image, write_image
+from human3d.io.meshes import read_mesh
+from human3d.pifuhd.checkpoint import save_checkpoint
+from human3d.pifuhd.model import PifuhdNet, checkpoint_dict
+from human3d.pifuhd.options import CoarseOptions, FineOptions, GeneratorOptions, PifuhdOptions
+from human3d.pifuhd.pipeline import pifuhd_grid
+from human3d.surface import dense_field, extract_mesh
+
+RESOLUTION = 40
+
+
+@pytest.fixture()
+def weights_env(tmp_path, monkeypatch):
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    monkeypatch.setenv("HUMAN3D_WEIGHTS", str(folder))
+    return folder
+
+
+def test_batch_folder_with_side_files_matches_the_library(reference_run, tmp_path, weights_env, capsys):
+    """A folder: one photo with its keypoints side file, one broken image; the default weights are the reference."""
+    (weights_env / "pifuhd.pt").symlink_to(reference_run.folder / "checkpoint.pt")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_image(photos / "person.png", reference_run.vectors["src_image_rgb"])
+    keypoints = reference_run.vectors["src_keypoints_selected"].reshape(-1).tolist()
+    (photos / "person_keypoints.json").write_text(json.dumps({"people": [{"pose_keypoints_2d": keypoints}]}))
+    (photos / "broken.png").write_text("not an image")
+    out, normals = tmp_path / "out", tmp_path / "normals"
+
+    args = ["reconstruct", str(photos), "-o", str(out), "--format", "ply", "--resolution", str(RESOLUTION),
+            "--save-normals", str(normals), "--colors", "normal"]
+    assert main(args) == 1  # one image failed
+    captured = capsys.readouterr()
+    assert f"{photos / 'broken.png'}: not an image" in captured.err
+    assert captured.err.count("CC BY-NC 4.0") == 1  # official file name: the licence is shown once
+    assert sorted(p.name for p in out.iterdir()) == ["person.ply"]
+
+    grid = pifuhd_grid(RESOLUTION)
+    vertices, faces = extract_mesh(dense_field(reference_run.predictor.occupancy, grid).values, grid)
+    mesh = read_mesh(out / "person.ply")
+    np.testing.assert_array_equal(mesh.faces, faces)
+    np.testing.assert_allclose(mesh.vertices, vertices, atol=1e-5)
+    colors = np.asarray(mesh.visual.vertex_colors)[:, :3] / 255.0
+    expected = 0.5 * reference_run.predictor.surface_normals(vertices.astype(np.float32)) + 0.5
+    assert np.abs(colors - expected).max() <= 0.5 / 255 + 1e-3
+
+    for side in ("front", "back"):
+        saved = np.load(normals / f"person_{side}.npy")
+        assert saved.dtype == np.float32 and saved.shape == (3, 512, 512)
+        np.testing.assert_allclose(saved, reference_run.vectors[f"normal_{side}"][0], atol=1e-4)
+        picture = read_image(normals / f"person_{side}.png")
+        assert picture.shape == (512, 512, 3)
+        np.testing.assert_allclose(picture / 255.0, saved.transpose(1, 2, 0) * 0.5 + 0.5, atol=0.51 / 255)
+
+    before = (out / "person.ply").stat().st_mtime_ns
+    (photos / "broken.png").unlink()
+    assert main(args) == 0  # finished outputs are skipped: nothing is recomputed
+    assert "exists, skipped" in capsys.readouterr().err
+    assert (out / "person.ply").stat().st_mtime_ns == before
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """A small checkpoint of another configuration (random weights) written by our writer."""
+    torch.manual_seed(0)
+    options = PifuhdOptions(
+        coarse=CoarseOptions(True, True, 1, 2, 32, "group", "ave_pool", (33, 32, 32, 1), (1, 2), 1, "none", 512, 200.0),
+        fine=FineOptions(1, 1, 8, "group", (40, 16, 1), (1,), "none", 128),
+        front_generator=GeneratorOptions(4, 3, 1),
+        back_generator=GeneratorOptions(4, 3, 1),
+    )
+    model = PifuhdNet(options)
+    with torch.no_grad():  # make the occupancy depend on depth so that a surface exists
+        model.netG.mlp.filters[0].weight[:, -1] *= 50.0
+        model.mlp.filters[-1].bias.fill_(0.0)
+    path = tmp_path_factory.mktemp("tiny") / "tiny.pt"
+    save_checkpoint(checkpoint_dict(model, "tiny"), path)
+    return path
+
+
+def test_single_image_with_mask_to_glb(shared_dir, tiny_checkpoint, tmp_path, capsys):
+    target = tmp_path / "ryota.glb"
+    args = ["reconstruct", str(shared_dir / "photos" / "ryota.png"), "--mask", str(shared_dir / "photos" / "ryota_mask.png"),
+            "--checkpoint", str(tiny_checkpoint), "--resolution", "32", "--largest-component", "-o", str(target)]
+    assert main(args) == 0
+    mesh = read_mesh(target)
+    assert len(mesh.faces) > 0 and len(mesh.split(only_watertight=False)) == 1
+    assert np.abs(mesh.vertices).max() <= 1.0 + 1e-6
+    colors = np.asarray(mesh.visual.vertex_colors)[:, :3]
+    assert colors.std() > 0
+    assert "licence" not in capsys.readouterr().err  # not the official weights: no notice
+    assert main(args) == 0 and "exists, skipped" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0 and "exists" not in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ryota.glb"]
+
+
+def test_bad_inputs_fail_with_one_line_and_write_nothing(shared_dir, tiny_checkpoint, tmp_path, weights_env, capsys):
+    photo = shared_dir / "photos" / "ryota.png"
+    (tmp_path / "not_image.png").write_text("text")
+    (tmp_path / "nobody.json").write_text(json.dumps({"people": []}))
+    (tmp_path / "blank_mask.png").write_bytes((shared_dir / "photos" / "ryota_mask.png").read_bytes())
+    write_image(tmp_path / "blank_mask.png", np.zeros((read_image(photo).shape[0], read_image(photo).shape[1], 3), np.uint8))
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(tiny_checkpoint.read_bytes()[:5000])
+    out = tmp_path / "out.obj"
+    cases = [
+        ([str(tmp_path / "not_image.png")], "not_image.png: not an image"),
+        ([str(photo), "--keypoints", str(tmp_path / "nobody.json")], "nobody.json: no person"),
+        ([str(photo), "--mask", str(tmp_path / "blank_mask.png")], "blank_mask.png: no person-sized foreground"),
+        ([str(photo), "--checkpoint", str(corrupt)], "corrupt.pt: truncated"),
+        ([str(photo), "--checkpoint", str(tmp_path / "nowhere.pt")], "nowhere.pt: checkpoint not found"),
+        ([str(photo)], "no PIFuHD weights are installed | run `human3d weights`"),
+        ([str(photo), "-o", str(tmp_path / "out.stl")], "out.stl: unsupported mesh format"),
+    ]
+    for extra, message in cases:
+        extra = extra if "-o" in extra else extra + ["-o", str(out)]
+        if "--checkpoint" not in extra and "no PIFuHD" not in message:
+            extra += ["--checkpoint", str(tiny_checkpoint)]
+        assert main(["reconstruct", *extra, "--resolution", "16"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("human3d: error: "), err
+        assert all(part in err[0] for part in message.split(" | ")), (message, err)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_no_weights_message_points_to_the_weights_command(weights_env, capsys):
+    assert main(["reconstruct", "missing_photo.png"]) == 1
+    assert "no such image" in capsys.readouterr().err
+    assert main(["weights"]) == 0
+    report = capsys.readouterr().out
+    assert str(weights_env) in report and "not installed" in report
+    assert "https://github.com/facebookresearch/pifuhd" in report and "CC BY-NC 4.0" in report
+    assert "https://dl.fbaipublicfiles.com/pifuhd/checkpoints/pifuhd.pt" in report
+    (weights_env / "pifuhd.pt").write_bytes(b"x")
+    assert main(["weights"]) == 0 and "installed (" in capsys.readouterr().out

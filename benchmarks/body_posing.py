@@ -42,7 +42,11 @@ def main() -> None:
 
     rows = [
         ("build BodyModel (anny cache warm, parts + charts)", build),
-        ("sample_body_params", _best_of(args.repeats, lambda: sample_body_params(rng, None, model))),
+        ("sample_body_params, standing", _best_of(args.repeats, lambda: sample_body_params(rng, "standing", model))),
+        (
+            "sample_body_params, arms_crossed (posed and checked)",
+            _best_of(args.repeats, lambda: sample_body_params(rng, "arms_crossed", model)),
+        ),
         ("BodyModel.pose", _best_of(args.repeats, lambda: model.pose(params))),
         ("closest_iuv, 10k points", _best_of(args.repeats, lambda: closest_iuv(body, points))),
         ("surface_to_iuv, 10k points", _best_of(args.repeats, lambda: surface_to_iuv(body, faces, bary))),

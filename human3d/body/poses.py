@@ -4,7 +4,8 @@ A pose is authored as the world rotation of a few key bones away from the rest A
 limb segment along a direction, tilt the pelvis, turn the head); every other bone follows its
 parent. The deltas anny wants (``BodyParams.pose``) follow from the chain: the delta of bone c is
 ``R(parent)^T R(c)``. Angles stay inside ordinary joint ranges and the limb directions keep hands
-and arms off the torso (checked by ``tests/body``).
+and arms off the torso; where hands come close (sitting, crossed arms) the sampler poses the body
+and redraws the arms while a hand sinks into it.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from human3d.body.model import BodyModel, BodyParams, PosedBody, get_body_model
+from human3d.body.parts import PART_NAMES
 from human3d.body.proximity import depth_under
 
 POSE_KINDS: tuple[str, ...] = ("standing", "walking", "sitting", "arms_raised", "arms_crossed", "bending")
 
-# Hand + forearm parts of each side, and what they must stay out of: the trunk, legs, head, other arm.
-_ARMS = {"L": (4, 19, 21), "R": (3, 20, 22)}
-_OUT_OF_REACH = {
-    "L": (1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 23, 24, 3, 20, 22, 16, 18),
-    "R": (1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 23, 24, 4, 19, 21, 15, 17),
+# Per side: the hand and forearm parts, and the parts of the same arm (all others must stay clear).
+_HAND_AND_FOREARM = {
+    side: [i for i, n in enumerate(PART_NAMES, 1) if n.startswith(side) and ("hand" in n or "lower_arm" in n)]
+    for side in ("left", "right")
+}
+_SAME_ARM = {
+    side: [i for i, n in enumerate(PART_NAMES, 1) if n.startswith(side) and ("hand" in n or "arm" in n)]
+    for side in ("left", "right")
 }
 # Kinds whose hands come near the body: their samples are posed and redrawn if a hand sinks in.
 _CHECKED_KINDS = ("sitting", "arms_crossed")
@@ -147,10 +152,11 @@ def _walking(b: _PoseBuilder, rng: np.random.Generator, phenotype: dict[str, flo
 
 def _sitting(b: _PoseBuilder, rng: np.random.Generator, phenotype: dict[str, float]) -> None:
     b.set("root", _rot(_X, rng.uniform(-10, 8)))
+    hip, shin = rng.uniform(75, 95), rng.uniform(-10, 15)  # both feet on the floor: legs alike
     for side, s in (("L", 1.0), ("R", -1.0)):
-        thigh = _tilt(_tilt(-_Y, _Z, rng.uniform(75, 95)), s * _X, rng.uniform(4, 14))
+        thigh = _tilt(_tilt(-_Y, _Z, hip + rng.uniform(-3, 3)), s * _X, rng.uniform(4, 14))
         b.aim(f"upperleg01.{side}", thigh)
-        b.aim(f"lowerleg01.{side}", _tilt(-_Y, _Z, rng.uniform(-10, 20)))
+        b.aim(f"lowerleg01.{side}", _tilt(-_Y, _Z, shin + rng.uniform(-4, 4)))
         upper = _arm_down(rng, s, (12, 22), (10, 35))
         b.aim(f"upperarm01.{side}", upper)
         b.aim(f"lowerarm01.{side}", _tilt(_tilt(_Z, -_Y, rng.uniform(15, 35)), s * _X, rng.uniform(0, 15)))
@@ -230,9 +236,9 @@ def sample_phenotype(rng: np.random.Generator) -> dict[str, float]:
 def hand_depth(body: PosedBody) -> float:
     """Deepest any hand or forearm vertex lies inside the trunk, legs, head or the other arm (metres)."""
     deepest = 0.0
-    for side, movers in _ARMS.items():
+    for side, movers in _HAND_AND_FOREARM.items():
         points = body.vertices[np.unique(body.faces[np.isin(body.face_parts, movers)])]
-        obstacles = body.faces[np.isin(body.face_parts, _OUT_OF_REACH[side])]
+        obstacles = body.faces[~np.isin(body.face_parts, _SAME_ARM[side])]
         deepest = max(deepest, float(depth_under(body.vertices, obstacles, points).max()))
     return deepest
 

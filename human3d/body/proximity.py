@@ -59,6 +59,16 @@ def vertex_face_table(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     return table
 
 
+def _distinct_per_row(candidates: np.ndarray) -> np.ndarray:
+    """Rows of face indices (-1 = none) without repeats, narrowed to the widest row; short rows repeat their first."""
+    none = np.iinfo(np.int64).max
+    rows = np.sort(np.where(candidates < 0, none, candidates), axis=1)
+    rows[:, 1:][rows[:, 1:] == rows[:, :-1]] = none
+    rows = np.sort(rows, axis=1)
+    rows = rows[:, : int((rows < none).sum(axis=1).max())]
+    return np.where(rows == none, rows[:, :1], rows)
+
+
 def closest_surface_points(
     vertices: np.ndarray, faces: np.ndarray, points: np.ndarray, neighbours: int = 6, chunk: int = 4096
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,8 +91,7 @@ def closest_surface_points(
     for start in range(0, len(points), chunk):
         batch = points[start : start + chunk]
         _, near = tree.query(batch, k=k)
-        candidates = table[near.reshape(len(batch), k)].reshape(len(batch), -1)
-        candidates = np.where(candidates < 0, candidates.max(axis=1, keepdims=True), candidates)
+        candidates = _distinct_per_row(table[near.reshape(len(batch), k)].reshape(len(batch), -1))
         triangles = vertices[faces[candidates]]
         bary = project_to_triangles(batch, triangles)
         closest = np.einsum("nkc,nkcd->nkd", bary, triangles)

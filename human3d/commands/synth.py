@@ -40,12 +40,14 @@ def run(args: argparse.Namespace) -> int:
     from human3d.synth.appearance import background_images
     from human3d.synth.scans import scan_files
     from human3d.synth.scene import SceneConfig
-    from human3d.synth.writer import generate
+    from human3d.synth.writer import MAX_PEOPLE, generate
 
     shard = parse_shard(args.shard)
     for name in ("count", "size", "people", "workers"):
         if getattr(args, name) < 1:
             raise Human3DError(f"--{name} must be >= 1, got {getattr(args, name)}")
+    if args.people > MAX_PEOPLE - 1:
+        raise Human3DError(f"--people must be <= {MAX_PEOPLE - 1}, got {args.people}")
     if args.points < 0 or args.sigma <= 0:
         raise Human3DError(f"--points must be >= 0 and --sigma > 0, got {args.points} and {args.sigma}")
     backgrounds = tuple(background_images(args.backgrounds)) if args.backgrounds else ()

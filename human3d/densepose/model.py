@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Mapping
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from human3d.densepose.backbone import FPN

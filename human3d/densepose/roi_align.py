@@ -53,7 +53,7 @@ def roi_align(features: torch.Tensor, boxes: torch.Tensor, batch_index: torch.Te
             sampled = F.grid_sample(feature, grid[rows].reshape(1, -1, samples, 2).to(features.dtype),
                                     mode="bilinear", padding_mode="zeros", align_corners=True)
             pooled = F.avg_pool2d(sampled, sampling_ratio)  # (1, C, len(rows) * P, P)
-            out[rows] = pooled.reshape(channels, len(rows), output_size, output_size).transpose(0, 1)
+            out[rows] = pooled.reshape(channels, len(rows), output_size, output_size).transpose(0, 1).to(out.dtype)
     return out
 
 
@@ -77,5 +77,5 @@ def pool_levels(features: list[torch.Tensor], strides: list[int], boxes: torch.T
         rows = torch.where(levels == level)[0]
         if len(rows):
             out[rows] = roi_align(feature, boxes[rows], batch_index[rows], output_size, 1.0 / stride,
-                                  sampling_ratio, aligned)
+                                  sampling_ratio, aligned).to(out.dtype)
     return out

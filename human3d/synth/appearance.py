@@ -77,13 +77,16 @@ def background_images(folder: str | Path) -> list[Path]:
 def procedural_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """(H, W, 3) uint8: a vertical gradient with soft coloured blobs and a floor line."""
     top, bottom = (np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.6), rng.uniform(0.2, 0.95))) for _ in range(2))
-    ramp = np.linspace(0.0, 1.0, height)[:, None, None]
-    image = np.broadcast_to(top * (1 - ramp) + bottom * ramp, (height, width, 3)).copy()
-    rows, cols = np.mgrid[0:height, 0:width] / max(width, height)
+    # Smooth content is drawn at 1/4 size and upsampled (cheap); the floor line stays sharp.
+    small_h, small_w = max(1, height // 4), max(1, width // 4)
+    ramp = np.linspace(0.0, 1.0, small_h)[:, None, None]
+    image = np.broadcast_to(top * (1 - ramp) + bottom * ramp, (small_h, small_w, 3)).copy()
+    rows, cols = np.mgrid[0:small_h, 0:small_w] / max(small_w, small_h)
     for _ in range(int(rng.integers(2, 7))):
         centre, radius = rng.random(2), rng.uniform(0.05, 0.4)
         weight = np.exp(-((cols - centre[0]) ** 2 + (rows - centre[1]) ** 2) / (2 * radius**2))[..., None]
         image += weight * (rng.random(3) - 0.5) * 0.6
+    image = cv2.resize(image.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
     floor = int(height * rng.uniform(0.6, 0.95))
     image[floor:] *= rng.uniform(0.6, 1.0)
     return (np.clip(image, 0, 1) * 255).astype(np.uint8)

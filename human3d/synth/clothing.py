@@ -262,12 +262,12 @@ def _hair(regions: _BodyRegions, outfit: Outfit) -> list[Shell]:
     shells = [regions.slab(scalp, volume * lift * (1 + 0.2 * _folds(regions.centres, outfit.fold_phase, 0.05)))]
     if outfit.hair == "bun":
         bun_centre = centre + axes[1] * 0.06 - axes[2] * 0.1
-        shells.append(_labelled_by_closest(regions.body, *ellipsoid(bun_centre, axes, np.array([0.05, 0.045, 0.045]))))
+        shells.append(_labelled_by_closest(regions.body, *ellipsoid(bun_centre, axes, np.array([0.05, 0.045, 0.045]), subdivisions=2)))
     elif outfit.hair == "long":
         length = 0.12 + 0.12 * outfit.hair_volume
         hang = centre - axes[1] * (length - 0.02) - axes[2] * 0.07
         radii = np.array([0.09 + 0.02 * outfit.hair_volume, length, 0.035 + 0.02 * outfit.hair_volume])
-        shells.append(_labelled_by_closest(regions.body, *ellipsoid(hang, axes, radii)))
+        shells.append(_labelled_by_closest(regions.body, *ellipsoid(hang, axes, radii, subdivisions=2)))
     return shells
 
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
@@ -140,7 +139,3 @@ def collate_list(items: list[dict]) -> list[dict]:
     """Keep a batch as a list (images and person counts differ)."""
     return items
 
-
-def read_sample_meta(sample_dir: str | Path) -> dict:
-    """The ``meta.json`` of one written sample."""
-    return json.loads((Path(sample_dir) / "meta.json").read_text())

@@ -74,10 +74,9 @@ flat in vec3 v_col_a;
 flat in vec3 v_col_b;
 flat in vec4 v_mat;   // pattern id, pattern frequency (1/m), instance id, garment label
 in float v_depth;
-layout(location = 0) out vec4 o_color;
-layout(location = 1) out vec4 o_normal;
-layout(location = 2) out vec4 o_iuv;
-layout(location = 3) out vec4 o_ids;
+layout(location = 0) out vec4 o_color;   // lit RGB, garment label (>= 1 on every surface)
+layout(location = 1) out vec4 o_normal;  // camera-frame normal, depth
+layout(location = 2) out vec4 o_iuv;     // I, U, V, instance id
 
 float hash(vec3 p) { return fract(sin(dot(p, vec3(12.9898, 78.233, 37.719))) * 43758.5453); }
 float value_noise(vec3 p) {
@@ -104,10 +103,9 @@ void main() {
     vec3 n = normalize(v_nrm);
     vec3 albedo = mix(v_col_a, v_col_b, pattern(v_world, v_mat.x, v_mat.y));
     vec3 light = ambient + max(sh_irradiance(n), 0.0) + light_rgb * max(dot(n, normalize(light_dir)), 0.0);
-    o_color = vec4(clamp(albedo * light, 0.0, 1.0), 1.0);
+    o_color = vec4(clamp(albedo * light, 0.0, 1.0), v_mat.w);
     o_normal = vec4(normalize(mat3(view) * n), v_depth);
     o_iuv = vec4(v_part, v_uv, v_mat.z);
-    o_ids = vec4(v_mat.w, 0.0, 0.0, 1.0);
 }
 """
 
@@ -134,7 +132,7 @@ class Surface:
     corner_uv: np.ndarray  # (F, 3, 2) float in [0, 1]
     material: Material
     instance: int = 1  # person id, 1..255
-    label: int = 0  # garment class (see human3d.synth.clothing.LABELS)
+    label: int = 1  # garment class >= 1 (see human3d.synth.clothing.LABELS); the mask is label > 0
     corner_colors: np.ndarray | None = None  # (F, 3, 3) RGB per corner (e.g. a scan's texture); replaces the material's colours
 
 
@@ -182,6 +180,8 @@ def back_normals_as_seen_from_behind(normal_back: np.ndarray) -> np.ndarray:
 
 def _corner_buffer(surface: Surface) -> np.ndarray:
     """Interleaved per-corner vertex data (F * 3, _FLOATS_PER_CORNER) float32."""
+    if not 1 <= surface.label <= 255 or not 1 <= surface.instance <= 255:
+        raise ValueError("a surface's label and instance must lie in 1..255 (0 is the background)")
     faces = np.asarray(surface.faces, dtype=np.int64)
     corners = faces.reshape(-1)
     count = len(corners)
@@ -221,7 +221,7 @@ class Renderer:
     def _framebuffer(self, width: int, height: int):
         key = (width, height)
         if key not in self._framebuffers:
-            targets = [self.ctx.texture((width, height), 4, dtype="f4") for _ in range(4)]
+            targets = [self.ctx.texture((width, height), 4, dtype="f4") for _ in range(3)]
             depth = self.ctx.depth_renderbuffer((width, height))
             self._framebuffers[key] = self.ctx.framebuffer(color_attachments=targets, depth_attachment=depth)
         return self._framebuffers[key]
@@ -263,14 +263,14 @@ class Renderer:
             if vao is not None:
                 vao.render(moderngl.TRIANGLES)
             if name == "front":
-                passes[name] = [self._read(fbo, i, width, height) for i in range(4)]
+                passes[name] = [self._read(fbo, i, width, height) for i in range(3)]
             else:
                 passes[name] = [self._read(fbo, 1, width, height)]
         self.ctx.depth_func = "<"
         if vao is not None:
             vao.release()
             vbo.release()
-        color, normal, iuv, ids = passes["front"]
+        color, normal, iuv = passes["front"]
         (normal_back,) = passes["back"]
         mask = color[..., 3] > 0.5
         return RenderResult(
@@ -282,7 +282,7 @@ class Renderer:
             depth_back=np.ascontiguousarray(normal_back[..., 3]),
             iuv=np.ascontiguousarray(iuv[..., :3]),
             instance=np.rint(iuv[..., 3]).astype(np.uint8),
-            label=np.rint(ids[..., 0]).astype(np.uint8),
+            label=np.rint(color[..., 3]).astype(np.uint8),
         )
 
 

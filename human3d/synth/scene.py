@@ -7,7 +7,7 @@ Everything is drawn from ``np.random.default_rng([seed, index])``, so a sample d
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,6 @@ class Sample:
     lighting: Lighting
     points: np.ndarray | None = None  # (N, 3) float32
     inside: np.ndarray | None = None  # (N,) bool
-    extra: dict = field(default_factory=dict)
 
 
 def _yaw_matrix(yaw: float) -> np.ndarray:

@@ -100,6 +100,11 @@ def test_closest_surface_points_match_trimesh(rest_body: PosedBody) -> None:
     _, _, distance = closest_surface_points(rest_body.vertices, rest_body.faces, points)
     _, expected, _ = trimesh.proximity.closest_point_naive(mesh, points)
     assert np.abs(distance - expected).max() < 1e-6
+    # A subset of the faces (one part) over the full vertex array.
+    torso = rest_body.faces[rest_body.face_parts == 2]
+    _, _, distance = closest_surface_points(rest_body.vertices, torso, points)
+    _, expected, _ = trimesh.proximity.closest_point_naive(trimesh.Trimesh(rest_body.vertices, torso), points)
+    assert np.abs(distance - expected).max() < 1e-6
 
 
 def test_project_to_triangles_stays_on_the_triangle() -> None:

@@ -44,13 +44,13 @@ class StagedRun:
 
     ref: dict
     meta: dict
-    model: torch.nn.Module
     out: dict
 
 
 @pytest.fixture(scope="session", params=sorted(RECORDS))
 def staged(request: pytest.FixtureRequest, densepose_ref: Path, checkpoints: dict[str, Path]) -> StagedRun:
     """Run one public record stage by stage (through ``build_densepose`` on the user's ``.pkl`` path)."""
+    from human3d.densepose.chart_predictor import ChartOutput
     from human3d.densepose.model import build_densepose
     from human3d.densepose.predictor import DensePosePredictor
 
@@ -61,21 +61,35 @@ def staged(request: pytest.FixtureRequest, densepose_ref: Path, checkpoints: dic
     model = build_densepose(checkpoints[RECORDS[record]])
     predictor = DensePosePredictor(model)
     out: dict = {"record": record, "config": model.config.name, "resized": predictor.prepare(ref["image_bgr_orig_u8"])}
-    with torch.inference_mode():
-        batch, sizes = model.normalize([torch.from_numpy(out["resized"].transpose(2, 0, 1).copy())])
-        features = model.backbone(batch)
-        logits, deltas = model.proposal_generator.rpn_head([features[f"p{i}"] for i in range(2, 7)])
-        proposals, proposal_logits = model.proposal_generator(features, sizes)[0]
-        ref_proposals = torch.from_numpy(ref["rpn_proposals_xyxy_all"])
-        box_logits, box_deltas = model.roi_heads.box_outputs(features, [ref_proposals])
-        detections = model.roi_heads.detect(features, [proposals], sizes)[0]
-        maps, _ = model.roi_heads.densepose_features(features)
-        pooled = model.roi_heads.densepose_pooled(features, [detections.boxes])
-        head = model.roi_heads.densepose_head(pooled)
-        lowres = model.roi_heads.densepose_predictor.forward_lowres(head)
-        charts = model.roi_heads.densepose_predictor(head)
-    out.update(batch=batch[0], features=features, rpn_logits=logits, rpn_deltas=deltas, proposals=proposals,
-               proposal_logits=proposal_logits, box_logits=box_logits, box_deltas=box_deltas, detections=detections,
-               maps=maps, pooled=pooled, head=head, lowres=lowres, charts=charts,
-               result=predictor(ref["image_bgr_orig_u8"]))
-    return StagedRun(ref, meta, model, out)
+
+    def capture(module: torch.nn.Module, key: str, take_input: bool = False) -> None:
+        def hook(_module, inputs, output):
+            out[key] = inputs[0] if take_input else output
+        handles.append(module.register_forward_hook(hook))
+
+    handles: list = []
+    heads, predictor_module = model.roi_heads, model.roi_heads.densepose_predictor
+    capture(model.backbone, "batch", take_input=True)
+    capture(model.backbone, "features")
+    capture(model.proposal_generator.rpn_head, "rpn")
+    capture(model.proposal_generator, "proposals")
+    capture(heads.densepose_head, "pooled", take_input=True)
+    capture(heads.densepose_head, "head")
+    for name in ("ann_index_lowres", "index_uv_lowres", "u_lowres", "v_lowres"):
+        capture(getattr(predictor_module, name), name)
+    capture(predictor_module, "charts")
+    if model.config.decoder:
+        capture(heads.decoder, "decoder")
+    try:  # one ordinary prediction, as a user runs it, with the intermediates captured on the way
+        out["result"] = predictor(ref["image_bgr_orig_u8"])
+    finally:
+        for handle in handles:
+            handle.remove()
+    with torch.inference_mode():  # the box head on the reference's own proposals (their order is not stable)
+        out["box_logits"], out["box_deltas"] = heads.box_outputs(
+            out["features"], [torch.from_numpy(ref["rpn_proposals_xyxy_all"])])
+    out["batch"] = out["batch"][0]
+    out["rpn_logits"], out["rpn_deltas"] = out.pop("rpn")
+    out["proposals"], out["proposal_logits"] = out["proposals"][0]
+    out["lowres"] = ChartOutput(*(out.pop(n) for n in ("ann_index_lowres", "index_uv_lowres", "u_lowres", "v_lowres")))
+    return StagedRun(ref, meta, out)

@@ -10,7 +10,7 @@ from human3d.synth.scene import SceneConfig
 
 RUN_SEED = 5
 RUN_COUNT = 3
-RUN_CONFIG = SceneConfig(size=128, people=2, points=1500)
+RUN_CONFIG = SceneConfig(size=128, people=2, points=600)
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def body_model():
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory, body_model) -> Path:
-    """A whole run: 3 samples of 2 people at 128 px with 1500 labelled points each."""
+    """A whole run: 3 samples of 2 people at 128 px with 600 labelled points each."""
     from human3d.synth.writer import generate
 
     out = tmp_path_factory.mktemp("run_a")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import trimesh
 
 from human3d.synth.clothing import BOTTOMS, HAIR, TOPS, Outfit, dress_body

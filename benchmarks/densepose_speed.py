@@ -4,6 +4,8 @@ Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3
 
 Weights: the public random-weight checkpoints rebuilt with ../shared/reference/densepose/make_weights.py
 when that folder is present (R_101 reuses the R_50 tuned overrides), else PyTorch's default random init.
+Random weights find a random number of "people", which drives the DensePose and IUV cost, so every case
+keeps exactly DETECTIONS boxes (score threshold 0, top DETECTIONS after NMS); the official runs had 8-15.
 Inputs go through the default test-time resize (short side 800, long side <= 1333), as in the official
 timing in ../shared/reference/densepose/SPEC.md section 7.
 """
@@ -11,6 +13,7 @@ timing in ../shared/reference/densepose/SPEC.md section 7.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -30,17 +33,19 @@ REFERENCE = SHARED / "reference" / "densepose"
 OFFICIAL_CPU_S = {("densepose_rcnn_R_50_FPN_s1x", (320, 240)): 3.30, ("densepose_rcnn_R_50_FPN_s1x", (1100, 800)): 4.35}
 CONFIGS = ("densepose_rcnn_R_50_FPN_s1x", "densepose_rcnn_R_101_FPN_s1x")
 SIZES = ((320, 240), (1100, 800))
+DETECTIONS = 10
 
 
 def load_model(name: str, folder: Path) -> DensePoseRCNN:
-    """Random-weight model: the reference recipe where available, else default initialisation."""
+    """Random-weight model keeping DETECTIONS boxes: the reference recipe where available, else default init."""
+    config = dataclasses.replace(get_config(name), detections_per_image=DETECTIONS)
     overrides = REFERENCE / "public" / "densepose_rcnn_R_50_FPN_s1x_weight_overrides.npz"
     if not overrides.is_file():
-        return DensePoseRCNN(get_config(name)).eval().requires_grad_(False)
+        return DensePoseRCNN(config).eval().requires_grad_(False)
     path = folder / f"{name}.pkl"
     subprocess.run([sys.executable, str(REFERENCE / "make_weights.py"), name, "0", str(overrides), str(path)],
                    check=True, capture_output=True)
-    return build_densepose(path)
+    return build_densepose(path, config)
 
 
 def test_image(width: int, height: int) -> np.ndarray:
@@ -105,7 +110,7 @@ def main() -> None:
     print("|---|---|---|" + "---|" * (len(stages) + 3))
     with tempfile.TemporaryDirectory() as folder:
         for config in CONFIGS:
-            predictor = DensePosePredictor(load_model(config, Path(folder)), device)
+            predictor = DensePosePredictor(load_model(config, Path(folder)), device, min_score=0.0)
             for width, height in SIZES:
                 image = test_image(width, height)
                 time_stages(predictor, image)

@@ -134,6 +134,7 @@ class Surface:
     instance: int = 1  # person id, 1..255
     label: int = 1  # garment class >= 1 (see human3d.synth.clothing.LABELS); the mask is label > 0
     corner_colors: np.ndarray | None = None  # (F, 3, 3) RGB per corner (e.g. a scan's texture); replaces the material's colours
+    normals: np.ndarray | None = None  # (V, 3) shading normals; None = area-weighted vertex normals of the faces
 
 
 @dataclass
@@ -185,7 +186,7 @@ def _corner_buffer(surface: Surface) -> np.ndarray:
     faces = np.asarray(surface.faces, dtype=np.int64)
     corners = faces.reshape(-1)
     count = len(corners)
-    normals = vertex_normals(np.asarray(surface.vertices, dtype=np.float64), faces)
+    normals = surface.normals if surface.normals is not None else vertex_normals(np.asarray(surface.vertices, dtype=np.float64), faces)
     data = np.empty((count, _FLOATS_PER_CORNER), dtype=np.float32)
     data[:, 0:3] = surface.vertices[corners]
     data[:, 3:6] = normals[corners]

@@ -35,7 +35,8 @@ def sample_training_points(
     Candidates are ``4 * count`` surface points moved by N(0, sigma^2) per axis (metres), plus
     ``uniform_fraction * 4 * count`` points uniform in ``box`` (default: the mesh bounds grown by
     ``2 * sigma``). Then ``inside_fraction * count`` inside and the rest outside points are kept
-    (if one side runs short, the other fills in), in a random order.
+    (if one side runs short, the other fills in), in a random order. Candidates are labelled in a
+    random order only until both quotas are met, which usually spares half of the winding numbers.
     """
     if not 0.0 <= inside_fraction <= 1.0:
         raise ValueError("inside_fraction must be in [0, 1]")
@@ -45,17 +46,21 @@ def sample_training_points(
     surface = sample_surface(vertices, faces, 4 * count, rng) + rng.normal(0.0, sigma, (4 * count, 3))
     uniform = rng.uniform(box[0], box[1], (int(round(uniform_fraction * 4 * count)), 3))
     candidates = np.concatenate([surface, uniform])
+    candidates = candidates[rng.permutation(len(candidates))]
     winding = winding or WindingNumber(vertices, faces)
-    inside = winding(candidates) > 0.5
-    inside_index, outside_index = np.flatnonzero(inside), np.flatnonzero(~inside)
-    want_inside = min(int(round(inside_fraction * count)), len(inside_index))
+    want_inside = int(round(inside_fraction * count))
+    # Label the shuffled candidates chunk by chunk until both quotas are met (the costly step).
+    inside = np.zeros(len(candidates), dtype=bool)
+    done, chunk = 0, max(count // 2, 256)
+    while done < len(candidates):
+        inside[done : done + chunk] = winding(candidates[done : done + chunk]) > 0.5
+        done = min(done + chunk, len(candidates))
+        if inside[:done].sum() >= want_inside and done - inside[:done].sum() >= count - want_inside:
+            break
+    inside_index, outside_index = np.flatnonzero(inside[:done]), np.flatnonzero(~inside[:done])
+    want_inside = min(want_inside, len(inside_index))
     want_outside = min(count - want_inside, len(outside_index))
     want_inside = min(count - want_outside, len(inside_index))
-    keep = np.concatenate(
-        [
-            rng.choice(inside_index, want_inside, replace=False),
-            rng.choice(outside_index, want_outside, replace=False),
-        ]
-    )
+    keep = np.concatenate([inside_index[:want_inside], outside_index[:want_outside]])
     keep = keep[rng.permutation(len(keep))]
     return candidates[keep].astype(np.float32), inside[keep]

@@ -94,7 +94,9 @@ def make_person(body_model, rng: np.random.Generator, instance: int, yaw: float,
         else:
             material = cloth.setdefault(garment.name, appearance.cloth_material(rng))
         shell = garment.shell
-        surfaces.append(Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label))
+        surfaces.append(
+            Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label, normals=shell.shading_normals)
+        )
     description = {
         "phenotype": {k: round(float(v), 6) for k, v in params.phenotype.items()},
         "pose_kind": params.kind,
@@ -115,8 +117,7 @@ def _frame(config: SceneConfig, vertices: np.ndarray, rng: np.random.Generator) 
     if config.camera == "orthographic":
         return cameras.orthographic(centre, half, config.size, config.size)
     fov = rng.uniform(30.0, 55.0)
-    radius = 0.5 * np.linalg.norm(high - low)
-    distance = radius * margin / np.tan(np.radians(fov) / 2) + 0.2
+    distance = half / np.tan(np.radians(fov) / 2) + 0.5 * (high[2] - low[2])
     pitch = rng.uniform(-0.1, 0.2)
     return cameras.perspective(centre, fov, distance, config.size, config.size, pitch=pitch)
 

@@ -19,6 +19,7 @@ class Shell:
     faces: np.ndarray  # (F, 3) int32
     face_parts: np.ndarray  # (F,) uint8
     corner_uv: np.ndarray  # (F, 3, 2) float32
+    shading_normals: np.ndarray | None = None  # (V, 3) normals to shade with (None: from the faces)
 
 
 def orient_outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -71,11 +72,15 @@ def offset_shell(
     uv_b = uv[rim_face, rim_corner[:, 1]]
     rim_uv = np.concatenate([np.stack([uv_b, uv_a, uv_a], 1), np.stack([uv_b, uv_a, uv_b], 1)])
     all_faces = np.concatenate([local, local[:, ::-1] + count, rim]).astype(np.int32)
+    # Shade with the outer layer's own normals everywhere (the rim and inner layer included), so the
+    # garment's edge reads as the cloth's continuation instead of a dark fold.
+    outer_normals = vertex_normals(outer, local)
     return Shell(
         vertices=np.concatenate([outer, inner]).astype(np.float32),
         faces=all_faces,
         face_parts=np.concatenate([parts, parts, parts[rim_face], parts[rim_face]]).astype(np.uint8),
         corner_uv=np.concatenate([uv, uv[:, ::-1], rim_uv]).astype(np.float32),
+        shading_normals=np.concatenate([outer_normals, outer_normals]),
     )
 
 

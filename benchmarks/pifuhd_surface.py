@@ -39,8 +39,6 @@ def peak_rss_gb() -> float:
 
 def synthesise_released(target: Path) -> None:
     """Write a released-size checkpoint with random weights (official format) to ``target``."""
-    import argparse as ap
-
     from human3d.pifuhd.checkpoint import save_checkpoint
     from human3d.pifuhd.model import build_pifuhd
     from human3d.pifuhd.pipeline import prepare_image
@@ -63,8 +61,8 @@ def synthesise_released(target: Path) -> None:
             state[key] = torch.randn(shape, generator=generator) / np.sqrt(int(np.prod(shape[1:])))
     config = spec["config"]
     checkpoint = {
-        "opt": ap.Namespace(**config["opt (fine)"], name="synthetic_released_size"),
-        "opt_netG": ap.Namespace(**config["opt_netG (coarse)"]),
+        "opt": argparse.Namespace(**config["opt (fine)"], name="synthetic_released_size"),
+        "opt_netG": argparse.Namespace(**config["opt_netG (coarse)"]),
         "model_state_dict": state,
     }
     coarse_mlp = config["opt_netG (coarse)"]

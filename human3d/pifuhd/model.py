@@ -19,8 +19,8 @@ from human3d.pifuhd.checkpoint import load_checkpoint
 from human3d.pifuhd.hourglass import HGFilter
 from human3d.pifuhd.mlp import SurfaceMLP
 from human3d.pifuhd.normal_net import GlobalGenerator
-from human3d.pifuhd.weights import announce_licence, is_official
 from human3d.pifuhd.options import CoarseOptions, FineOptions, PifuhdOptions, pifuhd_options, stored_options
+from human3d.pifuhd.weights import announce_licence, is_official
 
 CHECKPOINT_KEYS = ("opt", "opt_netG", "model_state_dict")
 

@@ -20,3 +20,15 @@ def test_failure_leaves_nothing_and_keeps_old_file(tmp_path):
             raise RuntimeError("writer failed")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.obj"]
+
+
+def test_written_file_has_the_usual_mode(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        target = tmp_path / "mesh.ply"
+        write_text_atomic(target, "x")
+    finally:
+        os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o644

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -111,8 +110,8 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(shared_dir, tiny_checkp
     photo = shared_dir / "photos" / "ryota.png"
     (tmp_path / "not_image.png").write_text("text")
     (tmp_path / "nobody.json").write_text(json.dumps({"people": []}))
-    (tmp_path / "blank_mask.png").write_bytes((shared_dir / "photos" / "ryota_mask.png").read_bytes())
-    write_image(tmp_path / "blank_mask.png", np.zeros((read_image(photo).shape[0], read_image(photo).shape[1], 3), np.uint8))
+    height, width = read_image(photo).shape[:2]
+    write_image(tmp_path / "blank_mask.png", np.zeros((height, width, 3), np.uint8))
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(tiny_checkpoint.read_bytes()[:5000])
     out = tmp_path / "out.obj"

@@ -104,30 +104,6 @@ def closest_surface_points(
     return face_index, barycentric, distance
 
 
-def winding_numbers(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray, chunk: int = 64) -> np.ndarray:
-    """Generalised winding number of a triangle mesh at each point (1 inside a closed outward mesh, 0 outside).
-
-    Sum of the triangles' signed solid angles over 4 pi (Van Oosterom & Strackee). Robust to small
-    holes; cost O(points x faces), so meant for up to some thousands of points.
-    """
-    tri = np.asarray(vertices, dtype=np.float64)[faces]
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    result = np.zeros(len(points))
-    for start in range(0, len(points), chunk):
-        rel = tri[None] - points[start : start + chunk, None, None, :]  # (n, F, 3, 3)
-        a, b, c = rel[..., 0, :], rel[..., 1, :], rel[..., 2, :]
-        la, lb, lc = (np.linalg.norm(x, axis=-1) for x in (a, b, c))
-        numerator = np.einsum("nfd,nfd->nf", a, np.cross(b, c))
-        denominator = (
-            la * lb * lc
-            + np.einsum("nfd,nfd->nf", a, b) * lc
-            + np.einsum("nfd,nfd->nf", b, c) * la
-            + np.einsum("nfd,nfd->nf", c, a) * lb
-        )
-        result[start : start + chunk] = np.arctan2(numerator, denominator).sum(axis=1) / (2.0 * np.pi)
-    return result
-
-
 def depth_under(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray, reach: float = 0.08) -> np.ndarray:
     """How deep each point lies under a surface patch (metres; 0 where it lies outside).
 

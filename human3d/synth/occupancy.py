@@ -48,6 +48,7 @@ class WindingNumber:
     """Generalized winding number of one triangle mesh; build once, query many point sets."""
 
     def __init__(self, vertices: np.ndarray, faces: np.ndarray, leaf_size: int = 16, far_factor: float = 2.0):
+        """``far_factor=math.inf`` sums every triangle exactly (no far-field approximation)."""
         triangles = np.asarray(vertices, dtype=np.float64)[np.asarray(faces, dtype=np.int64)]
         leaves = _split_leaves(triangles.mean(axis=1), leaf_size) if len(triangles) else []
         padded = np.zeros((len(leaves), leaf_size, 3, 3))

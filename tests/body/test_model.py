@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from human3d.body import COCO17_NAMES, BodyParams, PosedBody
-from human3d.body.proximity import winding_numbers
+from human3d.synth.occupancy import WindingNumber
 
 
 def test_shapes_and_dtypes(rest_body: PosedBody) -> None:
@@ -26,8 +28,8 @@ def test_mesh_is_closed_and_faces_outward(rest_body: PosedBody) -> None:
     # Points 1 mm off the face centres along the normals are outside; 1 mm against them, inside
     # (a few may cross a thin crease, e.g. between fingers).
     centres = mesh.triangles_center[::97]
-    outside = winding_numbers(mesh.vertices, mesh.faces, centres + 0.001 * mesh.face_normals[::97])
-    inside = winding_numbers(mesh.vertices, mesh.faces, centres - 0.001 * mesh.face_normals[::97])
+    outside = WindingNumber(mesh.vertices, mesh.faces, far_factor=math.inf)(centres + 0.001 * mesh.face_normals[::97])
+    inside = WindingNumber(mesh.vertices, mesh.faces, far_factor=math.inf)(centres - 0.001 * mesh.face_normals[::97])
     assert np.mean(outside < 0.5) > 0.97 and np.mean(inside > 0.5) > 0.97
 
 
@@ -45,7 +47,7 @@ def test_world_frame_and_placement(rest_body: PosedBody) -> None:
 
 def test_keypoints_lie_inside_the_body(rest_body: PosedBody) -> None:
     joints = [COCO17_NAMES.index(n) for n in ("left_shoulder", "left_hip", "left_knee", "right_ankle", "right_elbow")]
-    assert np.all(winding_numbers(rest_body.vertices, rest_body.faces, rest_body.keypoints_coco17[joints]) > 0.99)
+    assert np.all(WindingNumber(rest_body.vertices, rest_body.faces, far_factor=math.inf)(rest_body.keypoints_coco17[joints]) > 0.99)
 
 
 def test_phenotype_changes_the_body(body_model) -> None:

@@ -113,3 +113,10 @@ def test_frozen_bn_statistics_default_to_zero_mean_unit_variance():
     norm = model.backbone.bottom_up.res3[1].conv2.norm
     assert torch.equal(norm.running_mean, torch.zeros(128)) and torch.equal(norm.running_var, torch.ones(128))
     assert torch.equal(norm.weight, torch.full((128,), 3.0))
+
+
+def test_reads_pth_state_dict(tmp_path):
+    path = tmp_path / "m.pth"
+    torch.save({"model": {"module.a": torch.arange(3.0)}}, path)
+    state = read_state_dict(path)
+    assert list(state) == ["a"] and torch.equal(state["a"], torch.arange(3.0))

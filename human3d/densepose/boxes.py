@@ -1,7 +1,8 @@
-"""Box geometry as detectron2 does it at test time: delta decoding, clipping, greedy NMS (vectorised)."""
+"""Box geometry as detectron2 does it at test time: delta decoding, clipping, greedy NMS."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -51,20 +52,20 @@ def _pairwise_iou(boxes: torch.Tensor) -> torch.Tensor:
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     """Greedy NMS; indices of the kept boxes by decreasing score (stable for ties).
 
-    Vectorised: with boxes sorted by score and ``S[i, j] = IoU > t`` for ``i < j``, the greedy result
-    is the fixed point of ``keep[j] = not any_i(keep[i] and S[i, j])``. Iterating it from all-True
-    settles at least one more leading box per round, and in practice converges in a few rounds.
+    The pairwise "IoU > t" matrix is computed at once on the boxes' device; the greedy walk over it
+    (keep the best remaining box, drop what it overlaps) runs on CPU rows, one row per kept box.
     """
     if boxes.numel() == 0:
         return torch.empty(0, dtype=torch.long, device=boxes.device)
     order = torch.sort(scores, stable=True, descending=True).indices
-    suppresses = torch.triu(_pairwise_iou(boxes[order].float()) > iou_threshold, diagonal=1)
-    keep = torch.ones(len(order), dtype=torch.bool, device=boxes.device)
-    while True:
-        new_keep = ~(suppresses & keep[:, None]).any(dim=0)
-        if torch.equal(new_keep, keep):
-            return order[keep]
-        keep = new_keep
+    overlaps = (_pairwise_iou(boxes[order].float()) > iou_threshold).cpu().numpy()
+    removed = np.zeros(len(order), dtype=bool)
+    kept = []
+    for i in range(len(order)):
+        if not removed[i]:
+            kept.append(i)
+            removed[i + 1:] |= overlaps[i, i + 1:]
+    return order[torch.tensor(kept, dtype=torch.long, device=boxes.device)]
 
 
 def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, groups: torch.Tensor, iou_threshold: float) -> torch.Tensor:

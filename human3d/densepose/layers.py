@@ -21,12 +21,21 @@ class FrozenBatchNorm2d(nn.Module):
         self.register_buffer("running_mean", torch.zeros(channels))
         self.register_buffer("running_var", torch.ones(channels) - eps)
 
+    def scale_shift(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-channel ``(scale, shift)`` of the affine map."""
+        scale = self.weight * torch.rsqrt(self.running_var + self.eps)
+        return scale, self.bias - self.running_mean * scale
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
 
 
 class Conv2dNorm(nn.Conv2d):
-    """A convolution followed by its normalisation (child ``norm``) and optionally a ReLU."""
+    """A convolution followed by its normalisation (child ``norm``) and optionally a ReLU.
+
+    A :class:`FrozenBatchNorm2d` is folded into the convolution's weight and bias at each call
+    (weights are far smaller than activations), saving a full pass over the output.
+    """
 
     def __init__(self, *args, norm: nn.Module | None = None, relu: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -34,10 +43,15 @@ class Conv2dNorm(nn.Conv2d):
         self.relu = relu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = super().forward(x)
-        if self.norm is not None:
-            x = self.norm(x)
-        return F.relu(x) if self.relu else x
+        if isinstance(self.norm, FrozenBatchNorm2d):
+            scale, shift = self.norm.scale_shift()
+            bias = shift if self.bias is None else self.bias * scale + shift
+            x = self._conv_forward(x, self.weight * scale.view(-1, 1, 1, 1), bias)
+        else:
+            x = super().forward(x)
+            if self.norm is not None:
+                x = self.norm(x)
+        return F.relu_(x) if self.relu else x
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:

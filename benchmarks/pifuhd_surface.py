@@ -93,9 +93,6 @@ def worker(name: str, checkpoint: Path, resolutions: list[int], dense_max: int) 
     from human3d.pifuhd.preprocess import network_inputs
     from human3d.surface import dense_field, extract_mesh, sparse_field
 
-    from human3d.runtime import keep_freed_memory
-
-    keep_freed_memory()  # as the `human3d` command does
     torch.set_num_threads(2)
     start = time.perf_counter()
     predictor = PifuhdPredictor(load_pifuhd(checkpoint))

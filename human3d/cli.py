@@ -14,7 +14,6 @@ from typing import Sequence
 
 from human3d import __version__
 from human3d.errors import Human3DError
-from human3d.runtime import keep_freed_memory
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
-    keep_freed_memory()
     try:
         return int(args.func(args) or 0)
     except Human3DError as error:

@@ -84,8 +84,8 @@ class FPN(nn.Module):
         pre = self.fpn_lateral5(bottom_up["res5"])
         out = {"p5": self.fpn_output5(pre)}
         for level in (4, 3, 2):
-            pre = getattr(self, f"fpn_lateral{level}")(bottom_up[f"res{level}"]) + F.interpolate(
-                pre, scale_factor=2.0, mode="nearest")
+            pre = getattr(self, f"fpn_lateral{level}")(bottom_up[f"res{level}"]).add_(F.interpolate(
+                pre, scale_factor=2.0, mode="nearest"))
             out[f"p{level}"] = getattr(self, f"fpn_output{level}")(pre)
         out["p6"] = F.max_pool2d(out["p5"], kernel_size=1, stride=2, padding=0)
         return {f"p{level}": out[f"p{level}"] for level in range(2, 7)}

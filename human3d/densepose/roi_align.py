@@ -22,7 +22,7 @@ def roi_align(features: torch.Tensor, boxes: torch.Tensor, batch_index: torch.Te
     if sampling_ratio <= 0:
         raise ValueError("only a fixed positive sampling_ratio is supported")
     n, (channels, height, width) = len(boxes), features.shape[1:]
-    out = features.new_zeros((n, channels, output_size, output_size))
+    out = features.new_empty((n, channels, output_size, output_size))  # every row is written below
     if n == 0:
         return out
     boxes = boxes.to(features.dtype if features.dtype == torch.float64 else torch.float32)
@@ -72,7 +72,7 @@ def pool_levels(features: list[torch.Tensor], strides: list[int], boxes: torch.T
         return roi_align(features[0], boxes, batch_index, output_size, 1.0 / strides[0], sampling_ratio, aligned)
     min_level, max_level = int(math.log2(strides[0])), int(math.log2(strides[-1]))
     levels = assign_levels(boxes, min_level, max_level)
-    out = features[0].new_zeros((len(boxes), features[0].shape[1], output_size, output_size))
+    out = features[0].new_empty((len(boxes), features[0].shape[1], output_size, output_size))  # levels cover all rows
     for level, (feature, stride) in enumerate(zip(features, strides)):
         rows = torch.where(levels == level)[0]
         if len(rows):

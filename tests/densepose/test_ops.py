@@ -1,4 +1,4 @@
-"""Vectorised NMS and ROIAlign against straightforward per-box / per-sample implementations of their definitions."""
+"""NMS, ROIAlign and the folded frozen batch norm against straightforward per-box / per-sample implementations of their definitions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from human3d.densepose.boxes import apply_deltas, batched_nms, nms
+from human3d.densepose.layers import Conv2dNorm, FrozenBatchNorm2d
 from human3d.densepose.roi_align import assign_levels, roi_align
 
 
@@ -116,3 +117,22 @@ def test_level_assignment_and_delta_decoding():
                            (1.0, 1.0, 1.0, 1.0), math.log(1000.0 / 16))
     # centre (20, 40) moves by (20, -80); width doubles to 40; height grows by the clamped factor 62.5
     np.testing.assert_allclose(decoded.numpy(), [[20.0, -40 - 1250.0, 60.0, -40 + 1250.0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_conv_with_frozen_batch_norm_folds_exactly(bias):
+    """The folded convolution equals convolution, then (x - mean) / sqrt(var + eps) * weight + bias, then ReLU."""
+    generator = torch.Generator().manual_seed(3)
+    norm = FrozenBatchNorm2d(6)
+    for name in ("weight", "bias", "running_mean"):
+        getattr(norm, name).copy_(torch.randn(6, generator=generator))
+    norm.running_var.copy_(torch.rand(6, generator=generator) + 0.1)
+    conv = Conv2dNorm(4, 6, 3, stride=2, padding=1, bias=bias, norm=norm, relu=True)
+    x = torch.randn(2, 4, 9, 11, generator=generator)
+    with torch.no_grad():
+        y = torch.nn.functional.conv2d(x.double(), conv.weight.double(), None if conv.bias is None else conv.bias.double(),
+                                       stride=2, padding=1)
+        mean, var = norm.running_mean.double().view(-1, 1, 1), norm.running_var.double().view(-1, 1, 1)
+        expected = ((y - mean) / torch.sqrt(var + norm.eps) * norm.weight.double().view(-1, 1, 1)
+                    + norm.bias.double().view(-1, 1, 1)).clamp(min=0)
+        np.testing.assert_allclose(conv(x).numpy(), expected.numpy(), rtol=0, atol=1e-5)

@@ -13,11 +13,10 @@ from tqdm import tqdm
 
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
-from human3d.io.images import write_image
+from human3d.io.images import image_files, write_image
 from human3d.io.meshes import MESH_FORMATS, check_mesh_path, write_mesh
 from human3d.pifuhd.weights import default_checkpoint, weights_dir
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 SIDECAR_STEMS = ("_mask",)
 
 
@@ -65,10 +64,7 @@ def _jobs(args: argparse.Namespace) -> list[Job]:
     if source.is_dir():
         if args.keypoints or args.rect or args.mask:
             raise Human3DError.for_path(source, "--keypoints/--rect/--mask apply to one image; for a folder use side files <stem>_keypoints.json, <stem>_rect.txt or <stem>_mask.png")
-        images = sorted(
-            p for p in source.iterdir()
-            if p.suffix.lower() in IMAGE_SUFFIXES and not p.stem.endswith(SIDECAR_STEMS) and p.is_file()
-        )
+        images = [p for p in image_files(source) if not p.stem.endswith(SIDECAR_STEMS)]
         if not images:
             raise Human3DError.for_path(source, "no images in this folder")
         out_dir = args.output or Path.cwd()

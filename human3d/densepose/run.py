@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from human3d.densepose.dump import write_dump
@@ -16,10 +15,9 @@ from human3d.densepose.postprocess import DensePoseResult
 from human3d.densepose.predictor import DensePosePredictor
 from human3d.densepose.visualize import render
 from human3d.errors import Human3DError
-from human3d.io.images import write_image
+from human3d.io.images import image_files, write_image
 from human3d.io.video import VideoReader, is_video_path, video_writer
 
-IMAGE_SUFFIXES = tuple(sorted({ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}))
 
 
 @dataclass
@@ -126,7 +124,7 @@ def run(source: Path, predictor: DensePosePredictor, output: Path | None, dump: 
     if not source.exists():
         raise Human3DError.for_path(source, "input not found")
     if source.is_dir():
-        paths = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = image_files(source)
         if not paths:
             raise Human3DError.for_path(source, "folder holds no images")
         report = run_images(paths, predictor, output, layers, batch_size)

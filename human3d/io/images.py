@@ -11,6 +11,12 @@ from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 
 MIN_SIDE = 32  # pixels; smaller images cannot show a person
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def image_files(folder: str | Path) -> list[Path]:
+    """The image files (by extension, ``IMAGE_SUFFIXES``) directly inside ``folder``, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _decode(path: Path) -> np.ndarray:

@@ -10,13 +10,13 @@ import cv2
 import numpy as np
 
 from human3d.errors import Human3DError
+from human3d.io.images import IMAGE_SUFFIXES, image_files
 from human3d.synth.renderer import SH_BANDS, Lighting, Material
 
 SKIN_TONES = np.array(
     [[0.98, 0.86, 0.76], [0.93, 0.76, 0.62], [0.85, 0.64, 0.49], [0.72, 0.51, 0.36], [0.55, 0.37, 0.25], [0.36, 0.23, 0.15]]
 )
 HAIR_COLOURS = np.array([[0.05, 0.04, 0.03], [0.22, 0.13, 0.07], [0.45, 0.30, 0.15], [0.80, 0.66, 0.42], [0.55, 0.22, 0.08], [0.6, 0.6, 0.6]])
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
 def skin_material(rng: np.random.Generator) -> Material:
@@ -68,7 +68,7 @@ def background_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise Human3DError.for_path(folder, "background folder not found")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(folder)
     if not files:
         raise Human3DError.for_path(folder, f"no background images ({', '.join(IMAGE_SUFFIXES)})")
     return files

@@ -57,3 +57,12 @@ def test_unknown_extension_cannot_be_written(tmp_path):
     with pytest.raises(Human3DError, match="cannot encode"):
         write_image(tmp_path / "x.unknown", np.zeros((40, 40, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_image_files_lists_images_by_name_only(tmp_path):
+    from human3d.io.images import image_files
+
+    for name in ("b.JPG", "a.png", "notes.txt", "c.webp"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "d.png").mkdir()
+    assert [p.name for p in image_files(tmp_path)] == ["a.png", "b.JPG", "c.webp"]

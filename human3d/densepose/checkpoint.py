@@ -6,7 +6,6 @@ names anything else (``os.system``, ``builtins.eval``, ...) is refused before it
 
 from __future__ import annotations
 
-import pickle
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 import torch
 
 from human3d.errors import Human3DError
+from human3d.io.safe_pickle import AllowListUnpickler, UnsafePickleError
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): OrderedDict,
@@ -30,21 +30,13 @@ for _module in ("numpy.core.numeric", "numpy._core.numeric"):
     _ALLOWED_GLOBALS[(_module, "_frombuffer")] = np.ndarray.__reduce_ex__(np.zeros(1), 5)[0]
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-    """The pickle names a global outside the allowed numpy/collections set."""
-
-
-class _ArrayDictUnpickler(pickle.Unpickler):
+class _ArrayDictUnpickler(AllowListUnpickler):
     """An unpickler that only builds dicts, lists, numbers, strings and numpy arrays."""
 
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise UnsafePickleError(f"refusing to load {module}.{name}") from None
+    allowed = _ALLOWED_GLOBALS
 
     def persistent_load(self, pid: Any) -> Any:
-        raise UnsafePickleError("refusing persistent ids")
+        raise UnsafePickleError("persistent ids")
 
 
 def _is_zip(path: Path) -> bool:
@@ -69,7 +61,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             with open(path, "rb") as f:
                 data = _ArrayDictUnpickler(f, encoding="latin1").load()
     except UnsafePickleError as error:
-        raise Human3DError.for_path(path, f"unsafe checkpoint, not loaded ({error}; only numpy arrays are allowed)") from None
+        raise Human3DError.for_path(path, f"unsafe checkpoint, not loaded (refusing to load {error}; only numpy arrays are allowed)") from None
     except Exception as error:  # truncated / garbage files raise many kinds of errors
         raise Human3DError.for_path(path, f"corrupt checkpoint ({type(error).__name__}: {error})") from None
     if isinstance(data, dict) and "blobs" in data and "model" not in data:

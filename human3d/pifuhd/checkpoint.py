@@ -22,6 +22,7 @@ import torch
 
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
+from human3d.io.safe_pickle import AllowListUnpickler, UnsafePickleError
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
@@ -41,10 +42,6 @@ _STORAGE_DTYPES = {
     "BoolStorage": torch.bool,
 }
 _STORAGE_NAMES = {dtype: name for name, dtype in _STORAGE_DTYPES.items()}
-
-
-class UnsafePickleError(Exception):
-    """The pickle references a global that a checkpoint never needs (it could run code)."""
 
 
 class _StorageType:
@@ -73,8 +70,10 @@ _ALLOWED_GLOBALS = {
 }
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
+class _RestrictedUnpickler(AllowListUnpickler):
     """Unpickler for the object pickle of a legacy checkpoint; storages come from ``storages``."""
+
+    allowed = _ALLOWED_GLOBALS
 
     def __init__(self, stream: BinaryIO, storages: dict[str, torch.Tensor]) -> None:
         super().__init__(stream, encoding="latin1")
@@ -83,10 +82,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module == "torch" and name in _STORAGE_DTYPES:
             return _StorageType(name)
-        found = _ALLOWED_GLOBALS.get((module, name))
-        if found is None:
-            raise UnsafePickleError(f"{module}.{name}")
-        return found
+        return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> torch.Tensor:
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
@@ -101,11 +97,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return self._storages[key]
 
 
-class _HeaderUnpickler(pickle.Unpickler):
+class _HeaderUnpickler(AllowListUnpickler):
     """For the three header pickles: plain numbers and dicts, no globals at all."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise UnsafePickleError(f"{module}.{name}")
 
 
 def load_checkpoint(path: str | Path) -> Any:
@@ -154,6 +147,8 @@ def _load_legacy(stream: BinaryIO, path: Path) -> Any:
     try:
         protocol = _HeaderUnpickler(stream).load()
         sys_info = _HeaderUnpickler(stream).load()
+    except UnsafePickleError:
+        raise
     except (EOFError, pickle.UnpicklingError) as error:
         raise Human3DError.for_path(path, f"truncated or corrupt checkpoint header ({type(error).__name__})") from None
     if protocol != LEGACY_PROTOCOL or not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):

@@ -21,3 +21,18 @@ def test_module_entry_point_prints_version():
 
 def test_error_message_names_the_file():
     assert str(Human3DError.for_path("a/b.png", "not an image")) == "a/b.png: not an image"
+
+
+def test_device_names_are_checked():
+    import pytest
+    import torch
+
+    from human3d.commands import check_device
+
+    assert check_device("cpu") == "cpu"
+    with pytest.raises(Human3DError, match=r"^unknown device 'gpu' \(use cpu, cuda or cuda:N\)$"):
+        check_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(Human3DError, match=r"^--device cuda:1: CUDA is not available on this machine"):
+            check_device("cuda:1")
+    assert main(["densepose", "x.png", "--checkpoint", "c.pkl", "--device", "tpu"]) == 1

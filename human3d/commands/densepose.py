@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from human3d.commands import check_device
 from human3d.densepose.config import CONFIGS, get_config
 from human3d.densepose.dump import DUMP_SUFFIXES
 from human3d.densepose.visualize import LAYERS
@@ -55,14 +56,9 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError(no_weights_message())
     if args.dump is not None and args.dump.suffix.lower() not in DUMP_SUFFIXES:
         raise Human3DError.for_path(args.dump, "dump file must end in .npz or .json")
-    if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
-        raise Human3DError(f"unknown device {args.device!r} (cpu or cuda)")
+    check_device(args.device)
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
-    import torch
-
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise Human3DError("--device cuda: no CUDA device is available here")
     from human3d.densepose.model import build_densepose
     from human3d.densepose.predictor import DensePosePredictor
     from human3d.densepose.run import default_output

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
+from human3d.commands import check_device
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 from human3d.io.images import image_files, write_image
@@ -106,8 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resolution < 8:
         raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise Human3DError("--device cuda: CUDA is not available on this machine (use --device cpu)")
+    check_device(args.device)
     jobs = _jobs(args)
     checkpoint = _checkpoint(args)
     pending = [job for job in jobs if args.overwrite or not job.finished()]

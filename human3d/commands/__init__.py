@@ -7,6 +7,8 @@ the library, print. Checks they share (``check_device``) live here.
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import re
 
 from human3d.errors import Human3DError
@@ -22,3 +24,13 @@ def check_device(name: str) -> str:
         if not torch.cuda.is_available():
             raise Human3DError(f"--device {name}: CUDA is not available on this machine (use --device cpu)")
     return name
+
+
+def add_task_subcommands(parser: argparse.ArgumentParser, tasks: dict[str, tuple[str, str]]) -> None:
+    """Sub-subcommands of ``parser``: each task's module defines ``add_arguments(parser)`` and ``run(args)``."""
+    subparsers = parser.add_subparsers(dest="task", metavar="TASK", required=True)
+    for name, (module_name, help_text) in tasks.items():
+        module = importlib.import_module(module_name)
+        task_parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(task_parser)
+        task_parser.set_defaults(func=module.run)

@@ -1,0 +1,20 @@
+"""``human3d eval reconstruction|densepose``: score a checkpoint on held-out data with the papers' metrics."""
+
+from __future__ import annotations
+
+import argparse
+
+from human3d.commands import add_task_subcommands
+
+TASKS = {
+    "reconstruction": ("human3d.commands.eval_reconstruction",
+                       "Chamfer, point-to-surface and normal consistency of PIFuHD reconstructions"),
+    "densepose": ("human3d.commands.eval_densepose", "GPS, GPSm and box AP of a DensePose model"),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``eval`` and its per-task subcommands."""
+    parser = subparsers.add_parser("eval", help="evaluate a checkpoint with the published metrics",
+                                   description="Evaluate a checkpoint; prints a table and can write it as JSON.")
+    add_task_subcommands(parser, TASKS)

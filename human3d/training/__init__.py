@@ -1,0 +1,1 @@
+"""Shared training machinery: process group set-up (torchrun + DDP), sharded batches, the step loop."""

@@ -10,10 +10,13 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+import pickle
+
 import numpy as np
 import torch
 
 from human3d.errors import Human3DError
+from human3d.io.atomic import atomic_path
 from human3d.io.safe_pickle import AllowListUnpickler, UnsafePickleError
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
@@ -79,3 +82,16 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not state:
         raise Human3DError.for_path(path, "checkpoint holds no arrays")
     return state
+
+
+def write_state_dict(state: dict[str, torch.Tensor], path: str | Path, author: str = "human3d") -> Path:
+    """Write ``state`` as a detectron2 model-zoo ``.pkl``: ``{"model": {name: float32 ndarray}, "__author__"}``.
+
+    The file is written atomically and reads back with :func:`read_state_dict` / ``build_densepose``
+    (and with detectron2's own checkpointer).
+    """
+    model = OrderedDict((name, np.ascontiguousarray(tensor.detach().float().cpu().numpy()))
+                        for name, tensor in state.items())
+    with atomic_path(path) as temporary, open(temporary, "wb") as f:
+        pickle.dump({"model": model, "__author__": author}, f, protocol=4)
+    return Path(path)

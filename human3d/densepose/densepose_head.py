@@ -29,8 +29,13 @@ class Decoder(nn.Module):
         stride8 = None
         for level, feature in zip((3, 4, 5), features[1:]):
             branch = getattr(self, f"p{level}")[:-1](feature)  # without its final Upsample2x
-            stride8 = branch if stride8 is None else stride8.add_(branch)
-        return self.predictor(self.p2(features[0]).add_(upsample2x(stride8)))
+            stride8 = branch if stride8 is None else _add(stride8, branch)
+        return self.predictor(_add(self.p2(features[0]), upsample2x(stride8)))
+
+
+def _add(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a + b``, in place into ``a`` unless autograd needs ``a`` (a ReLU output) for training."""
+    return a + b if torch.is_grad_enabled() and a.requires_grad else a.add_(b)
 
 
 class V1ConvXHead(nn.Module):

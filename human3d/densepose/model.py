@@ -71,11 +71,14 @@ def _slices(counts: list[int]) -> list[slice]:
     return [slice(s, s + c) for s, c in zip(starts, counts)]
 
 
-def load_weights(model: DensePoseRCNN, state: Mapping[str, torch.Tensor], source: str = "checkpoint") -> None:
-    """Copy ``state`` into ``model`` strictly by name and shape.
+def load_weights(model: DensePoseRCNN, state: Mapping[str, torch.Tensor], source: str = "checkpoint",
+                 strict: bool = True) -> list[str]:
+    """Copy ``state`` into ``model`` by name and shape; returns the names of the model left as they were.
 
     Frozen batch norm statistics absent from the file default to mean 0, variance 1 (detectron2's
-    rule for numpy checkpoints); ``pixel_mean``/``pixel_std``/anchor buffers are ignored.
+    rule for numpy checkpoints); ``pixel_mean``/``pixel_std``/anchor buffers are ignored. Strict: any
+    missing, unexpected or wrongly shaped tensor is an error. Not strict (fine-tuning from another
+    variant): only the tensors whose name and shape match are loaded.
     """
     expected = model.state_dict()
     state = {k: v for k, v in state.items() if not k.startswith(_IGNORED_EXTRA)}
@@ -87,11 +90,16 @@ def load_weights(model: DensePoseRCNN, state: Mapping[str, torch.Tensor], source
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    if not strict:
+        usable = {k: v for k, v in state.items() if k in expected and k not in wrong}
+        model.load_state_dict(usable, strict=False)
+        return [k for k in expected if k not in usable]
     for problem, names in (("missing", missing), ("unexpected", unexpected), ("wrong shape for", wrong)):
         if names:
             raise Human3DError.for_path(source, f"does not match {model.config.name}: {len(names)} tensors "
                                                 f"{problem} (first: {names[0]})")
     model.load_state_dict(state, strict=True)
+    return []
 
 
 def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config: str | DensePoseConfig | None = None

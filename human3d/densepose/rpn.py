@@ -62,19 +62,28 @@ class RPN(nn.Module):
         for index, size in enumerate(config.anchor_sizes):
             self.register_buffer(f"cell_anchors_{index}", cell_anchors(size, config.anchor_ratios), persistent=False)
 
+    def anchors(self, level: int, height: int, width: int) -> torch.Tensor:
+        """(H*W*A, 4) anchors of FPN level ``level`` (0 = p2) for a map of ``height`` x ``width``."""
+        return grid_anchors(getattr(self, f"cell_anchors_{level}"), height, width, 2 ** (level + 2))
+
     def forward(self, features: dict[str, torch.Tensor], image_sizes: list[tuple[int, int]]
                 ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """-> per image (boxes (R, 4) XYXY in resized-image pixels, objectness logits (R,)), by logit."""
         maps = [features[name] for name in LEVELS]
         logits, deltas = self.rpn_head(maps)
+        return self.propose(maps, logits, deltas, image_sizes, self.config.rpn_pre_nms_topk, self.config.rpn_post_nms_topk)
+
+    def propose(self, maps: list[torch.Tensor], logits: list[torch.Tensor], deltas: list[torch.Tensor],
+                image_sizes: list[tuple[int, int]], pre_nms_topk: int, post_nms_topk: int
+                ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Proposals from the head's outputs: top ``pre_nms_topk`` per level, clip, NMS, top ``post_nms_topk``."""
         cfg = self.config
         level_boxes, level_logits, level_ids = [], [], []
         for level, (x, lg, dl) in enumerate(zip(maps, logits, deltas)):
             batch, _, height, width = x.shape
-            anchors = grid_anchors(getattr(self, f"cell_anchors_{level}"), height, width, 2 ** (level + 2))
-            lg = lg.permute(0, 2, 3, 1).flatten(1).float()  # (B, H*W*A)
-            dl = dl.view(batch, -1, 4, height, width).permute(0, 3, 4, 1, 2).reshape(batch, -1, 4).float()
-            k = min(lg.shape[1], cfg.rpn_pre_nms_topk)
+            anchors = self.anchors(level, height, width)
+            lg, dl = flatten_logits(lg).float(), flatten_deltas(dl).float()
+            k = min(lg.shape[1], pre_nms_topk)
             top_logits, top_index = lg.topk(k, dim=1)
             rows = torch.arange(batch, device=lg.device)[:, None]
             chosen_deltas = dl[rows, top_index].reshape(-1, 4)
@@ -92,6 +101,17 @@ class RPN(nn.Module):
             boxes = clip_boxes(boxes, height, width)
             nonempty = (boxes[:, 2] - boxes[:, 0] > 0) & (boxes[:, 3] - boxes[:, 1] > 0)
             boxes, scores, ids = boxes[nonempty], scores[nonempty], ids[nonempty]
-            keep = batched_nms(boxes, scores, ids, cfg.rpn_nms_thresh)[: cfg.rpn_post_nms_topk]
+            keep = batched_nms(boxes, scores, ids, cfg.rpn_nms_thresh)[:post_nms_topk]
             results.append((boxes[keep], scores[keep]))
         return results
+
+
+def flatten_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Objectness (B, A, H, W) -> (B, H*W*A), in the anchors' (y, x, a) order."""
+    return logits.permute(0, 2, 3, 1).flatten(1)
+
+
+def flatten_deltas(deltas: torch.Tensor) -> torch.Tensor:
+    """Anchor-major deltas (B, 4A, H, W) -> (B, H*W*A, 4), in the anchors' (y, x, a) order."""
+    batch, _, height, width = deltas.shape
+    return deltas.view(batch, -1, 4, height, width).permute(0, 3, 4, 1, 2).reshape(batch, -1, 4)

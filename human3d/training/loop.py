@@ -123,7 +123,7 @@ def fit(
             outputs = model(batch)
         loss = outputs["loss"]
         if not torch.isfinite(loss.detach()):
-            raise Human3DError(f"{stage}: the loss became {float(loss)} at step {step} (lower --lr?)")
+            raise Human3DError(f"{stage}: the loss became {float(loss.detach())} at step {step} (lower --lr?)")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip is not None:

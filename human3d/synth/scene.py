@@ -15,7 +15,7 @@ import numpy as np
 from human3d.synth import appearance, camera as cameras
 from human3d.synth.camera import Camera
 from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
-from human3d.synth.renderer import Lighting, RenderResult, Surface, shared_renderer
+from human3d.synth.renderer import Lighting, Material, RenderResult, Surface, shared_renderer
 from human3d.synth.sampling import sample_training_points
 
 CAMERAS = ("orthographic", "perspective")
@@ -69,7 +69,7 @@ def _yaw_matrix(yaw: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
-def _place(body, yaw: float, offset: np.ndarray):
+def place_body(body, yaw: float, offset: np.ndarray):
     """The posed body turned by ``yaw`` about y and moved by ``offset`` (a new PosedBody)."""
     rotation = _yaw_matrix(yaw)
     move = lambda points: (np.asarray(points, dtype=np.float64) @ rotation.T + offset).astype(np.float32)  # noqa: E731
@@ -81,31 +81,44 @@ def make_person(body_model, rng: np.random.Generator, instance: int, yaw: float,
     from human3d.body.poses import sample_body_params
 
     params = sample_body_params(rng, model=body_model)
-    body = _place(body_model.pose(params), yaw, offset)
-    outfit: Outfit = sample_outfit(rng)
-    garments = dress_body(body, outfit)
-    skin = appearance.skin_material(rng)
-    hair = appearance.hair_material(rng)
-    surfaces = [Surface(body.vertices, body.faces, body.face_parts, body.corner_uv, skin, instance, LABELS["skin"])]
-    cloth = {}
-    for garment in garments:
-        if garment.label == LABELS["hair"]:
-            material = hair
-        else:
-            material = cloth.setdefault(garment.name, appearance.cloth_material(rng))
-        shell = garment.shell
-        surfaces.append(
-            Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label, normals=shell.shading_normals)
-        )
+    body = place_body(body_model.pose(params), yaw, offset)
+    look = Look(sample_outfit(rng), appearance.skin_material(rng), appearance.hair_material(rng))
+    surfaces, garments = dress_person(body, look, rng, instance)
     description = {
         "phenotype": {k: round(float(v), 6) for k, v in params.phenotype.items()},
         "pose_kind": params.kind,
-        "outfit": dataclasses.asdict(outfit),
+        "outfit": dataclasses.asdict(look.outfit),
         "garments": [g.name for g in garments],
         "yaw": round(float(yaw), 6),
         "offset": [round(float(v), 6) for v in offset],
     }
     return Person(description, np.asarray(body.keypoints_coco17, dtype=np.float64), surfaces)
+
+
+@dataclass
+class Look:
+    """What a person wears and looks like, kept across poses (one clip, one look)."""
+
+    outfit: Outfit
+    skin: Material
+    hair: Material
+    cloth: dict[str, Material] = dataclasses.field(default_factory=dict)  # per garment, drawn on first use
+
+
+def dress_person(body, look: Look, rng: np.random.Generator, instance: int) -> tuple[list[Surface], list]:
+    """The render surfaces of a placed body in ``look``: skin, then each garment; and the garments."""
+    garments = dress_body(body, look.outfit)
+    surfaces = [Surface(body.vertices, body.faces, body.face_parts, body.corner_uv, look.skin, instance, LABELS["skin"])]
+    for garment in garments:
+        if garment.label == LABELS["hair"]:
+            material = look.hair
+        else:
+            material = look.cloth.setdefault(garment.name, appearance.cloth_material(rng))
+        shell = garment.shell
+        surfaces.append(
+            Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label, normals=shell.shading_normals)
+        )
+    return surfaces, garments
 
 
 def _frame(config: SceneConfig, vertices: np.ndarray, rng: np.random.Generator) -> Camera:

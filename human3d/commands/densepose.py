@@ -14,9 +14,9 @@ from human3d.errors import Human3DError
 
 
 def no_weights_message() -> str:
-    """One line: nothing is installed, where the official files come from, how to pass one."""
+    """One line: the bundled weights are missing, where the official files come from, how to pass one."""
     url = CONFIGS["densepose_rcnn_R_50_FPN_s1x"].model_zoo_url
-    return ("no DensePose weights are installed (human3d ships none yet); download an official detectron2 "
+    return ("no DensePose weights are installed (the bundled light model's file is missing); download an official detectron2 "
             f"DensePose model-zoo checkpoint, e.g. {url} (other configs: see docs; licence as stated by the "
             "DensePose model zoo) and pass it with --checkpoint FILE.pkl")
 
@@ -34,12 +34,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     names = ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS)
     parser = subparsers.add_parser("densepose", help="dense pose (part, U, V per pixel) of people in images or video",
                                    description="Find every person in an image, a folder of images or a video and "
-                                               "map their pixels to body-surface charts (DensePose R-CNN).")
+                                               "map their pixels to body-surface charts (human3d's light model by default, "
+                                               "or DensePose R-CNN with a model-zoo checkpoint).")
     parser.add_argument("input", type=Path, help="image, folder of images, or video (mp4, mov, avi, mkv, webm...)")
-    parser.add_argument("--checkpoint", type=Path, help="detectron2 model-zoo DensePose .pkl (or .pth)")
+    parser.add_argument("--checkpoint", type=Path, help="detectron2 model-zoo DensePose .pkl (or .pth), or a light-model "
+                                                       ".pkl; default: human3d's bundled light model")
+    parser.add_argument("--onnx", action="store_true", help="run the light model's network through onnxruntime "
+                                                            "(pip install 'human3d[onnx]'; CPU)")
     parser.add_argument("--config", help=f"force the configuration instead of recognising it ({names})")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--min-score", type=float, default=None, help="detection score threshold (default 0.05)")
+    parser.add_argument("--min-score", type=float, default=None,
+                        help="detection score threshold (default 0.05 for R-CNN, 0.3 for the light model)")
     parser.add_argument("--dump", type=Path, help="write boxes, scores, labels and U,V to OUT.npz or OUT.json")
     parser.add_argument("--show", type=_layers, default={"parts", "contours", "boxes"},
                         help=f"picture layers, comma-separated from {','.join(LAYERS)} (default parts,contours,boxes)")
@@ -50,9 +55,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _predictor(model, args: argparse.Namespace):
+    """The R-CNN's or the light model's predictor (torch, or onnxruntime with ``--onnx``)."""
+    from human3d.densepose.light import LightDensePose
+    from human3d.densepose.light_predictor import LightDensePosePredictor
+    from human3d.densepose.predictor import DensePosePredictor
+
+    if not isinstance(model, LightDensePose):
+        if args.onnx:
+            raise Human3DError("--onnx runs the light model only (leave out --checkpoint, or pass a light-model .pkl)")
+        return DensePosePredictor(model, args.device, args.min_score)
+    if args.onnx:
+        if args.device != "cpu":
+            raise Human3DError("--onnx runs on the CPU (leave out --device)")
+        from human3d.densepose.onnx_export import onnx_predictor
+
+        return onnx_predictor(model, min_score=args.min_score)
+    return LightDensePosePredictor(model, args.device, args.min_score)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
-    if args.checkpoint is None:
+    from human3d.densepose.light import DEFAULT_WEIGHTS
+
+    checkpoint = args.checkpoint if args.checkpoint is not None else DEFAULT_WEIGHTS
+    if args.checkpoint is None and not DEFAULT_WEIGHTS.is_file():
         raise Human3DError(no_weights_message())
     if args.dump is not None and args.dump.suffix.lower() not in DUMP_SUFFIXES:
         raise Human3DError.for_path(args.dump, "dump file must end in .npz or .json")
@@ -60,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
     from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictor import DensePosePredictor
     from human3d.densepose.run import default_output
     from human3d.densepose.run import run as run_densepose
 
     config = get_config(args.config) if args.config else None
-    predictor = DensePosePredictor(build_densepose(args.checkpoint, config), args.device, args.min_score)
+    model = build_densepose(checkpoint, config)
+    predictor = _predictor(model, args)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size))
     for name, result in report.results if len(report.results) <= 20 else []:

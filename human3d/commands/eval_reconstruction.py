@@ -1,14 +1,62 @@
-"""Placeholder written by the lead so the CLI imports; the owning engineer replaces this whole file."""
+"""``human3d eval reconstruction``: Chamfer / P2S / normal consistency of a PIFuHD checkpoint on held-out samples."""
+
+from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
+from human3d.commands import check_device
 from human3d.errors import Human3DError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """Options of ``human3d eval reconstruction``."""
+    parser.add_argument("--data", type=Path, required=True, metavar="DIR",
+                        help="a `human3d synth` run (orthographic) of held-out people or rendered scans")  # fmt: skip
+    parser.add_argument("--checkpoint", type=Path, help="PIFuHD checkpoint (default: the package's default weights)")
+    parser.add_argument("--resolution", type=int, default=256, help="marching-cubes grid per axis (default 256)")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the table (every row, the means) as JSON")
+
+
+def _checkpoint(args: argparse.Namespace) -> Path:
+    from human3d.pifuhd.weights import default_checkpoint, weights_dir
+
+    if args.checkpoint is not None:
+        return args.checkpoint
+    found = default_checkpoint()
+    if found is None:
+        raise Human3DError(f"no PIFuHD weights are installed (looked in {weights_dir()}); pass --checkpoint PATH")
+    return found
+
+
+def _writable_folder(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not written yet."""
-    raise Human3DError("not written yet")
+    """Evaluate, print the table, write the JSON; exit status 1 when a sample could not be scored."""
+    from human3d.eval.reconstruction import evaluate_model, format_table, sample_dirs, write_report_json
+    from human3d.pifuhd.model import load_pifuhd
+
+    if args.resolution < 8:
+        raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
+    if args.limit is not None and args.limit < 1:
+        raise Human3DError(f"--limit must be >= 1, got {args.limit}")
+    check_device(args.device)
+    sample_dirs(args.data)  # bad input fails before the (slow) model load and evaluation
+    if args.json is not None and not _writable_folder(args.json.parent):
+        raise Human3DError.for_path(args.json, "cannot write here (the folder is not writable)")
+    checkpoint = _checkpoint(args)
+    report = evaluate_model(load_pifuhd(checkpoint), args.data, args.resolution, args.device, args.limit)
+    report.settings["checkpoint"] = str(checkpoint)
+    print(format_table(report))
+    if args.json is not None:
+        print(f"wrote {write_report_json(report, args.json)}")
+    return 1 if report.failed else 0

@@ -1,14 +1,71 @@
-"""Placeholder written by the lead so the CLI imports; the owning engineer replaces this whole file."""
+"""``human3d train densepose --data JSON --out DIR``: train DensePose R-CNN (any config) or the light model."""
+
+from __future__ import annotations
 
 import argparse
+from dataclasses import fields
+from pathlib import Path
 
+from human3d.commands import check_device
+from human3d.densepose.config import CONFIGS
+from human3d.densepose.train import DensePoseTrainOptions, train_densepose
 from human3d.errors import Human3DError
+
+_HELP = {
+    "data": "DensePose-COCO JSON: ours (OUT/densepose_coco.json of `human3d synth`) or the real one",
+    "out": "run folder: checkpoints (.pkl, model-zoo layout), metrics.jsonl/csv, resume state",
+    "model": "R-CNN config (" + ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS) + ") or 'light'",
+    "image_root": "folder holding the JSON's file_name entries (default: the JSON's folder)",
+    "init": "checkpoint .pkl to fine-tune from (tensors matching the config by name and shape are loaded)",
+    "steps": "optimizer steps in all (a resumed run continues up to this count)",
+    "batch_size": "images per step and process",
+    "lr": "base learning rate (SGD, momentum 0.9, warm-up, x0.1 at 2/3 and 8/9 of the steps)",
+    "min_size": "training shorter image side in pixels (jittered x0.8-1.2)",
+    "device": "cpu, cuda or cuda:N (under torchrun each process takes cuda:LOCAL_RANK)",
+    "amp": "bfloat16 mixed precision (CUDA only; ignored on CPU)",
+    "workers": "DataLoader worker processes per training process",
+    "seed": "random seed (initialisation, augmentation, sampling)",
+    "checkpoint_every": "write a checkpoint and the resume state every this many steps",
+}
+_PATHS = {"data", "out", "image_root", "init"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """One flag per :class:`DensePoseTrainOptions` field (``--batch-size`` for ``batch_size``, ...)."""
+    for field in fields(DensePoseTrainOptions):
+        flag = "--" + field.name.replace("_", "-")
+        required = field.name in ("data", "out")
+        if field.name == "amp":
+            parser.add_argument(flag, action="store_true", help=_HELP[field.name])
+            continue
+        kind = Path if field.name in _PATHS else type(field.default)
+        default = None if required else field.default
+        parser.add_argument(flag, dest=field.name, type=kind, required=required, default=default,
+                            help=_HELP[field.name] + ("" if required or default is None else f" (default {default})"))
+
+
+def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
+    """The parsed flags as options, checked."""
+    options = DensePoseTrainOptions(**{f.name: getattr(args, f.name) for f in fields(DensePoseTrainOptions)})
+    if options.model != "light":
+        from human3d.densepose.config import get_config
+
+        get_config(options.model)  # a one-line error for an unknown name
+    if not options.data.is_file():
+        raise Human3DError.for_path(options.data, "training data not found (a DensePose-COCO JSON file)")
+    if options.init is not None and not options.init.is_file():
+        raise Human3DError.for_path(options.init, "checkpoint not found")
+    for name in ("steps", "batch_size", "min_size", "checkpoint_every"):
+        if getattr(options, name) < 1:
+            raise Human3DError(f"--{name.replace('_', '-')} must be at least 1")
+    if options.lr <= 0:
+        raise Human3DError("--lr must be positive")
+    check_device(options.device)
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not written yet."""
-    raise Human3DError("not written yet")
+    """Train; prints the final checkpoint's path."""
+    path = train_densepose(options_from_args(args))
+    print(path)
+    return 0

@@ -13,6 +13,7 @@ from human3d.densepose.backbone import FPN
 from human3d.densepose.chart_predictor import ChartOutput
 from human3d.densepose.checkpoint import read_state_dict
 from human3d.densepose.config import DensePoseConfig, get_config, recognize_config
+from human3d.densepose.light import LightDensePose, build_light_densepose, is_light_state
 from human3d.densepose.roi_heads import ROIHeads
 from human3d.densepose.rpn import RPN
 from human3d.errors import Human3DError
@@ -103,10 +104,16 @@ def load_weights(model: DensePoseRCNN, state: Mapping[str, torch.Tensor], source
 
 
 def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config: str | DensePoseConfig | None = None
-                    ) -> DensePoseRCNN:
-    """Read a model-zoo ``.pkl`` (or a state dict), recognise or take its config, return the model in eval mode."""
+                    ) -> DensePoseRCNN | LightDensePose:
+    """Read a model-zoo ``.pkl`` (or a state dict), recognise or take its config, return the model in eval mode.
+
+    A checkpoint of the light model (:mod:`human3d.densepose.light`) is recognised by its names and
+    gives a :class:`LightDensePose` instead.
+    """
     source = "state dict" if isinstance(checkpoint, Mapping) else str(checkpoint)
     state = dict(checkpoint) if isinstance(checkpoint, Mapping) else read_state_dict(checkpoint)
+    if is_light_state(state):  # human3d's light single-stage model (its own names), ``config`` does not apply
+        return build_light_densepose(state, source)
     if config is None:
         try:
             config = recognize_config({k: tuple(v.shape) for k, v in state.items()})

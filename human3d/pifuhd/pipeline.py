@@ -122,8 +122,8 @@ def reconstruct(
         raise ValueError(f"colors must be one of {COLOR_MODES}")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    local_size = predictor.model.options.fine.load_size_big
-    inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, local_size)
+    options = predictor.model.options
+    inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, options.fine.load_size_big, options.coarse.load_size)
     seconds["preprocess"] = time.perf_counter() - start
 
     start = time.perf_counter()

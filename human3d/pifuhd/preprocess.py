@@ -130,9 +130,11 @@ def normalise(rgb: np.ndarray) -> np.ndarray:
     return ((image - np.float32(0.5)) / np.float32(0.5)).transpose(2, 0, 1)[None].copy()
 
 
-def network_inputs(rgb: np.ndarray, rect: tuple[int, int, int, int], local_size: int = 1024) -> NetworkInputs:
-    """Crop, resize (OpenCV bilinear) to 512 and ``local_size``, normalise."""
+def network_inputs(
+    rgb: np.ndarray, rect: tuple[int, int, int, int], local_size: int = 1024, global_size: int = 512
+) -> NetworkInputs:
+    """Crop, resize (OpenCV bilinear) to ``global_size`` (the coarse ``loadSize``) and ``local_size``, normalise."""
     cropped = crop(rgb, rect)
-    resized_512 = cv2.resize(cropped, (512, 512), interpolation=cv2.INTER_LINEAR)
+    resized_512 = cv2.resize(cropped, (global_size, global_size), interpolation=cv2.INTER_LINEAR)
     resized_big = cv2.resize(cropped, (local_size, local_size), interpolation=cv2.INTER_LINEAR)
     return NetworkInputs(normalise(resized_512), normalise(resized_big), cropped, tuple(int(v) for v in rect))

@@ -1,7 +1,9 @@
 """Where PIFuHD weights come from, where they are kept, and their licence.
 
 Nothing is downloaded by this module: ``human3d weights`` prints the official address and the
-folder to put the file in (``$HUMAN3D_WEIGHTS``, default ``~/.cache/human3d/weights``).
+folder to put the file in (``$HUMAN3D_WEIGHTS``, default ``~/.cache/human3d/weights``). The package
+ships its own small default weights (trained on our licence-free synthetic data), used when no
+official checkpoint is installed.
 """
 
 from __future__ import annotations
@@ -37,6 +39,16 @@ OFFICIAL_PIFUHD = WeightsInfo(
     non_commercial=True,
     description="official PIFuHD checkpoint (Saito et al., CVPR 2020), 1.5 GB",
 )
+BUNDLED_PIFUHD = WeightsInfo(
+    name="human3d_pifuhd_small",
+    filename="human3d_pifuhd_small.pt",
+    url="",
+    upstream="shipped inside the human3d package (human3d/pifuhd/default_weights/)",
+    licence="Apache-2.0 (trained by human3d on its own synthetic data: no third-party images or weights)",
+    non_commercial=False,
+    description="human3d's default PIFuHD weights (the 'small' configuration of `human3d train pifuhd`), about 20 MB",
+)
+BUNDLED_DIR = Path(__file__).resolve().parent / "default_weights"
 KNOWN_WEIGHTS = (OFFICIAL_PIFUHD,)
 OFFICIAL_RUN_NAMES = {"pifuhd_final"}
 
@@ -54,12 +66,17 @@ def installed_path(info: WeightsInfo = OFFICIAL_PIFUHD) -> Path:
     return weights_dir() / info.filename
 
 
+def bundled_path() -> Path:
+    """Where the package keeps its own default weights."""
+    return BUNDLED_DIR / BUNDLED_PIFUHD.filename
+
+
 def default_checkpoint() -> Path | None:
-    """The first installed known checkpoint, or None when no weights are installed."""
+    """The first installed known checkpoint, else the bundled default weights, else None."""
     for info in KNOWN_WEIGHTS:
         if installed_path(info).is_file():
             return installed_path(info)
-    return None
+    return bundled_path() if bundled_path().is_file() else None
 
 
 def is_official(path: str | Path, checkpoint: Mapping[str, Any]) -> bool:
@@ -92,5 +109,14 @@ def describe() -> str:
             f"            and save it as {path}",
             f"            e.g. mkdir -p '{path.parent}' && curl -L -o '{path}' {info.url}",
         ]
-    lines += ["", "human3d never downloads weights by itself; any checkpoint in this format works with --checkpoint PATH."]
+    bundled = bundled_path()
+    lines += [
+        "",
+        f"{BUNDLED_PIFUHD.name}: {BUNDLED_PIFUHD.description}",
+        f"  status:   {'bundled' if bundled.is_file() else 'missing from this installation'} ({bundled})",
+        f"  licence:  {BUNDLED_PIFUHD.licence}",
+        "  used when no official checkpoint is installed and no --checkpoint is given",
+        "",
+        "human3d never downloads weights by itself; any checkpoint in this format works with --checkpoint PATH.",
+    ]
     return "\n".join(lines)

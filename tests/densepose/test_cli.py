@@ -23,7 +23,10 @@ def ryota_ref(densepose_ref):
         return {k: data[k] for k in ("final_boxes_xyxy_orig", "final_scores", "iuv0_labels_u8", "iuv0_uv_f32")}
 
 
-def test_without_checkpoint_explains_where_weights_come_from(shared_dir, capsys):
+def test_without_any_weights_explains_where_they_come_from(shared_dir, capsys, monkeypatch, tmp_path):
+    from human3d.densepose import light
+
+    monkeypatch.setattr(light, "DEFAULT_WEIGHTS", tmp_path / "missing.pkl")  # the bundled light model's file gone
     assert main(["densepose", str(shared_dir / "photos" / "ryota.png")]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no DensePose weights are installed" in err

@@ -22,9 +22,13 @@ RESOLUTION = 40
 
 @pytest.fixture()
 def weights_env(tmp_path, monkeypatch):
+    """An empty weights folder, and an installation without the bundled default weights."""
+    from human3d.pifuhd import weights
+
     folder = tmp_path / "weights"
     folder.mkdir()
     monkeypatch.setenv("HUMAN3D_WEIGHTS", str(folder))
+    monkeypatch.setattr(weights, "BUNDLED_DIR", tmp_path / "no_bundled_weights")
     return folder
 
 

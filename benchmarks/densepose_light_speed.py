@@ -1,0 +1,112 @@
+"""Light DensePose speed: frames/s at 240x320 and 800x1100 (H x W), torch and onnxruntime, network and decoding.
+
+Run by hand:  python benchmarks/densepose_light_speed.py [--threads 2] [--runs 20] [--checkpoint PKL]
+
+Weights: the bundled default (human3d/densepose/default_weights/human3d_densepose_light.pkl) unless
+--checkpoint is given. Input: our own example person (examples/person.png, cut out with its mask)
+pasted twice over a grey gradient, so the decoding has people to work on; the "people" column says
+how many were found. Each figure is the median of --runs calls after 2 warm-up calls of the whole
+``predict`` (padding, network, decoding to per-box labels and U,V). The machine's load average is
+printed with the table: wall time suffers when other jobs share the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from human3d.densepose.light import DEFAULT_WEIGHTS
+from human3d.densepose.light_predictor import LightDensePosePredictor, decode_image, pad_batch
+from human3d.densepose.model import build_densepose
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "person.png"
+SIZES = ((240, 320), (800, 1100))
+PUBLISHED = ("DensePose R-CNN on one GPU (Güler, Neverova, Kokkinos, CVPR 2018, arXiv:1802.00434): 20-26 frames/s "
+             "at 240x320, 4-5 frames/s at 800x1100; official detectron2 R_50_FPN_s1x on this machine kind's 2 CPU "
+             "threads (../shared/reference/densepose/SPEC.md): 0.30 frames/s (320x240, default resize), "
+             "0.23 frames/s (800x1100), 2.3 frames/s (240x320 at native size, no detection)")
+
+
+def test_image(height: int, width: int) -> np.ndarray:
+    """Two copies of the example person over a gradient, uint8 BGR (height, width)."""
+    ramp = np.linspace(90, 170, width, dtype=np.float32)[None, :, None]
+    canvas = np.broadcast_to(ramp, (height, width, 3)).copy()
+    person = Image.open(EXAMPLE).convert("RGBA")
+    side = int(height * 0.9)
+    person = np.asarray(person.resize((side, side), Image.BILINEAR), dtype=np.float32)
+    alpha = person[..., 3:] / 255.0
+    for left in (width // 2 - side * 3 // 4, width // 2 - side // 4):
+        x0, x1 = max(0, left), min(width, left + side)
+        region = canvas[height - side:, x0:x1]
+        patch = person[:, x0 - left:x1 - left]
+        a = alpha[:, x0 - left:x1 - left]
+        canvas[height - side:, x0:x1] = patch[..., :3] * a + region * (1 - a)
+    return np.ascontiguousarray(canvas.astype(np.uint8)[:, :, ::-1])
+
+
+def median_ms(fn, runs: int) -> float:
+    """Median wall milliseconds of ``fn()`` over ``runs`` calls after two warm-up calls."""
+    for _ in range(2):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def measure(predictor: LightDensePosePredictor, image: np.ndarray, runs: int) -> dict:
+    """Network, decoding and whole-``predict`` times for one image."""
+    batch = pad_batch([image])
+    batch = batch.contiguous(memory_format=torch.channels_last if predictor.channels_last else torch.contiguous_format)
+    with torch.inference_mode():
+        output = predictor.network(batch).float()
+        network_ms = median_ms(lambda: predictor.network(batch), runs)
+        decode_ms = median_ms(lambda: decode_image(output, image.shape[:2], image.shape[:2], predictor.min_score), runs)
+    total_ms = median_ms(lambda: predictor(image), runs)
+    people = len(predictor(image))
+    return {"network": network_ms, "decode": decode_ms, "total": total_ms, "people": people,
+            "network_hw": tuple(batch.shape[-2:])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = build_densepose(args.checkpoint)
+    backends = {"torch": lambda: LightDensePosePredictor(model)}
+    try:
+        from human3d.densepose.onnx_export import OnnxLightNetwork, export_onnx
+
+        folder = tempfile.mkdtemp(prefix="human3d_bench_")
+        onnx_file = export_onnx(model, Path(folder) / "light.onnx")
+        backends["onnxruntime"] = lambda: LightDensePosePredictor(OnnxLightNetwork(onnx_file, args.threads))
+    except ImportError:
+        print("onnx not installed: torch only")
+    print(f"light DensePose, {args.threads} thread(s), {os.cpu_count()} CPUs, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, checkpoint {args.checkpoint.name}")
+    print("| backend | input H×W | network H×W | people | network ms | decoding ms | total ms | frames/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, make in backends.items():
+        predictor = make()
+        for height, width in SIZES:
+            r = measure(predictor, test_image(height, width), args.runs)
+            print(f"| {name} | {height}×{width} | {r['network_hw'][0]}×{r['network_hw'][1]} | {r['people']} | "
+                  f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} |")
+    print(f"Published: {PUBLISHED}")
+
+
+if __name__ == "__main__":
+    main()

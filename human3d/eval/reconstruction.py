@@ -1,0 +1,243 @@
+"""Reconstruction benchmark: reconstruct each held-out sample's photo, put the mesh back into the
+ground truth's world frame, and score it with ICON/ECON's Chamfer, P2S and normal consistency.
+
+A sample is a folder written by ``human3d synth`` (synthetic people or rendered scans) with an
+orthographic camera: ``rgb.png``, ``mask.png``, ``camera.json`` (``pifu_calib``) and ``mesh.ply``.
+The photo goes through the same path as ``human3d reconstruct --mask``: the crop rect comes from the
+mask, the background becomes grey. The mesh comes back in the crop frame (the rect spans x, y in
+[-1, 1], z toward the camera with the same scale, z = 0 at the camera's target depth, as in training),
+and ``crop_to_world`` maps it to world metres through the rect and ``pifu_calib``. Chamfer and P2S are
+measured in world metres and reported in cm; normal consistency is measured in the whole image's crop
+frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import trimesh
+
+from human3d.errors import Human3DError
+from human3d.eval.mesh_metrics import ICON_SAMPLES, NORMAL_IMAGE_SIZE, chamfer_and_p2s, normal_consistency
+from human3d.io.atomic import write_text_atomic
+from human3d.io.meshes import read_mesh
+from human3d.pifuhd.model import PifuhdNet
+from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
+from human3d.pifuhd.predictor import PifuhdPredictor
+
+SAMPLE_FILES = ("rgb.png", "mask.png", "camera.json", "mesh.ply")
+CM_PER_METRE = 100.0
+
+Mesher = Callable[[PreparedImage], tuple[np.ndarray, np.ndarray]]
+"""Reconstruction of one prepared photo: (vertices [V, 3] in its crop frame, faces [F, 3])."""
+
+
+@dataclass
+class SampleScore:
+    """One sample's result; metrics are NaN and ``error`` says why when it could not be scored."""
+
+    name: str
+    chamfer_cm: float = math.nan
+    p2s_cm: float = math.nan
+    normal: float = math.nan
+    reconstruct_seconds: float = math.nan
+    seconds: float = math.nan
+    error: str | None = None
+
+
+@dataclass
+class ReconstructionReport:
+    """Per-sample rows and their means (over the samples that could be scored)."""
+
+    data_dir: str
+    rows: list[SampleScore]
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def scored(self) -> list[SampleScore]:
+        """The rows with metrics."""
+        return [row for row in self.rows if row.error is None]
+
+    @property
+    def failed(self) -> int:
+        """How many samples could not be scored."""
+        return len(self.rows) - len(self.scored)
+
+    @property
+    def means(self) -> dict[str, float]:
+        """Mean Chamfer (cm), P2S (cm), normal consistency and seconds per sample over the scored rows."""
+        keys = ("chamfer_cm", "p2s_cm", "normal", "reconstruct_seconds", "seconds")
+        rows = self.scored
+        return {key: float(np.mean([getattr(r, key) for r in rows])) if rows else math.nan for key in keys}
+
+    def to_dict(self) -> dict:
+        """JSON-ready: settings, means, failure count and every row."""
+        return {
+            "data": self.data_dir,
+            "settings": self.settings,
+            "protocol": protocol(),
+            "samples": len(self.rows),
+            "failed": self.failed,
+            "mean": self.means,
+            "rows": [asdict(row) for row in self.rows],
+        }
+
+
+def protocol() -> dict:
+    """The metric definitions in force (written into every report)."""
+    return {
+        "p2s": f"mean distance from {ICON_SAMPLES} area-uniform ground-truth surface points to the predicted surface, cm",
+        "chamfer": "mean of P2S and the same from predicted surface points to the ground truth, cm",
+        "normal": f"mean |n_pred - n_gt|^2 over 4 orthographic views (0/90/180/270 deg about y), {NORMAL_IMAGE_SIZE}^2 px, image crop frame",
+        "frame": "world metres through camera.json pifu_calib and the mask crop rect",
+    }
+
+
+def sample_dirs(data_dir: str | Path) -> list[Path]:
+    """Sample folders of a ``human3d synth`` run (``DIR/samples/*``) or a folder of sample folders, sorted."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise Human3DError.for_path(data_dir, "data folder not found")
+    root = data_dir / "samples" if (data_dir / "samples").is_dir() else data_dir
+    # names starting with "." are samples still being written (the data engine's temporary folders)
+    found = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "rgb.png").is_file())
+    if not found:
+        raise Human3DError.for_path(data_dir, "no samples (folders with rgb.png, mask.png, camera.json, mesh.ply)")
+    return found
+
+
+def read_calib(sample_dir: Path) -> tuple[np.ndarray, tuple[int, int]]:
+    """The sample's ``pifu_calib`` (world -> image crop frame) and image (width, height)."""
+    path = sample_dir / "camera.json"
+    try:
+        data = json.loads(path.read_text())
+        size = (int(data["width"]), int(data["height"]))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise Human3DError.for_path(path, f"unreadable camera ({type(error).__name__})") from None
+    if data.get("kind") != "orthographic" or "pifu_calib" not in data:
+        raise Human3DError.for_path(path, f"needs a square orthographic camera (found {data.get('kind')!r}); render with --camera orthographic")
+    return np.asarray(data["pifu_calib"], dtype=np.float64), size
+
+
+def crop_to_world(rect: tuple[int, int, int, int], image_size: tuple[int, int], calib: np.ndarray) -> np.ndarray:
+    """4x4 map from a crop's frame (the square rect ``x y w h`` spans x, y in [-1, 1]; z has x's scale)
+    to world, through the whole image's crop frame (``calib``: the image spans [-1, 1], pixel edges)."""
+    x, y, w, h = rect
+    width, height = image_size
+    crop_to_image = np.array(
+        [
+            [w / width, 0.0, 0.0, (2.0 * x + w) / width - 1.0],
+            [0.0, h / height, 0.0, 1.0 - (2.0 * y + h) / height],
+            [0.0, 0.0, w / width, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    )
+    return np.linalg.inv(calib) @ crop_to_image
+
+
+def _transform(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    return np.asarray(points, dtype=np.float64) @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def evaluate_sample(sample_dir: str | Path, mesher: Mesher, samples: int = ICON_SAMPLES) -> SampleScore:
+    """Reconstruct one sample with ``mesher`` and score it; a ``Human3DError`` becomes the row's error."""
+    sample_dir = Path(sample_dir)
+    score = SampleScore(sample_dir.name)
+    start = time.perf_counter()
+    try:
+        missing = [name for name in SAMPLE_FILES if not (sample_dir / name).is_file()]
+        if missing:
+            raise Human3DError.for_path(sample_dir, f"incomplete sample (missing {', '.join(missing)})")
+        calib, image_size = read_calib(sample_dir)
+        truth = read_mesh(sample_dir / "mesh.ply")
+        prepared = prepare_image(sample_dir / "rgb.png", mask=sample_dir / "mask.png")
+        vertices, faces = mesher(prepared)
+        score.reconstruct_seconds = time.perf_counter() - start
+        to_world = crop_to_world(prepared.rect, image_size, calib)
+        predicted = trimesh.Trimesh(_transform(vertices, to_world), faces, process=False)
+        chamfer, p2s = chamfer_and_p2s(predicted, truth, samples)
+        score.chamfer_cm, score.p2s_cm = chamfer * CM_PER_METRE, p2s * CM_PER_METRE
+        in_image_frame = [trimesh.Trimesh(_transform(m.vertices, calib), m.faces, process=False) for m in (predicted, truth)]
+        score.normal = normal_consistency(*in_image_frame)
+    except Human3DError as error:
+        score.error = str(error)
+    score.seconds = time.perf_counter() - start
+    return score
+
+
+def evaluate_samples(
+    data_dir: str | Path, mesher: Mesher, limit: int | None = None, progress: bool = True, settings: dict | None = None
+) -> ReconstructionReport:
+    """Score ``mesher`` on the first ``limit`` (default all) samples of ``data_dir``."""
+    from tqdm import tqdm
+
+    folders = sample_dirs(data_dir)[: limit if limit is not None else None]
+    rows = []
+    with tqdm(folders, desc="eval", unit="sample", disable=not progress) as bar:
+        for folder in bar:
+            rows.append(evaluate_sample(folder, mesher))
+            means = ReconstructionReport(str(data_dir), rows).means
+            bar.set_postfix(chamfer_cm=f"{means['chamfer_cm']:.3f}", failed=len(rows) - sum(r.error is None for r in rows))
+    return ReconstructionReport(str(data_dir), rows, settings or {})
+
+
+def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256) -> Mesher:
+    """The ``human3d reconstruct`` path (narrow-band field, marching cubes) as a :data:`Mesher`."""
+
+    def mesh(prepared: PreparedImage) -> tuple[np.ndarray, np.ndarray]:
+        result = reconstruct(predictor, prepared, resolution)
+        return result.vertices, result.faces
+
+    return mesh
+
+
+def evaluate_model(
+    model: PifuhdNet, data_dir: str | Path, resolution: int = 256, device: str = "cpu", limit: int | None = None, progress: bool = True
+) -> ReconstructionReport:
+    """Chamfer / P2S (cm) and normal consistency of a :class:`~human3d.pifuhd.model.PifuhdNet` on a
+    folder of held-out samples (see the module docstring)."""
+    predictor = PifuhdPredictor(model, device=device)
+    settings = {"resolution": resolution, "device": str(device)}
+    return evaluate_samples(data_dir, pifuhd_mesher(predictor, resolution), limit, progress, settings)
+
+
+def format_table(report: ReconstructionReport) -> str:
+    """Plain-text table: one line per sample, then the mean and the failure count."""
+    header = f"{'sample':<12} {'Chamfer cm':>10} {'P2S cm':>8} {'Normal':>8} {'seconds':>8}"
+    lines = [header, "-" * len(header)]
+    for row in report.rows:
+        if row.error is None:
+            lines.append(f"{row.name:<12} {row.chamfer_cm:>10.3f} {row.p2s_cm:>8.3f} {row.normal:>8.4f} {row.seconds:>8.1f}")
+        else:
+            lines.append(f"{row.name:<12} failed: {row.error}")
+    means = report.means
+    lines.append("-" * len(header))
+    lines.append(f"{'mean':<12} {means['chamfer_cm']:>10.3f} {means['p2s_cm']:>8.3f} {means['normal']:>8.4f} {means['seconds']:>8.1f}")
+    lines.append(f"{len(report.scored)} of {len(report.rows)} samples scored; {report.failed} failed")
+    return "\n".join(lines)
+
+
+def write_report_json(report: ReconstructionReport, path: str | Path) -> Path:
+    """Write ``report.to_dict()`` as JSON (atomically; NaN written as null)."""
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    path = Path(path)
+    try:
+        write_text_atomic(path, json.dumps(clean(report.to_dict()), indent=1, sort_keys=True))
+    except OSError as error:
+        raise Human3DError.for_path(path, f"cannot write the report ({error.strerror or error})") from None
+    return path

@@ -1,0 +1,237 @@
+"""PIFuHD training views of synthetic samples, framed the way inference frames a photo.
+
+Inference crops a square around the person's mask (side 1.2x the mask's larger extent, padded with
+black outside the image; see :func:`human3d.pifuhd.preprocess.rect_from_mask`) and resizes it to the
+coarse and fine input sizes. A training view takes that same crop, jittered in scale and position,
+recolours the person, pastes a random background behind the mask, and moves the labelled points
+into the crop frame (x right, y up, z toward the camera, the crop spans [-1, 1]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from human3d.errors import Human3DError
+from human3d.pifuhd.options import PifuhdOptions
+from human3d.pifuhd.preprocess import rect_from_mask
+from human3d.synth.datasets import ImplicitDataset
+from human3d.synth.writer import read_camera
+
+GREY = 0.5  # the background inference composites a masked photo over
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random changes of a training view (all off: the plain inference framing over grey)."""
+
+    scale: float = 0.12  # the crop side is multiplied by exp(U(-scale, scale))
+    shift: float = 0.05  # the crop centre moves by U(-shift, shift) crop sides along x and y
+    colour: float = 0.25  # strength of brightness, contrast, saturation and per-channel gain jitter
+    background: float = 0.8  # probability of a random background (else grey, as a masked photo gets)
+    whole_image: float = 0.1  # probability of the whole image as the crop (a photo without a mask)
+
+
+def _random_background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A procedural RGB background in [0, 1]: flat colour, a linear gradient or smooth noise."""
+    kind = rng.integers(3)
+    if kind == 0:
+        return np.broadcast_to(rng.random(3).astype(np.float32), (size, size, 3)).copy()
+    if kind == 1:
+        ramp = np.linspace(-0.5, 0.5, size, dtype=np.float32)
+        angle = rng.uniform(0, 2 * np.pi)
+        t = np.clip(0.5 + np.cos(angle) * ramp[None, :] + np.sin(angle) * ramp[:, None], 0, 1)
+        a, b = rng.random(3).astype(np.float32), rng.random(3).astype(np.float32)
+        return a + t[..., None] * (b - a)
+    cells = int(rng.integers(2, 17))
+    noise = rng.random((cells, cells, 3)).astype(np.float32)
+    return cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+
+
+@dataclass(frozen=True)
+class ColourJitter:
+    """Saturation and contrast factors and per-channel gains, drawn once per view."""
+
+    saturation: float = 1.0
+    contrast: float = 1.0
+    gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, strength: float) -> "ColourJitter":
+        """Random factors within ``1 +- strength`` (channel gains vary a third of that around a common one)."""
+        common = 1 + rng.uniform(-strength, strength)
+        gain = common + rng.uniform(-strength / 3, strength / 3, 3)
+        return cls(1 + rng.uniform(-strength, strength), 1 + rng.uniform(-strength, strength), tuple(gain))
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """The jittered RGB image (values in [0, 1])."""
+        grey = rgb.mean(axis=2, keepdims=True)
+        rgb = grey + (rgb - grey) * self.saturation
+        rgb = 0.5 + (rgb - 0.5) * self.contrast
+        return np.clip(rgb * np.asarray(self.gain, dtype=np.float32), 0.0, 1.0)
+
+
+def crop_rect(mask: np.ndarray, rng: np.random.Generator | None, augmentation: Augmentation | None) -> tuple[float, float, float]:
+    """The crop (centre column, centre row, side) in pixels: the inference mask rule, jittered."""
+    height, width = mask.shape
+    if augmentation is not None and rng is not None and rng.random() < augmentation.whole_image:
+        return width / 2, height / 2, float(max(height, width))
+    try:
+        x, y, w, h = rect_from_mask(mask)
+    except Human3DError:
+        return width / 2, height / 2, float(max(height, width))
+    cx, cy, side = x + w / 2, y + h / 2, float(w)
+    if augmentation is not None and rng is not None:
+        side *= float(np.exp(rng.uniform(-augmentation.scale, augmentation.scale)))
+        cx += rng.uniform(-augmentation.shift, augmentation.shift) * side
+        cy += rng.uniform(-augmentation.shift, augmentation.shift) * side
+    return cx, cy, side
+
+
+def warp_crop(image: np.ndarray, rect: tuple[float, float, float], size: int, nearest: bool = False) -> np.ndarray:
+    """The square ``rect`` of ``image`` resized to ``size`` pixels; outside the image is 0 (black)."""
+    cx, cy, side = rect
+    scale = size / side
+    matrix = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], dtype=np.float64)
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    warped = cv2.warpAffine(image, matrix, (size, size), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped.reshape(size, size, -1) if image.ndim == 3 else warped
+
+
+def points_to_crop(points: np.ndarray, calib: np.ndarray, rect: tuple[float, float, float], image_size: int) -> np.ndarray:
+    """World points (3, N) -> the crop frame of ``rect`` (the whole image is [-1, 1] in ``calib``'s frame)."""
+    frame = calib[:3, :3] @ points + calib[:3, 3:4]
+    cx, cy, side = rect
+    centre = np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [0.0]])
+    return ((frame - centre) * (image_size / side)).astype(np.float32)
+
+
+def window_points(uv: np.ndarray, size: int, window: tuple[int, int], crop: int) -> np.ndarray:
+    """Which points (uv (2, N) in [-1, 1], aligned corners over ``size`` pixels) fall inside the crop window."""
+    pixels = (uv + 1) * (size - 1) / 2
+    x0, y0 = window
+    return (pixels[0] >= x0) & (pixels[0] <= x0 + crop - 1) & (pixels[1] >= y0) & (pixels[1] <= y0 + crop - 1)
+
+
+def stored_point_count(root: Path) -> int:
+    """Labelled points per sample in ``points.npy`` of the first sample (0 when there are none)."""
+    first = next(iter(sorted((root / "samples").glob("[0-9]*/points.npy"))), None)
+    return 0 if first is None else int(np.load(first, mmap_mode="r").shape[0])
+
+
+class PifuhdTrainingSet(Dataset):
+    """Training views of a synth folder for one configuration.
+
+    Item: ``image`` (3, G, G) in [-1, 1] with G = the coarse ``load_size``; ``mask`` (1, G, G);
+    ``normal_front``/``normal_back`` (3, G, G) targets; ``samples`` (3, N) crop-frame points and
+    ``labels`` (1, N). With ``fine``: ``image_local`` (3, l, l), a random l = ``load_size_big // 2``
+    window of the ``load_size_big`` image, its corner ``window`` (2,) and points inside it only.
+    With ``whole_big``: ``image_big`` (3, L, L), the whole ``load_size_big`` image (for evaluation).
+    Without ``augmentation`` a view is the inference framing over grey, and the same on every call.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        options: PifuhdOptions,
+        num_points: int,
+        fine: bool = False,
+        augmentation: Augmentation | None = Augmentation(),
+        seed: int = 0,
+        whole_big: bool = False,
+    ) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise Human3DError.for_path(self.root, "training data folder not found")
+        stored = stored_point_count(self.root)
+        self.source = ImplicitDataset(self.root, num_points=stored or num_points, seed=seed)
+        self.num_points, self.fine, self.augmentation, self.seed = num_points, fine, augmentation, seed
+        self.whole_big = whole_big
+        self.size = options.coarse.load_size
+        self.big = options.fine.load_size_big
+        self.local = self.big // 2
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def _rng(self, index: int) -> np.random.Generator:
+        if self.augmentation is None:
+            return np.random.default_rng([self.seed, index])
+        return np.random.default_rng(int(torch.randint(0, 2**62, ())))
+
+    def _person_over(
+        self, bgr: np.ndarray, mask: np.ndarray, rect: tuple[float, float, float], size: int,
+        jitter: ColourJitter, background: np.ndarray,
+    ) -> np.ndarray:
+        """The crop at ``size`` pixels, person recoloured over ``background``, black outside the image.
+
+        Warping is linear, so warping the premultiplied person, the mask and the image's extent and
+        compositing afterwards equals compositing at full size first (as inference does), only cheaper.
+        """
+        alpha = warp_crop(mask.astype(np.float32), rect, size)[..., None]
+        extent = warp_crop(np.ones(mask.shape, np.float32), rect, size)[..., None]
+        premultiplied = warp_crop(cv2.bitwise_and(bgr, bgr, mask=mask), rect, size)[..., ::-1].astype(np.float32) / 255.0
+        person = jitter(premultiplied / np.maximum(alpha, 1e-3))
+        resized = background if background.shape[0] == size else cv2.resize(background, (size, size), interpolation=cv2.INTER_AREA)
+        return alpha * person + np.clip(extent - alpha, 0, 1) * resized
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample_dir = self.source.dirs[index]
+        rng = self._rng(index)
+        augment = self.augmentation
+        bgr = _read(sample_dir / "rgb.png", cv2.IMREAD_COLOR)
+        mask = (_read(sample_dir / "mask.png", cv2.IMREAD_GRAYSCALE) > 0).astype(np.uint8)
+        if bgr.shape[0] != bgr.shape[1] or mask.shape != bgr.shape[:2]:
+            raise Human3DError.for_path(sample_dir, "PIFuHD training needs square images with a mask of the same size")
+        rect = crop_rect(mask, rng, augment)
+        largest = self.big if self.fine or self.whole_big else self.size
+        if augment is not None:
+            jitter = ColourJitter.draw(rng, augment.colour)
+            random_background = rng.random() < augment.background
+            background = _random_background(rng, largest) if random_background else np.full((largest, largest, 3), GREY, np.float32)
+        else:
+            jitter, background = ColourJitter(), np.full((largest, largest, 3), GREY, np.float32)
+        view = {
+            "image": _to_tensor(self._person_over(bgr, mask, rect, self.size, jitter, background) * 2 - 1),
+            "mask": _to_tensor(warp_crop(mask, rect, self.size, nearest=True)[..., None].astype(np.float32)),
+        }
+        for side in ("front", "back"):
+            encoded = warp_crop(_read(sample_dir / f"normal_{side}.png", cv2.IMREAD_COLOR)[..., ::-1], rect, self.size, True)
+            normals = encoded.astype(np.float32) / 255.0 * 2.0 - 1.0
+            view[f"normal_{side}"] = _to_tensor(normals * view["mask"].numpy().transpose(1, 2, 0))
+        camera, _ = read_camera(sample_dir)
+        world, labels = self.source._points(sample_dir, index)
+        points = points_to_crop(np.asarray(world, np.float64).T, camera.pifu_calib(), rect, bgr.shape[0])
+        candidates = np.arange(points.shape[1])
+        if self.fine or self.whole_big:
+            big = self._person_over(bgr, mask, rect, self.big, jitter, background) * 2 - 1
+            if self.whole_big:
+                view["image_big"] = _to_tensor(big)
+        if self.fine:
+            window = tuple(int(v) for v in rng.integers(0, self.big - self.local + 1, 2))
+            x0, y0 = window
+            view["image_local"] = _to_tensor(big[y0 : y0 + self.local, x0 : x0 + self.local])
+            view["window"] = torch.tensor(window, dtype=torch.long)
+            inside = np.flatnonzero(window_points(points[:2] * [[1], [-1]], self.big, window, self.local))
+            candidates = inside if len(inside) else candidates
+        pick = rng.choice(candidates, self.num_points, replace=len(candidates) < self.num_points)
+        view["samples"] = torch.from_numpy(np.ascontiguousarray(points[:, pick]))
+        view["labels"] = torch.from_numpy(np.asarray(labels)[pick][None].astype(np.float32))
+        return view
+
+
+def _read(path: Path, flags: int) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    if image is None:
+        raise Human3DError.for_path(path, "missing or not an image")
+    return image
+
+
+def _to_tensor(image: np.ndarray) -> torch.Tensor:
+    """(H, W, C) float -> (C, H, W) float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))

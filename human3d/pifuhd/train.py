@@ -1,0 +1,241 @@
+"""PIFuHD training, stage by stage as in the paper, on the shared training runtime.
+
+1. ``normals``: the front and back normal generators (image -> normal maps; L1 + gradient L1).
+2. ``coarse``: the coarse level on the ``load_size`` image plus the (frozen) generators' normal maps,
+   occupancy BCE on PIFu's sampled points.
+3. ``fine``: the fine level on ``load_size_big // 2`` windows of the ``load_size_big`` image (and of
+   the upsampled normal maps), with the coarse level frozen and its phi feature as input; only the
+   points inside the window are used.
+
+Every stage trains the whole :class:`PifuhdNet` object (frozen parts included) and writes it, in the
+official checkpoint format, to ``RUN_DIR/checkpoint.pt``, which the next stage (and ``load_pifuhd``) reads.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from human3d.errors import Human3DError
+from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
+from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
+from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
+from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
+from human3d.pifuhd.options import PifuhdOptions
+
+STAGES = ("normals", "coarse", "fine")
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def _normal_input(net: PifuhdNet, batch: dict[str, torch.Tensor], ground_truth: bool) -> list[torch.Tensor]:
+    """The normal maps the coarse level is conditioned on: the frozen generators' (or the rendered ones)."""
+    coarse = net.netG.options
+    if ground_truth:
+        maps = [batch["normal_front"] if coarse.use_front_normal else None, batch["normal_back"] if coarse.use_back_normal else None]
+    else:
+        with torch.no_grad():
+            maps = list(net.netG.normal_maps(batch["image"]))
+    return [m for m in maps if m is not None]
+
+
+def _coarse_features(net: PifuhdNet, image: torch.Tensor, normals: list[torch.Tensor]) -> torch.Tensor:
+    """The coarse filter's feature map of the image and its normal maps (same sizes)."""
+    return net.netG.image_filter(torch.cat([image, *normals], 1))
+
+
+class _Stage(nn.Module):
+    """A training stage: uses the whole network, trains ``trainable()`` and keeps the rest frozen.
+
+    Only the trained parts are registered as submodules, so the stage's state dict (the resume
+    state), ``.to()`` and DDP cover just them; the frozen rest stays in eval mode on its device and
+    comes from the run's latest checkpoint. A stage can therefore be continued after a later stage
+    ran, without undoing what that stage learnt.
+    """
+
+    def __init__(self, net: PifuhdNet) -> None:
+        super().__init__()
+        self.__dict__["net"] = net  # not a submodule (see above)
+        net.requires_grad_(False).eval()
+        self.parts = nn.ModuleList(self.trainable())
+        self.parts.requires_grad_(True)
+
+    def trainable(self) -> list[nn.Module]:
+        """The submodules of ``net`` this stage trains."""
+        raise NotImplementedError
+
+
+class NormalStage(_Stage):
+    """Front and back normal generators against the rendered normal maps."""
+
+    def trainable(self) -> list[nn.Module]:
+        return [m for m in (getattr(self.net.netG, "netF", None), getattr(self.net.netG, "netB", None)) if m is not None]
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        front, back = self.net.netG.normal_maps(batch["image"])
+        out: dict[str, torch.Tensor] = {}
+        for side, pred in (("front", front), ("back", back)):
+            if pred is not None:
+                terms = normal_map_loss(pred, batch[f"normal_{side}"], batch["mask"])
+                out.update({f"{name}_{side}": value for name, value in terms.items()})
+        out["loss"] = sum(value for name, value in out.items() if name.startswith("loss_"))
+        return out
+
+
+class CoarseStage(_Stage):
+    """The coarse filter and MLP on the image plus frozen (or ground-truth) normal maps."""
+
+    def __init__(self, net: PifuhdNet, ground_truth_normals: bool = False) -> None:
+        super().__init__(net)
+        self.ground_truth_normals = ground_truth_normals
+
+    def trainable(self) -> list[nn.Module]:
+        return [self.net.netG.image_filter, self.net.netG.mlp]
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        normals = _normal_input(self.net, batch, self.ground_truth_normals)
+        features = _coarse_features(self.net, batch["image"], normals)
+        pred, _ = self.net.netG.query(features, batch["samples"])
+        return {"loss": occupancy_loss(pred, batch["labels"]), "iou": occupancy_iou(pred.detach(), batch["labels"])}
+
+
+def local_uv(uv: torch.Tensor, window: torch.Tensor, size: int, crop: int) -> torch.Tensor:
+    """Aligned-corner coordinates [B, 2, N] over a ``size``-pixel image -> over its ``crop`` window at ``window`` [B, 2]."""
+    pixels = (uv + 1) * (size - 1) / 2 - window.to(uv.dtype).unsqueeze(-1)
+    return pixels * 2 / (crop - 1) - 1
+
+
+class FineStage(_Stage):
+    """The fine filter and MLP on windows of the big image; the coarse level (and its phi) frozen."""
+
+    def __init__(self, net: PifuhdNet, ground_truth_normals: bool = False) -> None:
+        super().__init__(net)
+        self.ground_truth_normals = ground_truth_normals
+
+    def trainable(self) -> list[nn.Module]:
+        return [self.net.image_filter, self.net.mlp]
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        points, window, local = batch["samples"], batch["window"], batch["image_local"]
+        big, crop = self.net.options.fine.load_size_big, local.shape[-1]
+        with torch.no_grad():
+            normals = _normal_input(self.net, batch, self.ground_truth_normals)
+            _, phi = self.net.netG.query(_coarse_features(self.net, batch["image"], normals), points)
+            fine_input = local
+            if normals:
+                upsampled = F.interpolate(torch.cat(normals, 1), size=(big, big), mode="bilinear", align_corners=True)
+                windows = [upsampled[i, :, y : y + crop, x : x + crop] for i, (x, y) in enumerate(window.tolist())]
+                fine_input = torch.cat([local, torch.stack(windows)], 1)
+        uv = project(points)[:, :2]
+        features = sample_features(self.net.image_filter(fine_input), local_uv(uv, window, big, crop))
+        in_xy = ((uv >= -1) & (uv <= 1)).all(dim=1, keepdim=True).to(points.dtype)
+        pred = self.net.mlp(torch.cat([features, phi], 1))[0] * in_xy
+        return {"loss": occupancy_loss(pred, batch["labels"]), "iou": occupancy_iou(pred.detach(), batch["labels"])}
+
+
+STAGE_MODULES = {"normals": NormalStage, "coarse": CoarseStage, "fine": FineStage}
+
+
+@dataclass
+class TrainSettings:
+    """One ``human3d train pifuhd`` run."""
+
+    data: Path
+    out: Path
+    options: PifuhdOptions
+    stages: tuple[str, ...] = STAGES
+    steps: dict[str, int] = field(default_factory=lambda: {stage: 1000 for stage in STAGES})
+    batch_size: int = 2
+    lr: float = 1e-4
+    points: int = 4000
+    workers: int = 0
+    device: str = "cpu"
+    amp: bool = False
+    init: Path | None = None
+    ground_truth_normals: bool = False
+    checkpoint_every: int = 200
+    log_every: int = 10
+    seed: int = 0
+    augmentation: Augmentation | None = field(default_factory=Augmentation)
+    progress: bool = True
+
+
+def trainable_model(checkpoint: Path | None, options: PifuhdOptions) -> PifuhdNet:
+    """The network to continue from: ``checkpoint`` (official format) if given, else a new one of ``options``."""
+    if checkpoint is None:
+        return PifuhdNet(options)
+    try:
+        net = build_pifuhd(load_checkpoint(checkpoint))
+    except Human3DError as error:
+        raise Human3DError.for_path(checkpoint, str(error)) from None
+    return net.requires_grad_(True)
+
+
+def write_model(net: PifuhdNet, path: Path, half: bool = False) -> None:
+    """Write ``net`` in the official checkpoint format (atomically); ``half`` stores float16 (half the size).
+
+    ``load_pifuhd`` reads either (the network is always rebuilt in float32).
+    """
+    if half:
+        net = copy.deepcopy(net).half()  # deepcopy keeps the aliased bn4/downsample.0 modules shared
+    save_checkpoint(checkpoint_dict(net, name=f"human3d_{path.parent.name}"), path)
+
+
+def _run_stage(stage: str, settings: TrainSettings, runtime) -> "FitResult":  # noqa: F821
+    from human3d.training.data import infinite_batches
+    from human3d.training.loop import fit
+
+    run_checkpoint = settings.out / CHECKPOINT_NAME
+    net = trainable_model(run_checkpoint if run_checkpoint.is_file() else settings.init, settings.options)
+    module = NormalStage(net) if stage == "normals" else STAGE_MODULES[stage](net, settings.ground_truth_normals)
+    options = net.options
+    dataset = PifuhdTrainingSet(settings.data, options, settings.points, fine=stage == "fine",
+                                augmentation=settings.augmentation, seed=settings.seed)
+    batches = infinite_batches(dataset, settings.batch_size, runtime, seed=settings.seed, workers=settings.workers)
+    net.to(runtime.device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=settings.lr)
+    return fit(module, batches, optimizer, runtime, settings.steps[stage], settings.out, stage,
+               save_checkpoint=lambda step: write_model(net, run_checkpoint),
+               checkpoint_every=settings.checkpoint_every, log_every=settings.log_every, amp=settings.amp,
+               batch_size=settings.batch_size, progress=settings.progress)
+
+
+def train_pifuhd(settings: TrainSettings) -> dict[str, "FitResult"]:  # noqa: F821
+    """Run the requested stages in order (each resumes from ``out`` if it was interrupted)."""
+    from human3d.training.runtime import setup_runtime, teardown
+
+    PifuhdTrainingSet(settings.data, settings.options, settings.points)  # bad data fails before anything is written
+    runtime = setup_runtime(settings.device)
+    torch.manual_seed(settings.seed * 1000 + runtime.rank)  # augmentation draws differ per rank
+    try:
+        if runtime.is_main:
+            settings.out.mkdir(parents=True, exist_ok=True)
+            (settings.out / "options.json").write_text(json.dumps(settings.options.to_dict(), indent=1))
+        return {stage: _run_stage(stage, settings, runtime) for stage in settings.stages}
+    finally:
+        teardown(runtime)
+
+
+@torch.no_grad()
+def evaluate_occupancy(net: PifuhdNet, dataset: PifuhdTrainingSet, limit: int | None = None) -> dict[str, float]:
+    """Mean IoU and accuracy of the fine and coarse occupancy on ``dataset``'s labelled points.
+
+    Each view is encoded whole, as at inference (``dataset``: no augmentation, ``whole_big=True``).
+    """
+    net.eval()
+    totals = {"iou_fine": 0.0, "iou_coarse": 0.0, "accuracy_fine": 0.0, "accuracy_coarse": 0.0}
+    count = min(len(dataset), limit or len(dataset))
+    for index in range(count):
+        item = dataset[index]
+        features = net.encode(item["image"][None], item["image_big"][None])
+        fine, coarse, _ = net.query(features, item["samples"][None])
+        labels = item["labels"][None]
+        for name, pred in (("fine", fine), ("coarse", coarse)):
+            totals[f"iou_{name}"] += float(occupancy_iou(pred, labels))
+            totals[f"accuracy_{name}"] += float(((pred > 0.5) == (labels > 0.5)).float().mean())
+    return {name: value / max(count, 1) for name, value in totals.items()}

@@ -1,0 +1,49 @@
+"""The bundled default weights: found when nothing is installed, loaded without a licence notice, usable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from human3d.cli import main
+from human3d.pifuhd import weights
+from human3d.pifuhd.model import load_pifuhd
+from human3d.pifuhd.pipeline import prepare_image, reconstruct
+from human3d.pifuhd.predictor import PifuhdPredictor
+from human3d.pifuhd.train_config import named_options
+
+BUNDLED = weights.bundled_path()
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "person.png"
+MAX_BYTES = 40 * 1024 * 1024
+
+pytestmark = pytest.mark.skipif(not BUNDLED.is_file(), reason=f"{BUNDLED} is not in this checkout")
+
+
+@pytest.fixture()
+def empty_weights_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUMAN3D_WEIGHTS", str(tmp_path))
+    return tmp_path
+
+
+def test_the_bundled_weights_are_the_default_when_nothing_is_installed(empty_weights_folder, capsys):
+    assert weights.default_checkpoint() == BUNDLED
+    (empty_weights_folder / "pifuhd.pt").write_bytes(b"official")
+    assert weights.default_checkpoint() == empty_weights_folder / "pifuhd.pt"  # an installed official file wins
+    assert main(["weights"]) == 0
+    report = capsys.readouterr().out
+    assert "human3d_pifuhd_small" in report and f"bundled ({BUNDLED})" in report
+
+
+def test_the_bundled_weights_are_small_and_reconstruct_the_example(empty_weights_folder, capsys):
+    assert BUNDLED.stat().st_size < MAX_BYTES
+    model = load_pifuhd(BUNDLED)
+    assert model.options == named_options("small")
+    assert "licence" not in capsys.readouterr().err  # our own weights: no non-commercial notice
+    torch.set_num_threads(1)
+    prepared = prepare_image(EXAMPLE)
+    result = reconstruct(PifuhdPredictor(model), prepared, resolution=32)
+    assert len(result.faces) > 0 and np.abs(result.vertices).max() <= 1.0
+    assert result.normal_front.shape == (3, 256, 256)

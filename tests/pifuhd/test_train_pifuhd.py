@@ -1,0 +1,182 @@
+"""PIFuHD training: a tiny configuration learns, checkpoints round-trip, runs resume, DDP on gloo, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from human3d.cli import main
+from human3d.errors import Human3DError
+from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet, points_to_crop
+from human3d.pifuhd.model import PifuhdNet, load_pifuhd
+from human3d.pifuhd.train import CHECKPOINT_NAME, TrainSettings, evaluate_occupancy, train_pifuhd, write_model
+from human3d.pifuhd.train_config import named_options
+from human3d.synth.scene import SceneConfig
+
+TINY = named_options("tiny")
+POINTS = 600
+STEPS = {"normals": 8, "coarse": 40, "fine": 16}  # about a minute on one idle CPU core
+
+
+def _generate(folder: Path, count: int, seed: int) -> Path:
+    from human3d.synth.writer import generate
+
+    generate(folder, count, seed, SceneConfig(size=128, people=1, points=1000), progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def train_data(tmp_path_factory) -> Path:
+    """Four synthetic people at 128 px with 1000 labelled points each."""
+    return _generate(tmp_path_factory.mktemp("pifuhd_train"), 4, 41)
+
+
+@pytest.fixture(scope="session")
+def heldout_data(tmp_path_factory) -> Path:
+    """Two other people (another seed), never trained on."""
+    return _generate(tmp_path_factory.mktemp("pifuhd_heldout"), 2, 42)
+
+
+def _settings(data: Path, out: Path, **changes) -> TrainSettings:
+    values = dict(data=data, out=out, options=TINY, steps=dict(STEPS), batch_size=2, points=POINTS, lr=1e-3,
+                  checkpoint_every=50, log_every=5, progress=False)
+    values.update(changes)
+    return TrainSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(train_data, tmp_path_factory):
+    """All three stages of the tiny configuration, trained once per session."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("tiny_run")
+    try:
+        return out, train_pifuhd(_settings(train_data, out))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _mean_loss(losses: list[tuple[int, dict]], part: slice) -> float:
+    return float(np.mean([values["loss"] for _, values in losses[part]]))
+
+
+def test_training_lowers_every_stage_loss_and_beats_the_untrained_model(tiny_run, heldout_data):
+    out, results = tiny_run
+    for stage, steps in STEPS.items():
+        losses = results[stage].losses
+        assert [step for step, _ in losses] == list(range(1, steps + 1))
+        window = max(steps // 4, 2)
+        first, last = _mean_loss(losses, slice(0, window)), _mean_loss(losses, slice(-window, None))
+        assert last < first, (stage, first, last)
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert {row["stage"] for row in rows} == set(STEPS)
+    assert all(row["samples_per_s"] > 0 for row in rows)
+
+    heldout = PifuhdTrainingSet(heldout_data, TINY, 1000, augmentation=None, whole_big=True)
+    trained = evaluate_occupancy(load_pifuhd(out / CHECKPOINT_NAME), heldout)
+    torch.manual_seed(0)
+    untrained = evaluate_occupancy(PifuhdNet(TINY), heldout)
+    assert trained["iou_coarse"] > untrained["iou_coarse"] + 0.1, (trained, untrained)
+    assert trained["iou_fine"] > untrained["iou_fine"] + 0.1, (trained, untrained)
+    assert trained["accuracy_fine"] > max(untrained["accuracy_fine"], 0.6), (trained, untrained)
+
+
+def test_checkpoints_load_unchanged_and_half_precision_stays_close(tiny_run, tmp_path):
+    out, _ = tiny_run
+    net = load_pifuhd(out / CHECKPOINT_NAME)
+    assert net.options == TINY
+    image = torch.rand(1, 3, 64, 64) * 2 - 1
+    image_big = torch.rand(1, 3, 128, 128) * 2 - 1
+    points = torch.rand(1, 3, 500) * 2 - 1
+    expected = net.query(net.encode(image, image_big), points)
+
+    write_model(net, tmp_path / "again.pt")
+    write_model(net, tmp_path / "half.pt", half=True)
+    assert (tmp_path / "half.pt").stat().st_size < 0.55 * (tmp_path / "again.pt").stat().st_size
+    for name, tolerance in (("again.pt", 0.0), ("half.pt", 0.02)):
+        loaded = load_pifuhd(tmp_path / name)
+        got = loaded.query(loaded.encode(image, image_big), points)
+        for a, b in zip(expected, got):
+            assert torch.allclose(a, b, atol=tolerance, rtol=0), (name, float((a - b).abs().max()))
+
+
+def test_a_run_continues_from_its_last_step(train_data, tmp_path):
+    settings = _settings(train_data, tmp_path / "run", stages=("normals",), steps={"normals": 3}, log_every=1)
+    first = train_pifuhd(settings)["normals"]
+    assert (first.resumed_from, first.steps_done) == (0, 3)
+    saved = load_pifuhd(tmp_path / "run" / CHECKPOINT_NAME).state_dict()
+    settings.steps = {"normals": 5}
+    second = train_pifuhd(settings)["normals"]
+    assert (second.resumed_from, second.steps_done) == (3, 5)
+    assert [step for step, _ in second.losses] == [4, 5]
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [1, 2, 3, 4, 5]
+    after = load_pifuhd(tmp_path / "run" / CHECKPOINT_NAME).state_dict()
+    changed = [key for key in saved if not torch.equal(saved[key], after[key])]
+    assert changed and all(key.startswith(("netG.netF.", "netG.netB.")) for key in changed)
+
+
+def test_two_processes_train_with_ddp_on_gloo(train_data, tmp_path):
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "human3d", "train", "pifuhd", "--data", str(train_data), "--out", str(out), "--config", "tiny",
+               "--stage", "coarse", "--steps", "4", "--points", "300", "--batch-size", "1", "--log-every", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [(row["stage"], row["step"]) for row in rows] == [("coarse", 2), ("coarse", 4)]
+    net = load_pifuhd(out / CHECKPOINT_NAME)
+    assert net.options == TINY
+    assert torch.load(out / "coarse.state.pt", weights_only=True)["step"] == 4
+
+
+def test_training_views_put_inside_points_on_the_person(train_data):
+    dataset = PifuhdTrainingSet(train_data, TINY, 1000, augmentation=Augmentation(), fine=True)
+    torch.manual_seed(3)
+    view = dataset[0]
+    size = TINY.coarse.load_size
+    points, labels, mask = view["samples"].numpy(), view["labels"].numpy()[0] > 0.5, view["mask"].numpy()[0]
+    cols = np.clip(np.rint((points[0] + 1) / 2 * (size - 1)).astype(int), 0, size - 1)
+    rows = np.clip(np.rint((1 - points[1]) / 2 * (size - 1)).astype(int), 0, size - 1)
+    # an inside point projects onto the person (up to the pixel rounding at the silhouette)
+    assert mask[rows[labels], cols[labels]].mean() > 0.95
+    # the fine window's points all lie inside the window
+    big, local = TINY.fine.load_size_big, TINY.fine.load_size_big // 2
+    x0, y0 = view["window"].tolist()
+    pixels = (points[:2] * np.array([[1], [-1]]) + 1) * (big - 1) / 2
+    assert (pixels[0] >= x0).all() and (pixels[0] <= x0 + local - 1).all()
+    assert (pixels[1] >= y0).all() and (pixels[1] <= y0 + local - 1).all()
+    assert view["image_local"].shape == (3, local, local)
+
+
+def test_points_to_crop_maps_the_crop_corners_to_the_unit_square():
+    calib = np.eye(4)
+    # an image of 100 px; a crop of side 50 centred on pixel (30, 40): x from 5 to 55, y from 15 to 65 (down)
+    corners = np.array([[5 / 50 - 1, 55 / 50 - 1], [1 - 15 / 50, 1 - 65 / 50], [0.2, 0.2]])
+    moved = points_to_crop(corners, calib, (30.0, 40.0, 50.0), 100)
+    assert np.allclose(moved, [[-1, 1], [1, -1], [0.4, 0.4]])
+
+
+def test_bad_data_gives_one_line_naming_the_folder(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        (tmp_path / "missing", "missing: training data folder not found"),
+        (empty, "empty: no finished samples"),
+    ]
+    for folder, message in cases:
+        assert main(["train", "pifuhd", "--data", str(folder), "--out", str(tmp_path / "run"), "--config", "tiny"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+    assert main(["train", "pifuhd", "--data", str(empty), "--out", str(tmp_path / "run"), "--steps", "coarse=x"]) == 1
+    assert "--steps 'coarse=x'" in capsys.readouterr().err
+    with pytest.raises(Human3DError, match="unknown configuration"):
+        named_options("huge")

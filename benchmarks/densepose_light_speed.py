@@ -5,9 +5,10 @@ Run by hand:  python benchmarks/densepose_light_speed.py [--threads 2] [--runs 2
 Weights: the bundled default (human3d/densepose/default_weights/human3d_densepose_light.pkl) unless
 --checkpoint is given. Input: our own example person (examples/person.png, cut out with its mask)
 pasted twice over a grey gradient, so the decoding has people to work on; the "people" column says
-how many were found. Each figure is the median of --runs calls after 2 warm-up calls of the whole
-``predict`` (padding, network, decoding to per-box labels and U,V). The machine's load average is
-printed with the table: wall time suffers when other jobs share the cores.
+how many were found. Wall figures are medians of --runs calls after 2 warm-up calls; "total" is the
+whole ``predict`` (shrinking to the working size, padding, network, decoding to per-box labels and
+U,V), "CPU ms" its process CPU time per frame over all threads. The machine's load average is printed
+with the table: wall time suffers when other jobs share the cores (then CPU time is the steadier figure).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 from PIL import Image
 
 from human3d.densepose.light import DEFAULT_WEIGHTS
-from human3d.densepose.light_predictor import LightDensePosePredictor, decode_image, pad_batch
+from human3d.densepose.light_predictor import LightDensePosePredictor, decode_image, pad_batch, shrink_to
 from human3d.densepose.model import build_densepose
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "person.png"
@@ -52,29 +53,33 @@ def test_image(height: int, width: int) -> np.ndarray:
     return np.ascontiguousarray(canvas.astype(np.uint8)[:, :, ::-1])
 
 
-def median_ms(fn, runs: int) -> float:
-    """Median wall milliseconds of ``fn()`` over ``runs`` calls after two warm-up calls."""
+def median_ms(fn, runs: int) -> tuple[float, float]:
+    """Median wall milliseconds of ``fn()`` over ``runs`` calls after two warm-up calls, and the mean
+    process CPU milliseconds per call (all threads; steadier than wall time on a busy machine)."""
     for _ in range(2):
         fn()
     times = []
+    cpu_start = time.process_time()
     for _ in range(runs):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return statistics.median(times) * 1000, (time.process_time() - cpu_start) / runs * 1000
 
 
 def measure(predictor: LightDensePosePredictor, image: np.ndarray, runs: int) -> dict:
-    """Network, decoding and whole-``predict`` times for one image."""
-    batch = pad_batch([image])
+    """Network, decoding and whole-``predict`` times (wall, and CPU for the whole) for one image."""
+    shrunk = shrink_to(image, predictor.short_side)
+    batch = pad_batch([shrunk])
     batch = batch.contiguous(memory_format=torch.channels_last if predictor.channels_last else torch.contiguous_format)
     with torch.inference_mode():
         output = predictor.network(batch).float()
-        network_ms = median_ms(lambda: predictor.network(batch), runs)
-        decode_ms = median_ms(lambda: decode_image(output, image.shape[:2], image.shape[:2], predictor.min_score), runs)
-    total_ms = median_ms(lambda: predictor(image), runs)
+        network_ms, _ = median_ms(lambda: predictor.network(batch), runs)
+        decode_ms, _ = median_ms(lambda: decode_image(output, shrunk.shape[:2], image.shape[:2], predictor.min_score),
+                                 runs)
+    total_ms, cpu_ms = median_ms(lambda: predictor(image), runs)
     people = len(predictor(image))
-    return {"network": network_ms, "decode": decode_ms, "total": total_ms, "people": people,
+    return {"network": network_ms, "decode": decode_ms, "total": total_ms, "cpu": cpu_ms, "people": people,
             "network_hw": tuple(batch.shape[-2:])}
 
 
@@ -97,14 +102,14 @@ def main() -> None:
         print("onnx not installed: torch only")
     print(f"light DensePose, {args.threads} thread(s), {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, checkpoint {args.checkpoint.name}")
-    print("| backend | input H×W | network H×W | people | network ms | decoding ms | total ms | frames/s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| backend | input H×W | network H×W | people | network ms | decoding ms | total ms | frames/s | CPU ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, make in backends.items():
         predictor = make()
         for height, width in SIZES:
             r = measure(predictor, test_image(height, width), args.runs)
             print(f"| {name} | {height}×{width} | {r['network_hw'][0]}×{r['network_hw'][1]} | {r['people']} | "
-                  f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} |")
+                  f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} | {r['cpu']:.1f} |")
     print(f"Published: {PUBLISHED}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train; prints the final checkpoint's path."""
+    """Train; prints the final checkpoint's path (once: under torchrun only rank 0 prints)."""
     path = train_densepose(options_from_args(args))
-    print(path)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(path)
     return 0

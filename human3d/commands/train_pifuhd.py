@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt-normals", action="store_true",
                         help="condition the coarse/fine levels on the rendered normal maps instead of the generators' output")
     parser.add_argument("--no-augment", action="store_true", help="train on the plain inference framing over grey")
+    parser.add_argument("--background-points", type=float, default=0.1, metavar="F",
+                        help="fraction of the points drawn in the crop cube off the person (outside for certain)")
     parser.add_argument("--checkpoint-every", type=int, default=200, help="write the checkpoint and resume state every N steps")
     parser.add_argument("--log-every", type=int, default=10, help="log a metrics row every N steps")
     parser.add_argument("--seed", type=int, default=0)
@@ -68,12 +70,14 @@ def run(args: argparse.Namespace) -> int:
     stages = STAGES if args.stage == "all" else (args.stage,)
     if not args.data.is_dir():
         raise Human3DError.for_path(args.data, "training data folder not found")
+    if not 0 <= args.background_points < 1:
+        raise Human3DError(f"--background-points must be in [0, 1), got {args.background_points}")
     settings = TrainSettings(
         data=args.data, out=args.out, options=named_options(args.config), stages=stages,
         steps=parse_steps(args.steps, stages), batch_size=args.batch_size, lr=args.lr, points=args.points,
         workers=args.workers, device=device, amp=args.amp, init=args.init, ground_truth_normals=args.gt_normals,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, seed=args.seed,
-        augmentation=None if args.no_augment else Augmentation(),
+        augmentation=None if args.no_augment else Augmentation(), background_points=args.background_points,
     )
     train_pifuhd(settings)
     if os.environ.get("RANK", "0") != "0":

@@ -29,6 +29,7 @@ from human3d.densepose.light import OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightDe
 from human3d.densepose.postprocess import DensePoseResult, int_boxes_xywh, rescale_detections
 
 DEFAULT_MIN_SCORE = 0.3
+WORKING_SHORT_SIDE = 256  # larger images are shrunk to this shorter side (the training crop size)
 NMS_IOU = 0.7
 
 Network = Callable[[torch.Tensor], torch.Tensor]
@@ -67,30 +68,40 @@ def assign_cells(maps: LightMaps, boxes: torch.Tensor) -> torch.Tensor:
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     scale = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sqrt()
     distance = ((vote_x[None] - centres[:, 0, None, None]) ** 2 + (vote_y[None] - centres[:, 1, None, None]) ** 2).sqrt()
-    return (distance / scale[:, None, None]).argmin(dim=0)
+    return (distance / scale[:, None, None]).min(dim=0).indices  # several times faster than argmin(dim=0) on CPU
 
 
-def _axis_samples(start: int, count: int, scale: float, cells: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For pixels ``start .. start+count-1`` (input pixels; network = input * scale): the two neighbouring
-    cells and the weight of the second, as bilinear sampling with border clamping does it."""
-    position = ((torch.arange(count, dtype=torch.float32) + start + 0.5) * scale / STRIDE - 0.5).clamp(0, cells - 1)
+def _axis_samples(start: int, count: int, cells: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For network pixels ``start .. start+count-1``: the two neighbouring cells and the weight of the
+    second, as bilinear sampling (``align_corners=False``) with border clamping does it."""
+    position = ((torch.arange(count, dtype=torch.float32) + start + 0.5) / STRIDE - 0.5).clamp(0, cells - 1)
     low = position.floor().long()
     return low, (low + 1).clamp(max=cells - 1), position - low
 
 
-def box_labels_uv(maps: LightMaps, owner: torch.Tensor, k: int, box_xywh: list[int], scale_xy: tuple[float, float]
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Person ``k``'s part labels (H, W) and U,V (2, H, W) over its integer box, in input pixels."""
+def _box_argmax(parts: torch.Tensor, box_xywh: list[int]) -> torch.Tensor:
+    """Argmax of the part logits bilinearly upsampled to every pixel of the box (H, W).
+
+    The cells under the box (and one more on each side) are upsampled x4 by ``F.interpolate``,
+    channels-last so that the argmax runs over contiguous channels: the same values as sampling the
+    maps at the pixel centres with border clamping.
+    """
     x, y, w, h = box_xywh
-    _, parts, rows, cols = maps.parts.shape
-    x0, x1, wx = _axis_samples(x, w, scale_xy[0], cols)
-    y0, y1, wy = _axis_samples(y, h, scale_xy[1], rows)
-    # part logits at every box pixel: one bilinear grid_sample at the same positions
-    gx = (torch.arange(w, dtype=torch.float32) + x + 0.5) * scale_xy[0] / (cols * STRIDE) * 2 - 1
-    gy = (torch.arange(h, dtype=torch.float32) + y + 0.5) * scale_xy[1] / (rows * STRIDE) * 2 - 1
-    grid = torch.stack(torch.broadcast_tensors(gx[None, :], gy[:, None]), dim=-1)[None]
-    logits = F.grid_sample(maps.parts, grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
-    labels = logits.max(dim=0).indices  # several times faster than argmax(dim=0) on CPU
+    r0, c0 = max(0, y // STRIDE - 1), max(0, x // STRIDE - 1)
+    r1, c1 = min(parts.shape[2], (y + h) // STRIDE + 2), min(parts.shape[3], (x + w) // STRIDE + 2)
+    crop = parts[:, :, r0:r1, c0:c1].contiguous(memory_format=torch.channels_last)
+    up = F.interpolate(crop, scale_factor=STRIDE, mode="bilinear", align_corners=False)
+    oy, ox = y - STRIDE * r0, x - STRIDE * c0
+    return up[0, :, oy:oy + h, ox:ox + w].permute(1, 2, 0).argmax(dim=-1)
+
+
+def box_labels_uv(maps: LightMaps, owner: torch.Tensor, k: int, box_xywh: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Person ``k``'s part labels (H, W) and U,V (2, H, W) over its integer box, in network pixels."""
+    x, y, w, h = box_xywh
+    _, _, rows, cols = maps.parts.shape
+    x0, x1, wx = _axis_samples(x, w, cols)
+    y0, y1, wy = _axis_samples(y, h, rows)
+    labels = _box_argmax(maps.parts, box_xywh)
     nearest_y = torch.where(wy < 0.5, y0, y1)
     nearest_x = torch.where(wx < 0.5, x0, x1)
     labels *= owner[nearest_y[:, None], nearest_x[None, :]] == k
@@ -104,24 +115,37 @@ def box_labels_uv(maps: LightMaps, owner: torch.Tensor, k: int, box_xywh: list[i
     return labels, torch.where(labels > 0, uv, torch.zeros_like(uv))
 
 
+def _nearest(labels: torch.Tensor, uv: torch.Tensor, source_xy: tuple[int, int], box_xywh: list[int],
+             scale_xy: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Resample a box's labels and U,V (computed over the network-size box at ``source_xy``) at every
+    pixel of the input-size box ``box_xywh``: the network pixel under each pixel centre."""
+    x, y, w, h = box_xywh
+    cols = ((torch.arange(w) + x + 0.5) * scale_xy[0]).floor().long().sub(source_xy[0]).clamp(0, labels.shape[1] - 1)
+    rows = ((torch.arange(h) + y + 0.5) * scale_xy[1]).floor().long().sub(source_xy[1]).clamp(0, labels.shape[0] - 1)
+    return labels[rows[:, None], cols[None, :]], uv[:, rows[:, None], cols[None, :]]
+
+
 def decode_image(output: torch.Tensor, image_hw: tuple[int, int], original_hw: tuple[int, int], min_score: float,
                  max_people: int = 100) -> DensePoseResult:
-    """One image's network output (1, 80, h, w) -> :class:`DensePoseResult` in original-image pixels."""
+    """One image's network output (1, 80, h, w) -> :class:`DensePoseResult` in original-image pixels.
+
+    Labels and U,V are decoded at every pixel of the network-size image (``image_hw``); for a shrunk
+    image each input pixel then takes the values of the network pixel it falls in.
+    """
     output = output.float().cpu()
     boxes, scores = detect_people(split_maps(output), image_hw, min_score, max_people)
-    boxes, keep = rescale_detections(boxes, scores, image_hw, original_hw)
-    scores = scores[keep]
-    result = DensePoseResult(boxes.numpy().astype(np.float32), scores.numpy().astype(np.float32))
+    original_boxes, keep = rescale_detections(boxes, scores, image_hw, original_hw)
+    boxes, scores = boxes[keep], scores[keep]
+    result = DensePoseResult(original_boxes.numpy().astype(np.float32), scores.numpy().astype(np.float32))
     if len(boxes) == 0:
         return result
     maps = split_maps(output.contiguous())  # channel planes for the per-box sampling
-    network_boxes = boxes.clone()
-    network_boxes[:, 0::2] *= image_hw[1] / original_hw[1]
-    network_boxes[:, 1::2] *= image_hw[0] / original_hw[0]
-    owner = assign_cells(maps, network_boxes)
+    owner = assign_cells(maps, boxes)
     scale_xy = (image_hw[1] / original_hw[1], image_hw[0] / original_hw[0])
-    for k, box in enumerate(int_boxes_xywh(boxes).tolist()):
-        labels, uv = box_labels_uv(maps, owner, k, box, scale_xy)
+    for k, (box, original_box) in enumerate(zip(int_boxes_xywh(boxes).tolist(), int_boxes_xywh(original_boxes).tolist())):
+        labels, uv = box_labels_uv(maps, owner, k, box)
+        if image_hw != tuple(original_hw):
+            labels, uv = _nearest(labels, uv, (box[0], box[1]), original_box, scale_xy)
         result.labels.append(labels.to(torch.uint8).numpy())
         result.uv.append(uv.numpy())
     return result
@@ -141,12 +165,12 @@ def pad_batch(images_bgr: Sequence[np.ndarray], divisibility: int = LightDensePo
     return torch.from_numpy(batch).permute(0, 3, 1, 2)
 
 
-def shrink_to(image_bgr: np.ndarray, max_size: int) -> np.ndarray:
-    """The image itself, or shrunk (PIL bilinear) so its long side is ``max_size``."""
+def shrink_to(image_bgr: np.ndarray, short_side: int | None) -> np.ndarray:
+    """The image itself, or shrunk (PIL bilinear) so its shorter side is ``short_side`` (None: never)."""
     height, width = image_bgr.shape[:2]
-    if max(height, width) <= max_size:
+    if short_side is None or min(height, width) <= short_side:
         return image_bgr
-    scale = max_size / max(height, width)
+    scale = short_side / min(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return np.asarray(Image.fromarray(image_bgr).resize(size, Image.BILINEAR))
 
@@ -156,16 +180,18 @@ class LightDensePosePredictor:
 
     Same interface as :class:`human3d.densepose.predictor.DensePosePredictor`: ``predict(images)``
     (one forward pass for the batch) and ``__call__(image)``. Images are used at their own size
-    (padded to a multiple of 32), shrunk only when the long side exceeds ``max_size``.
+    (padded to a multiple of 32); an image whose shorter side exceeds ``short_side`` (default
+    :data:`WORKING_SHORT_SIDE`) is shrunk to it first, so people appear at the sizes the model was
+    trained on (about 50-350 pixels tall); results are always in input pixels.
     ``min_score`` is the centre-heatmap threshold (default 0.3).
     """
 
     def __init__(self, network: LightDensePose | Network, device: str | torch.device = "cpu",
-                 min_score: float | None = None, max_size: int = 1333, max_people: int = 100,
+                 min_score: float | None = None, short_side: int | None = WORKING_SHORT_SIDE, max_people: int = 100,
                  channels_last: bool = True) -> None:
         self.device = torch.device(device)
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else float(min_score)
-        self.max_size, self.max_people = max_size, max_people
+        self.short_side, self.max_people = short_side, max_people
         self.channels_last = channels_last and isinstance(network, torch.nn.Module)
         if isinstance(network, torch.nn.Module):
             network = network.to(self.device).eval()
@@ -178,7 +204,7 @@ class LightDensePosePredictor:
     @torch.inference_mode()
     def predict(self, images_bgr: Sequence[np.ndarray]) -> list[DensePoseResult]:
         """One forward pass for the whole batch; one :class:`DensePoseResult` per image, in input pixels."""
-        resized = [shrink_to(image, self.max_size) for image in images_bgr]
+        resized = [shrink_to(image, self.short_side) for image in images_bgr]
         batch = pad_batch(resized).to(self.device)
         batch = batch.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
         with self.autocast:

@@ -42,7 +42,10 @@ class RCNNLossSettings:
 
 
 def sample_at_points(maps: torch.Tensor, roi: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Bilinear values (P, C) of ``maps`` (R, C, S, S) at ROI-relative points (x, y in [0, 1], pixel centres at (i + 0.5) / S)."""
+    """Bilinear values (P, C) of ``maps`` (R, C, S, S) at ROI-relative points.
+
+    ``x``, ``y`` lie in [0, 1] across the ROI; pixel ``i`` of the map has its centre at (i + 0.5) / S.
+    """
     size = maps.shape[-1]
     px = (x * size - 0.5).clamp(0, size - 1)
     py = (y * size - 0.5).clamp(0, size - 1)
@@ -60,11 +63,12 @@ def sample_at_points(maps: torch.Tensor, roi: torch.Tensor, x: torch.Tensor, y: 
 def chart_losses(charts: ChartOutput, points: PointTargets, coarse: torch.Tensor,
                  settings: RCNNLossSettings) -> dict[str, torch.Tensor]:
     """The four DensePose losses of a set of ROIs (``coarse``: (R, S, S) coarse labels)."""
-    anchor = sum(t.sum() for t in (charts.coarse_segm, charts.fine_segm, charts.u, charts.v)) * 0.0  # keeps the graph
-    losses = {"loss_densepose_S": anchor + settings.coarse_weight * F.cross_entropy(charts.coarse_segm, coarse)
-              if len(coarse) else anchor}
+    # 0 that still depends on every output, so that DDP sees all parameters used when nothing is annotated
+    zero = sum(t.sum() for t in (charts.coarse_segm, charts.fine_segm, charts.u, charts.v)) * 0.0
+    losses = {"loss_densepose_S": zero + settings.coarse_weight * F.cross_entropy(charts.coarse_segm, coarse)
+              if len(coarse) else zero}
     if len(points.roi) == 0:
-        return {**losses, "loss_densepose_I": anchor, "loss_densepose_U": anchor, "loss_densepose_V": anchor}
+        return {**losses, "loss_densepose_I": zero, "loss_densepose_U": zero, "loss_densepose_V": zero}
     fine = sample_at_points(charts.fine_segm, points.roi, points.x, points.y)
     rows = torch.arange(len(points.part), device=fine.device)
     u = sample_at_points(charts.u, points.roi, points.x, points.y)[rows, points.part]
@@ -140,18 +144,18 @@ class DensePoseRCNNObjective(nn.Module):
     def _densepose_losses(self, features: dict[str, torch.Tensor], samples: list, batch: list[dict]
                           ) -> dict[str, torch.Tensor]:
         settings, config = self.settings, self.model.config
-        rois, persons, offset = [], [], 0
-        for sample, item in zip(samples, batch):
+        # people are numbered across the batch: image i's first person is offsets[i]
+        offsets = [sum(len(item["boxes"]) for item in batch[:i]) for i in range(len(batch))]
+        rois, persons = [], []
+        for sample, offset in zip(samples, offsets):
             chosen = torch.where(sample.foreground & (sample.iou >= settings.densepose_iou))[0]
             chosen = chosen[: settings.densepose_rois_per_image]
             rois.append(sample.boxes[chosen])
             persons.append(sample.gt_index[chosen] + offset)
-            offset += len(item["boxes"])
         charts = self.model.roi_heads.densepose(features, rois)
         all_rois, all_persons = torch.cat(rois), torch.cat(persons)
         points = {key: torch.cat([item[key] for item in batch]) for key in ("xy", "I", "U", "V")}
-        points["person"] = torch.cat([item["person"] + sum(len(b["boxes"]) for b in batch[:i])
-                                      for i, item in enumerate(batch)])
+        points["person"] = torch.cat([item["person"] + offset for item, offset in zip(batch, offsets)])
         dp_boxes = torch.cat([item["dp_boxes"] for item in batch]).to(all_rois)
         dp_segm = torch.cat([item["dp_segm"] for item in batch])
         coarse = coarse_targets(all_rois, dp_boxes[all_persons], dp_segm[all_persons], charts.coarse_segm.shape[-1],

@@ -24,6 +24,7 @@ from human3d.synth.datasets import ImplicitDataset
 from human3d.synth.writer import read_camera
 
 GREY = 0.5  # the background inference composites a masked photo over
+MASK_MARGIN_PIXELS = 2  # background points keep this far from the silhouette
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ def warp_crop(image: np.ndarray, rect: tuple[float, float, float], size: int, ne
     """The square ``rect`` of ``image`` resized to ``size`` pixels; outside the image is 0 (black)."""
     cx, cy, side = rect
     scale = size / side
-    matrix = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], dtype=np.float64)
+    # pixel centres at +0.5 on both sides, as cv2.resize of the cropped rect does at inference
+    matrix = np.array([[scale, 0, size / 2 - 0.5 + (0.5 - cx) * scale],
+                       [0, scale, size / 2 - 0.5 + (0.5 - cy) * scale]], dtype=np.float64)
     flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     warped = cv2.warpAffine(image, matrix, (size, size), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return warped.reshape(size, size, -1) if image.ndim == 3 else warped
@@ -132,6 +135,10 @@ class PifuhdTrainingSet(Dataset):
     ``labels`` (1, N). With ``fine``: ``image_local`` (3, l, l), a random l = ``load_size_big // 2``
     window of the ``load_size_big`` image, its corner ``window`` (2,) and points inside it only.
     With ``whole_big``: ``image_big`` (3, L, L), the whole ``load_size_big`` image (for evaluation).
+    ``background_points`` (a fraction of ``num_points``) are drawn uniformly in the crop cube among
+    those that project off the person (dilated mask): with an orthographic camera they are outside
+    for certain. PIFu's samples lie near the body, so without them the far background of the
+    crop gets no supervision at all (floaters at inference); evaluation sets use 0.
     Without ``augmentation`` a view is the inference framing over grey, and the same on every call.
     """
 
@@ -144,14 +151,19 @@ class PifuhdTrainingSet(Dataset):
         augmentation: Augmentation | None = Augmentation(),
         seed: int = 0,
         whole_big: bool = False,
+        background_points: float = 0.0,
     ) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise Human3DError.for_path(self.root, "training data folder not found")
         stored = stored_point_count(self.root)
         self.source = ImplicitDataset(self.root, num_points=stored or num_points, seed=seed)
+        camera, _ = read_camera(self.source.dirs[0])
+        if camera.kind != "orthographic" or camera.width != camera.height:
+            raise Human3DError.for_path(self.root, f"PIFuHD training needs square images from an orthographic camera "
+                                                   f"(this folder has {camera.kind} {camera.width}x{camera.height}; use `human3d synth --camera orthographic`)")
         self.num_points, self.fine, self.augmentation, self.seed = num_points, fine, augmentation, seed
-        self.whole_big = whole_big
+        self.whole_big, self.background_points = whole_big, background_points
         self.size = options.coarse.load_size
         self.big = options.fine.load_size_big
         self.local = self.big // 2
@@ -219,10 +231,32 @@ class PifuhdTrainingSet(Dataset):
             view["window"] = torch.tensor(window, dtype=torch.long)
             inside = np.flatnonzero(window_points(points[:2] * [[1], [-1]], self.big, window, self.local))
             candidates = inside if len(inside) else candidates
-        pick = rng.choice(candidates, self.num_points, replace=len(candidates) < self.num_points)
-        view["samples"] = torch.from_numpy(np.ascontiguousarray(points[:, pick]))
-        view["labels"] = torch.from_numpy(np.asarray(labels)[pick][None].astype(np.float32))
+        outside = self._background(view["mask"].numpy()[0], rng, view.get("window"))
+        count = self.num_points - outside.shape[1]
+        pick = rng.choice(candidates, count, replace=len(candidates) < count)
+        samples = np.concatenate([points[:, pick], outside], 1)
+        inside = np.concatenate([np.asarray(labels, dtype=np.float32)[pick], np.zeros(outside.shape[1], np.float32)])
+        view["samples"] = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+        view["labels"] = torch.from_numpy(inside[None])
         return view
+
+    def _background(self, mask: np.ndarray, rng: np.random.Generator, window: torch.Tensor | None) -> np.ndarray:
+        """Up to ``background_points * num_points`` crop-cube points (3, K) that project off the dilated mask."""
+        wanted = int(self.background_points * self.num_points)
+        if wanted == 0:
+            return np.zeros((3, 0), np.float32)
+        cube = rng.uniform(-1, 1, (3, 4 * wanted)).astype(np.float32)
+        if window is not None:  # the fine stage: only inside its window
+            low = window.numpy() * 2 / (self.big - 1) - 1
+            high = (window.numpy() + self.local - 1) * 2 / (self.big - 1) - 1
+            cube[0] = low[0] + (cube[0] + 1) / 2 * (high[0] - low[0])
+            cube[1] = -(low[1] + (cube[1] + 1) / 2 * (high[1] - low[1]))
+        margin = np.ones((2 * MASK_MARGIN_PIXELS + 1,) * 2, np.uint8)
+        person = cv2.dilate(mask.astype(np.uint8), margin) > 0
+        size = mask.shape[0]
+        cols = np.clip(np.rint((cube[0] + 1) / 2 * (size - 1)).astype(int), 0, size - 1)
+        rows = np.clip(np.rint((1 - cube[1]) / 2 * (size - 1)).astype(int), 0, size - 1)
+        return cube[:, ~person[rows, cols]][:, :wanted]
 
 
 def _read(path: Path, flags: int) -> np.ndarray:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 EPS = 1e-6
 BACKGROUND_WEIGHT = 0.1  # pull the normal maps toward 0 off the person (the rendered maps are 0 there)
 
 
 def occupancy_loss(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy between predicted occupancy in [0, 1] and 0/1 labels (any equal shapes)."""
-    return F.binary_cross_entropy(pred.float().clamp(EPS, 1 - EPS), labels.float())
+    """Binary cross-entropy between predicted occupancy in [0, 1] and 0/1 labels (any equal shapes).
+
+    Written out in float32 because ``F.binary_cross_entropy`` refuses to run under CUDA autocast.
+    """
+    pred, labels = pred.float().clamp(EPS, 1 - EPS), labels.float()
+    return -(labels * pred.log() + (1 - labels) * (1 - pred).log()).mean()
 
 
 def occupancy_iou(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,9 @@ from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
 from human3d.pifuhd.options import PifuhdOptions
+from human3d.training.data import infinite_batches
+from human3d.training.loop import FitResult, fit
+from human3d.training.runtime import Runtime, setup_runtime, teardown
 
 STAGES = ("normals", "coarse", "fine")
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -158,6 +161,7 @@ class TrainSettings:
     amp: bool = False
     init: Path | None = None
     ground_truth_normals: bool = False
+    background_points: float = 0.1  # fraction of the points drawn off the person (see PifuhdTrainingSet)
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0
@@ -186,36 +190,34 @@ def write_model(net: PifuhdNet, path: Path, half: bool = False) -> None:
     save_checkpoint(checkpoint_dict(net, name=f"human3d_{path.parent.name}"), path)
 
 
-def _run_stage(stage: str, settings: TrainSettings, runtime) -> "FitResult":  # noqa: F821
-    from human3d.training.data import infinite_batches
-    from human3d.training.loop import fit
-
+def _run_stage(stage: str, settings: TrainSettings, runtime: Runtime) -> FitResult:
     run_checkpoint = settings.out / CHECKPOINT_NAME
+    torch.manual_seed(settings.seed)  # a new network starts the same on every rank (frozen parts included)
     net = trainable_model(run_checkpoint if run_checkpoint.is_file() else settings.init, settings.options)
+    torch.manual_seed(settings.seed * 1000 + runtime.rank + 1)  # augmentation draws differ per rank
     module = NormalStage(net) if stage == "normals" else STAGE_MODULES[stage](net, settings.ground_truth_normals)
     options = net.options
+    if runtime.is_main:
+        settings.out.mkdir(parents=True, exist_ok=True)
+        (settings.out / "options.json").write_text(json.dumps(options.to_dict(), indent=1))
     dataset = PifuhdTrainingSet(settings.data, options, settings.points, fine=stage == "fine",
-                                augmentation=settings.augmentation, seed=settings.seed)
+                                augmentation=settings.augmentation, seed=settings.seed,
+                                background_points=settings.background_points)
     batches = infinite_batches(dataset, settings.batch_size, runtime, seed=settings.seed, workers=settings.workers)
     net.to(runtime.device)
     optimizer = torch.optim.Adam(module.parameters(), lr=settings.lr)
     return fit(module, batches, optimizer, runtime, settings.steps[stage], settings.out, stage,
                save_checkpoint=lambda step: write_model(net, run_checkpoint),
                checkpoint_every=settings.checkpoint_every, log_every=settings.log_every, amp=settings.amp,
-               batch_size=settings.batch_size, progress=settings.progress)
+               batch_size=settings.batch_size, progress=settings.progress,
+               find_unused_parameters=True)  # every ConvBlock has a bn4, used only when its widths differ
 
 
-def train_pifuhd(settings: TrainSettings) -> dict[str, "FitResult"]:  # noqa: F821
+def train_pifuhd(settings: TrainSettings) -> dict[str, FitResult]:
     """Run the requested stages in order (each resumes from ``out`` if it was interrupted)."""
-    from human3d.training.runtime import setup_runtime, teardown
-
     PifuhdTrainingSet(settings.data, settings.options, settings.points)  # bad data fails before anything is written
     runtime = setup_runtime(settings.device)
-    torch.manual_seed(settings.seed * 1000 + runtime.rank)  # augmentation draws differ per rank
     try:
-        if runtime.is_main:
-            settings.out.mkdir(parents=True, exist_ok=True)
-            (settings.out / "options.json").write_text(json.dumps(settings.options.to_dict(), indent=1))
         return {stage: _run_stage(stage, settings, runtime) for stage in settings.stages}
     finally:
         teardown(runtime)
@@ -223,12 +225,12 @@ def train_pifuhd(settings: TrainSettings) -> dict[str, "FitResult"]:  # noqa: F8
 
 @torch.no_grad()
 def evaluate_occupancy(net: PifuhdNet, dataset: PifuhdTrainingSet, limit: int | None = None) -> dict[str, float]:
-    """Mean IoU and accuracy of the fine and coarse occupancy on ``dataset``'s labelled points.
+    """Mean BCE, IoU and accuracy of the fine and coarse occupancy on ``dataset``'s labelled points.
 
     Each view is encoded whole, as at inference (``dataset``: no augmentation, ``whole_big=True``).
     """
     net.eval()
-    totals = {"iou_fine": 0.0, "iou_coarse": 0.0, "accuracy_fine": 0.0, "accuracy_coarse": 0.0}
+    totals: dict[str, float] = {}
     count = min(len(dataset), limit or len(dataset))
     for index in range(count):
         item = dataset[index]
@@ -236,6 +238,8 @@ def evaluate_occupancy(net: PifuhdNet, dataset: PifuhdTrainingSet, limit: int | 
         fine, coarse, _ = net.query(features, item["samples"][None])
         labels = item["labels"][None]
         for name, pred in (("fine", fine), ("coarse", coarse)):
-            totals[f"iou_{name}"] += float(occupancy_iou(pred, labels))
-            totals[f"accuracy_{name}"] += float(((pred > 0.5) == (labels > 0.5)).float().mean())
+            scores = {"bce": occupancy_loss(pred, labels), "iou": occupancy_iou(pred, labels),
+                      "accuracy": ((pred > 0.5) == (labels > 0.5)).float().mean()}
+            for metric, value in scores.items():
+                totals[f"{metric}_{name}"] = totals.get(f"{metric}_{name}", 0.0) + float(value)
     return {name: value / max(count, 1) for name, value in totals.items()}

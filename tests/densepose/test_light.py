@@ -190,3 +190,15 @@ def test_cli_onnx_writes_the_same_dump(tmp_path):
     by_torch, by_onnx = (read_dump(d)[""] for d in dumps)
     assert len(by_torch) == len(by_onnx)
     np.testing.assert_allclose(by_onnx.scores, by_torch.scores, atol=1e-4)
+
+
+def test_large_images_are_shrunk_and_results_come_back_in_input_pixels(random_light):
+    model, _ = random_light
+    image = read_image_bgr(EXAMPLE)  # 512 x 512
+    small = LightDensePosePredictor(model, min_score=0.0, max_people=3, short_side=160)
+    result = small(image)
+    assert len(result) == 3
+    assert (result.boxes_xyxy >= 0).all() and (result.boxes_xyxy <= 512).all()
+    assert result.boxes_xyxy[:, 2:].max() > 160  # scaled back from the 160-pixel network input
+    for (x, y, w, h), labels, uv in zip(result.boxes_xywh_int, result.labels, result.uv):
+        assert labels.shape == (h, w) and uv.shape == (2, h, w)

@@ -48,7 +48,8 @@ def synth_data(tmp_path_factory) -> Path:
 
 
 def _options(data: Path, out: Path, **changes) -> DensePoseTrainOptions:
-    return dataclasses.replace(DensePoseTrainOptions(data=data, out=out, batch_size=1, lr=0.003, min_size=96), **changes)
+    options = DensePoseTrainOptions(data=data, out=out, batch_size=1, lr=0.003, min_size=96)
+    return dataclasses.replace(options, **changes)
 
 
 def _metrics(run: Path) -> list[dict]:
@@ -61,7 +62,8 @@ def _evaluate(model, data: Path):
     from human3d.eval.densepose_metrics import evaluate_densepose
     from human3d.eval.densepose_run import predict_coco_images
 
-    return evaluate_densepose(predict_coco_images(DensePosePredictor(model).predict, data, progress=False).results, data)
+    results = predict_coco_images(DensePosePredictor(model).predict, data, progress=False).results
+    return evaluate_densepose(results, data)
 
 
 def _point_accuracy(model, data: Path) -> float:
@@ -105,7 +107,7 @@ def test_tiny_training_learns(synth_data: Path, tmp_path: Path) -> None:
 
 
 def _untrained(data: Path):
-    """The tiny model as training starts (same seed, data-dependent start on the first batch)."""
+    """The tiny model before training: the same seed and initialisation, started on one training item."""
     from human3d.densepose.train import build_training_model, calibrate_from_data
 
     torch.manual_seed(0)
@@ -138,7 +140,8 @@ def test_fine_tuning_starts_from_the_given_weights(synth_data: Path, tmp_path: P
     # FREEZE_AT 2 when fine-tuning: the stem and res2 keep the initial weights, trained layers move
     assert all(torch.equal(end[k], start[k]) for k in start if k.startswith(("backbone.bottom_up.stem.",
                                                                             "backbone.bottom_up.res2.")))
-    assert not torch.equal(end["roi_heads.box_predictor.cls_score.weight"], start["roi_heads.box_predictor.cls_score.weight"])
+    trained = "roi_heads.box_predictor.cls_score.weight"
+    assert not torch.equal(end[trained], start[trained])
 
 
 def _torchrun(*args: str) -> subprocess.CompletedProcess:
@@ -155,6 +158,7 @@ def test_torchrun_two_processes_write_a_loadable_checkpoint(synth_data: Path, tm
                      "--batch-size", "1", "--min-size", "64", "--lr", "0.001")
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == str(out / "model_final.pkl")
+    assert done.stdout.count("model_final.pkl") == 1  # printed by rank 0 only
     model = build_densepose(out / "model_final.pkl")  # recognised from the file like an official one
     assert model.config.name == "densepose_rcnn_R_50_FPN_s1x_legacy"
     rows = _metrics(out)
@@ -204,3 +208,20 @@ def test_augmentation_moves_image_boxes_and_points_together(synth_data: Path) ->
     assert half["image"].shape[1:] == (64, 64)
     torch.testing.assert_close(half["dp_boxes"], original["dp_boxes"] / 2)
     torch.testing.assert_close(half["xy"], original["xy"] / 2)
+
+
+def test_from_scratch_start_gives_unit_scale_features_on_any_image(synth_data: Path) -> None:
+    from human3d.densepose.train import build_training_model, calibrate_from_data
+
+    items = TrainingItems(DensePoseDataset(synth_data), Augmentation(96, enabled=False))
+    torch.manual_seed(0)
+    model, needs_calibration = build_training_model(TINY, None)
+    assert needs_calibration and all(p.requires_grad for p in model.parameters())  # from scratch: nothing frozen
+    calibrate_from_data(model, [items[0]])
+    with torch.no_grad():
+        for index in range(len(items)):
+            features = model.backbone(model.normalize([items[index]["image"]])[0])
+            stds = [float(features[f"p{level}"].std()) for level in range(2, 6)]
+            if index == 0:  # the calibration image: each FPN output was scaled to unit deviation
+                np.testing.assert_allclose(stds, 1.0, rtol=1e-3)
+            assert all(0.2 < s < 5.0 for s in stds), (index, stds)  # other images: the same scale

@@ -55,25 +55,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _predictor(model, args: argparse.Namespace):
-    """The R-CNN's or the light model's predictor (torch, or onnxruntime with ``--onnx``)."""
-    from human3d.densepose.light import LightDensePose
-    from human3d.densepose.light_predictor import LightDensePosePredictor
-    from human3d.densepose.predictor import DensePosePredictor
-
-    if not isinstance(model, LightDensePose):
-        if args.onnx:
-            raise Human3DError("--onnx runs the light model only (leave out --checkpoint, or pass a light-model .pkl)")
-        return DensePosePredictor(model, args.device, args.min_score)
-    if args.onnx:
-        if args.device != "cpu":
-            raise Human3DError("--onnx runs on the CPU (leave out --device)")
-        from human3d.densepose.onnx_export import onnx_predictor
-
-        return onnx_predictor(model, min_score=args.min_score)
-    return LightDensePosePredictor(model, args.device, args.min_score)
-
-
 def run(args: argparse.Namespace) -> int:
     """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
     from human3d.densepose.light import DEFAULT_WEIGHTS
@@ -87,12 +68,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
     from human3d.densepose.model import build_densepose
+    from human3d.densepose.predictors import predictor_for
     from human3d.densepose.run import default_output
     from human3d.densepose.run import run as run_densepose
 
     config = get_config(args.config) if args.config else None
     model = build_densepose(checkpoint, config)
-    predictor = _predictor(model, args)
+    predictor = predictor_for(model, args.device, args.min_score, args.onnx)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size))
     for name, result in report.results if len(report.results) <= 20 else []:

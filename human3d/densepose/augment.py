@@ -49,7 +49,7 @@ def _resize(image: np.ndarray, short: int, max_size: int) -> tuple[np.ndarray, f
     return resized, new_w / width, new_h / height
 
 
-def _jitter_colour(image: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> np.ndarray:
+def jitter_colour(image: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> np.ndarray:
     gray = image.mean(axis=2, keepdims=True)
     image = gray + (image - gray) * rng.uniform(1 - aug.saturation, 1 + aug.saturation)
     mean = image.mean()
@@ -77,7 +77,7 @@ def augment(item: dict, dp_segm: np.ndarray, aug: Augmentation, rng: np.random.G
     height, width = image.shape[:2]
     dx = dy = 0
     if aug.enabled:
-        image = _jitter_colour(image, aug, rng)
+        image = jitter_colour(image, aug, rng)
         dx = int(rng.integers(-int(aug.shift * width), int(aug.shift * width) + 1))
         dy = int(rng.integers(-int(aug.shift * height), int(aug.shift * height) + 1))
         image = _translate(image, dx, dy)

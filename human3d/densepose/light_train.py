@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from human3d.densepose.augment import Augmentation, _jitter_colour
+from human3d.densepose.augment import Augmentation, jitter_colour
 from human3d.densepose.checkpoint import read_state_dict, write_state_dict
 from human3d.densepose.light import (NUM_PARTS, OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightConfig, LightDensePose,
                                      build_light_densepose, checkpoint_state, split_maps)
@@ -157,7 +157,7 @@ class LightTrainingItems(Dataset):
         points = _points(item, iuv, rng)
         scale = self.size / min(height, width) * math.exp(rng.uniform(*np.log(SCALE_RANGE)))
         image, dx, dy = _place(image, self.size, scale, rng)
-        image = _jitter_colour(image, self.augmentation, rng)
+        image = jitter_colour(image, self.augmentation, rng)
         boxes = item["boxes"].numpy().astype(np.float64) * scale + np.array([dx, dy, dx, dy])
         boxes = np.clip(boxes, 0, self.size)
         kept = np.nonzero((boxes[:, 2] - boxes[:, 0] >= 2) & (boxes[:, 3] - boxes[:, 1] >= 2))[0]

@@ -39,7 +39,7 @@ from human3d.errors import Human3DError
 from human3d.eval.geodesic import GPS_COARSE_OF_FINE, SMPL_MEAN_GEODESIC, BodyGeodesics, reference_body_geodesics
 from human3d.io.atomic import write_text_atomic
 from human3d.synth import coco
-from human3d.synth.datasets import _segmentation_mask
+from human3d.synth.datasets import segmentation_mask
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 """COCO's similarity thresholds 0.50:0.05:0.95."""
@@ -247,7 +247,7 @@ def person_mask(annotation: dict, height: int, width: int) -> np.ndarray:
         scale = (max(h, 1) / coco.DP_GRID, max(w, 1) / coco.DP_GRID)
         scaled = zoom(coarse.astype(np.float64), scale, order=1, prefilter=False)
         return _paste(scaled > 0.5, int(x), int(y), height, width)
-    return _segmentation_mask(annotation.get("segmentation"), height, width)
+    return segmentation_mask(annotation.get("segmentation"), height, width)
 
 
 # --------------------------------------------------------------------------- matching and AP

@@ -27,17 +27,9 @@ class Predictions:
 def build_predictor(checkpoint: str | Path, device: str = "cpu", min_score: float | None = None):
     """The predictor of a DensePose checkpoint: a model-zoo R-CNN or human3d's light model (recognised by its names)."""
     from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictor import DensePosePredictor
+    from human3d.densepose.predictors import predictor_for
 
-    model = build_densepose(checkpoint)
-    try:
-        from human3d.densepose.light import LightDensePose
-        from human3d.densepose.light_predictor import LightDensePosePredictor
-    except ImportError:  # a release without the light model
-        return DensePosePredictor(model, device, min_score)
-    if isinstance(model, LightDensePose):
-        return LightDensePosePredictor(model, device, min_score)
-    return DensePosePredictor(model, device, min_score)
+    return predictor_for(build_densepose(checkpoint), device, min_score)
 
 
 def coco_images(coco_json: str | Path, limit: int | None = None) -> list[dict]:

@@ -83,7 +83,7 @@ class ImplicitDataset(Dataset):
         }
 
 
-def _segmentation_mask(segmentation, height: int, width: int) -> np.ndarray:
+def segmentation_mask(segmentation, height: int, width: int) -> np.ndarray:
     """A COCO ``segmentation`` (RLE dict or polygon list) as a boolean (H, W) mask."""
     if isinstance(segmentation, dict):
         return coco.rle_decode(segmentation)
@@ -124,7 +124,7 @@ class DensePoseDataset(Dataset):
         height, width = image.shape[:2]
         annotations = self.annotations[int(info["id"])]
         boxes = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]] for a in annotations])
-        masks = np.stack([_segmentation_mask(a.get("segmentation"), height, width) for a in annotations])
+        masks = np.stack([segmentation_mask(a.get("segmentation"), height, width) for a in annotations])
         points = [{k: torch.from_numpy(v) for k, v in coco.dp_points_in_image(a).items()} for a in annotations]
         return {
             "image": torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32) / 255.0),

@@ -26,7 +26,7 @@ from human3d.synth.scene import SceneConfig
 from human3d.synth.writer import read_iuv
 
 TINY = LightConfig(widths=(8, 16, 24, 32, 48), depths=(1, 2, 2, 1), decoder=24)
-STEPS = 300
+STEPS = 900
 MIN_SCORE = 0.15  # the untrained heatmap is 0.1 everywhere
 
 
@@ -128,5 +128,6 @@ def test_gps_rises_over_the_untrained_model(light_run, light_data):
         predictions = predict_coco_images(predictor.predict, light_data, progress=False)
         reports.append(evaluate_densepose(predictions.results, light_data))
     before, after = reports
-    assert after.mean_gps > before.mean_gps + 0.05
-    assert after.gps.ap >= before.gps.ap and after.box.ap > before.box.ap
+    # Measured here: GPS AP 0 -> 0.126, mean GPS 0.002 -> 0.56, box AP 0 -> 0.55 after 900 steps.
+    assert before.gps.ap == 0.0 and after.gps.ap > 0.05
+    assert after.mean_gps > before.mean_gps + 0.3 and after.box.ap > before.box.ap + 0.2

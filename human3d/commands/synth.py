@@ -1,4 +1,4 @@
-"""``human3d synth``: write synthetic clothed people with exact labels (see docs/readme/synth.md)."""
+"""``human3d synth``: write synthetic clothed people with exact labels (see the README, "Synthetic training data")."""
 
 from __future__ import annotations
 

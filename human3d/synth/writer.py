@@ -1,7 +1,7 @@
 """The on-disk layout of a synthetic dataset: writing (atomic, resumable, sharded, multi-process)
 and reading back one sample.
 
-Layout (see docs/readme/synth.md for every field)::
+Layout (see the README, "On-disk layout", for every field)::
 
     OUT/dataset.json                 run settings: format, version, seed, size, people, camera, points
     OUT/densepose_coco.json          DensePose-COCO JSON of every finished sample (rebuilt after each run)

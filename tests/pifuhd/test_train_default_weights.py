@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from human3d.cli import main
 from human3d.pifuhd import weights
@@ -42,7 +41,6 @@ def test_the_bundled_weights_are_small_and_reconstruct_the_example(empty_weights
     model = load_pifuhd(BUNDLED)
     assert model.options == named_options("small")
     assert "licence" not in capsys.readouterr().err  # our own weights: no non-commercial notice
-    torch.set_num_threads(1)
     prepared = prepare_image(EXAMPLE)
     result = reconstruct(PifuhdPredictor(model), prepared, resolution=32)
     assert len(result.faces) > 0 and np.abs(result.vertices).max() <= 1.0

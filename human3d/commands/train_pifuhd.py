@@ -36,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt-normals", action="store_true",
                         help="condition the coarse/fine levels on the rendered normal maps instead of the generators' output")
     parser.add_argument("--no-augment", action="store_true", help="train on the plain inference framing over grey")
-    parser.add_argument("--background-points", type=float, default=0.1, metavar="F",
-                        help="fraction of the points drawn in the crop cube off the person (outside for certain)")
+    parser.add_argument("--background-points", type=float, default=0.25, metavar="F",
+                        help="fraction of the points drawn in the crop cube's free space: off the person, or in front "
+                             "of / behind it along the camera rays (outside for certain)")
     parser.add_argument("--checkpoint-every", type=int, default=200, help="write the checkpoint and resume state every N steps")
     parser.add_argument("--log-every", type=int, default=10, help="log a metrics row every N steps")
     parser.add_argument("--seed", type=int, default=0)

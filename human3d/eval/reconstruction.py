@@ -5,8 +5,9 @@ A sample is a folder written by ``human3d synth`` (synthetic people or rendered 
 orthographic camera: ``rgb.png``, ``mask.png``, ``camera.json`` (``pifu_calib``) and ``mesh.ply``.
 The photo goes through the same path as ``human3d reconstruct --mask``: the crop rect comes from the
 mask, the background becomes grey. The mesh comes back in the crop frame (the rect spans x, y in
-[-1, 1], z toward the camera with the same scale, z = 0 at the camera's target depth, as in training),
-and ``crop_to_world`` maps it to world metres through the rect and ``pifu_calib``. Chamfer and P2S are
+[-1, 1], z toward the camera with the same scale, z = 0 at the median depth of the mesh's vertices,
+as in training and in PIFu's renders: a single image does not show absolute depth), and
+``crop_to_world`` maps it to world metres through the rect, that depth and ``pifu_calib``. Chamfer and P2S are
 measured in world metres and reported in cm; normal consistency is measured in the whole image's crop
 frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs.
 """
@@ -27,6 +28,7 @@ from human3d.errors import Human3DError
 from human3d.eval.mesh_metrics import ICON_SAMPLES, NORMAL_IMAGE_SIZE, chamfer_and_p2s, normal_consistency
 from human3d.io.atomic import write_text_atomic
 from human3d.io.meshes import read_mesh
+from human3d.pifuhd.augment import depth_origin
 from human3d.pifuhd.model import PifuhdNet
 from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
 from human3d.pifuhd.predictor import PifuhdPredictor
@@ -95,7 +97,7 @@ def protocol() -> dict:
         "p2s": f"mean distance from {ICON_SAMPLES} area-uniform ground-truth surface points to the predicted surface, cm",
         "chamfer": "mean of P2S and the same from predicted surface points to the ground truth, cm",
         "normal": f"mean |n_pred - n_gt|^2 over 4 orthographic views (0/90/180/270 deg about y), {NORMAL_IMAGE_SIZE}^2 px, image crop frame",
-        "frame": "world metres through camera.json pifu_calib and the mask crop rect",
+        "frame": "world metres through camera.json pifu_calib and the mask crop rect; z = 0 at the ground truth's median vertex depth",
     }
 
 
@@ -125,16 +127,19 @@ def read_calib(sample_dir: Path) -> tuple[np.ndarray, tuple[int, int]]:
     return np.asarray(data["pifu_calib"], dtype=np.float64), size
 
 
-def crop_to_world(rect: tuple[int, int, int, int], image_size: tuple[int, int], calib: np.ndarray) -> np.ndarray:
-    """4x4 map from a crop's frame (the square rect ``x y w h`` spans x, y in [-1, 1]; z has x's scale)
-    to world, through the whole image's crop frame (``calib``: the image spans [-1, 1], pixel edges)."""
+def crop_to_world(
+    rect: tuple[int, int, int, int], image_size: tuple[int, int], calib: np.ndarray, z_origin: float = 0.0
+) -> np.ndarray:
+    """4x4 map from a crop's frame (the square rect ``x y w h`` spans x, y in [-1, 1]; z has x's scale,
+    z = 0 at ``z_origin``) to world, through the whole image's crop frame (``calib``: the image spans
+    [-1, 1], pixel edges; ``z_origin`` is a z of that frame)."""
     x, y, w, h = rect
     width, height = image_size
     crop_to_image = np.array(
         [
             [w / width, 0.0, 0.0, (2.0 * x + w) / width - 1.0],
             [0.0, h / height, 0.0, 1.0 - (2.0 * y + h) / height],
-            [0.0, 0.0, w / width, 0.0],
+            [0.0, 0.0, w / width, z_origin],
             [0.0, 0.0, 0.0, 1.0],
         ]
     )
@@ -159,7 +164,7 @@ def evaluate_sample(sample_dir: str | Path, mesher: Mesher, samples: int = ICON_
         prepared = prepare_image(sample_dir / "rgb.png", mask=sample_dir / "mask.png")
         vertices, faces = mesher(prepared)
         score.reconstruct_seconds = time.perf_counter() - start
-        to_world = crop_to_world(prepared.rect, image_size, calib)
+        to_world = crop_to_world(prepared.rect, image_size, calib, depth_origin(truth.vertices, calib))
         predicted = trimesh.Trimesh(_transform(vertices, to_world), faces, process=False)
         chamfer, p2s = chamfer_and_p2s(predicted, truth, samples)
         score.chamfer_cm, score.p2s_cm = chamfer * CM_PER_METRE, p2s * CM_PER_METRE

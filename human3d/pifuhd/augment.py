@@ -4,7 +4,8 @@ Inference crops a square around the person's mask (side 1.2x the mask's larger e
 black outside the image; see :func:`human3d.pifuhd.preprocess.rect_from_mask`) and resizes it to the
 coarse and fine input sizes. A training view takes that same crop, jittered in scale and position,
 recolours the person, pastes a random background behind the mask, and moves the labelled points
-into the crop frame (x right, y up, z toward the camera, the crop spans [-1, 1]).
+into the crop frame (x right, y up, z toward the camera, the crop spans [-1, 1], z = 0 at the
+median depth of the mesh's vertices: :func:`depth_origin`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from human3d.errors import Human3DError
 from human3d.pifuhd.options import PifuhdOptions
 from human3d.pifuhd.preprocess import rect_from_mask
 from human3d.synth.datasets import ImplicitDataset
-from human3d.synth.writer import read_camera
+from human3d.io.meshes import read_mesh
+from human3d.synth.writer import read_camera, read_depth
 
 GREY = 0.5  # the background inference composites a masked photo over
-MASK_MARGIN_PIXELS = 2  # background points keep this far from the silhouette
+SURFACE_MARGIN = 0.005  # free-space points keep this far (crop units of the image) from the rendered surfaces
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,47 @@ def warp_crop(image: np.ndarray, rect: tuple[float, float, float], size: int, ne
     return warped.reshape(size, size, -1) if image.ndim == 3 else warped
 
 
-def points_to_crop(points: np.ndarray, calib: np.ndarray, rect: tuple[float, float, float], image_size: int) -> np.ndarray:
-    """World points (3, N) -> the crop frame of ``rect`` (the whole image is [-1, 1] in ``calib``'s frame)."""
+def depth_origin(vertices: np.ndarray, calib: np.ndarray) -> float:
+    """The depth (z in ``calib``'s frame) that the crop frame puts at z = 0: the median of the mesh's vertices.
+
+    As in PIFu's training renders, which centre each mesh on its vertex median. A single image does
+    not show absolute depth; the median sits in the torso whatever the arms and legs do, so the
+    network can infer where it is (the middle of a bounding box moves with every outstretched limb).
+    Evaluation places a reconstruction's z = 0 at the same depth of the ground truth.
+    """
+    return float(np.median(np.asarray(vertices, dtype=np.float64) @ calib[2, :3] + calib[2, 3]))
+
+
+def points_to_crop(
+    points: np.ndarray, calib: np.ndarray, rect: tuple[float, float, float], image_size: int, z_origin: float = 0.0
+) -> np.ndarray:
+    """World points (3, N) -> the crop frame of ``rect`` (the whole image is [-1, 1] in ``calib``'s frame;
+    ``z_origin``, in that frame, becomes z = 0)."""
     frame = calib[:3, :3] @ points + calib[:3, 3:4]
     cx, cy, side = rect
-    centre = np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [0.0]])
+    centre = np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [z_origin]])
     return ((frame - centre) * (image_size / side)).astype(np.float32)
+
+
+def crop_to_image_frame(points: np.ndarray, rect: tuple[float, float, float], image_size: int, z_origin: float) -> np.ndarray:
+    """Inverse of :func:`points_to_crop` after ``calib``: crop-frame points (3, N) -> the whole image's frame."""
+    cx, cy, side = rect
+    centre = np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [z_origin]])
+    return points * (side / image_size) + centre
+
+
+def surface_depths(sample_dir: Path, calib: np.ndarray, margin_pixels: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, the z (``calib``'s frame) of the nearest front surface and the farthest back surface
+    within ``margin_pixels``: +-inf where no surface is near (a point above the first map or below
+    the second, along its pixel's ray, is outside the person for certain)."""
+    camera, _ = read_camera(sample_dir)
+    target = camera.projection[2, 3] / camera.projection[2, 2]  # camera distance of z = 0 (see Camera.pifu_calib)
+    kernel = np.ones((2 * margin_pixels + 1,) * 2, np.uint8)
+    maps = []
+    for which, empty, spread in (("front", -np.inf, cv2.dilate), ("back", np.inf, cv2.erode)):  # max / min filters
+        depth = read_depth(sample_dir, which)
+        maps.append(spread(np.where(depth > 0, calib[0, 0] * (target - depth), empty).astype(np.float32), kernel))
+    return maps[0], maps[1]
 
 
 def window_points(uv: np.ndarray, size: int, window: tuple[int, int], crop: int) -> np.ndarray:
@@ -135,10 +172,12 @@ class PifuhdTrainingSet(Dataset):
     ``labels`` (1, N). With ``fine``: ``image_local`` (3, l, l), a random l = ``load_size_big // 2``
     window of the ``load_size_big`` image, its corner ``window`` (2,) and points inside it only.
     With ``whole_big``: ``image_big`` (3, L, L), the whole ``load_size_big`` image (for evaluation).
-    ``background_points`` (a fraction of ``num_points``) are drawn uniformly in the crop cube among
-    those that project off the person (dilated mask): with an orthographic camera they are outside
-    for certain. PIFu's samples lie near the body, so without them the far background of the
-    crop gets no supervision at all (floaters at inference); evaluation sets use 0.
+    ``background_points`` (a fraction of ``num_points``) are free space: drawn uniformly in the crop
+    cube among those that lie, along their pixel's orthographic ray, in front of the nearest front
+    surface or behind the farthest back surface (the rendered depth maps; off the person that is
+    every depth), up to half of them on the person's rays. PIFu's samples lie near the body, so without them most of the cube the mesh is
+    extracted from gets no supervision (floaters, and rays that stay inside far too deep);
+    evaluation sets use 0.
     Without ``augmentation`` a view is the inference framing over grey, and the same on every call.
     """
 
@@ -164,6 +203,7 @@ class PifuhdTrainingSet(Dataset):
                                                    f"(this folder has {camera.kind} {camera.width}x{camera.height}; use `human3d synth --camera orthographic`)")
         self.num_points, self.fine, self.augmentation, self.seed = num_points, fine, augmentation, seed
         self.whole_big, self.background_points = whole_big, background_points
+        self._origins: dict[int, float] = {}
         self.size = options.coarse.load_size
         self.big = options.fine.load_size_big
         self.local = self.big // 2
@@ -217,8 +257,10 @@ class PifuhdTrainingSet(Dataset):
             normals = encoded.astype(np.float32) / 255.0 * 2.0 - 1.0
             view[f"normal_{side}"] = _to_tensor(normals * view["mask"].numpy().transpose(1, 2, 0))
         camera, _ = read_camera(sample_dir)
+        calib = camera.pifu_calib()
+        z_origin = self._depth_origin(index, calib)
         world, labels = self.source._points(sample_dir, index)
-        points = points_to_crop(np.asarray(world, np.float64).T, camera.pifu_calib(), rect, bgr.shape[0])
+        points = points_to_crop(np.asarray(world, np.float64).T, calib, rect, bgr.shape[0], z_origin)
         candidates = np.arange(points.shape[1])
         if self.fine or self.whole_big:
             big = self._person_over(bgr, mask, rect, self.big, jitter, background) * 2 - 1
@@ -231,7 +273,7 @@ class PifuhdTrainingSet(Dataset):
             view["window"] = torch.tensor(window, dtype=torch.long)
             inside = np.flatnonzero(window_points(points[:2] * [[1], [-1]], self.big, window, self.local))
             candidates = inside if len(inside) else candidates
-        outside = self._background(view["mask"].numpy()[0], rng, view.get("window"))
+        outside = self._free_space(sample_dir, calib, rect, z_origin, rng, view.get("window"))
         count = self.num_points - outside.shape[1]
         pick = rng.choice(candidates, count, replace=len(candidates) < count)
         samples = np.concatenate([points[:, pick], outside], 1)
@@ -240,23 +282,38 @@ class PifuhdTrainingSet(Dataset):
         view["labels"] = torch.from_numpy(inside[None])
         return view
 
-    def _background(self, mask: np.ndarray, rng: np.random.Generator, window: torch.Tensor | None) -> np.ndarray:
-        """Up to ``background_points * num_points`` crop-cube points (3, K) that project off the dilated mask."""
+    def _depth_origin(self, index: int, calib: np.ndarray) -> float:
+        """:func:`depth_origin` of sample ``index``'s mesh (read once per process)."""
+        if index not in self._origins:
+            self._origins[index] = depth_origin(read_mesh(self.source.dirs[index] / "mesh.ply").vertices, calib)
+        return self._origins[index]
+
+    def _free_space(
+        self, sample_dir: Path, calib: np.ndarray, rect: tuple[float, float, float], z_origin: float,
+        rng: np.random.Generator, window: torch.Tensor | None,
+    ) -> np.ndarray:
+        """Up to ``background_points * num_points`` crop-cube points (3, K) outside the person for certain."""
         wanted = int(self.background_points * self.num_points)
         if wanted == 0:
             return np.zeros((3, 0), np.float32)
-        cube = rng.uniform(-1, 1, (3, 4 * wanted)).astype(np.float32)
+        cube = rng.uniform(-1, 1, (3, 8 * wanted)).astype(np.float32)
         if window is not None:  # the fine stage: only inside its window
             low = window.numpy() * 2 / (self.big - 1) - 1
             high = (window.numpy() + self.local - 1) * 2 / (self.big - 1) - 1
             cube[0] = low[0] + (cube[0] + 1) / 2 * (high[0] - low[0])
             cube[1] = -(low[1] + (cube[1] + 1) / 2 * (high[1] - low[1]))
-        margin = np.ones((2 * MASK_MARGIN_PIXELS + 1,) * 2, np.uint8)
-        person = cv2.dilate(mask.astype(np.uint8), margin) > 0
-        size = mask.shape[0]
-        cols = np.clip(np.rint((cube[0] + 1) / 2 * (size - 1)).astype(int), 0, size - 1)
-        rows = np.clip(np.rint((1 - cube[1]) / 2 * (size - 1)).astype(int), 0, size - 1)
-        return cube[:, ~person[rows, cols]][:, :wanted]
+        front, back = surface_depths(sample_dir, calib)
+        size = front.shape[0]
+        frame = crop_to_image_frame(cube.astype(np.float64), rect, size, z_origin)
+        cols = np.rint((frame[0] + 1) / 2 * size - 0.5).astype(int)
+        rows = np.rint((1 - frame[1]) / 2 * size - 0.5).astype(int)
+        on_image = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
+        cols, rows = np.clip(cols, 0, size - 1), np.clip(rows, 0, size - 1)
+        near, far = front[rows, cols], back[rows, cols]
+        free = ~on_image | (frame[2] > near + SURFACE_MARGIN) | (frame[2] < far - SURFACE_MARGIN)
+        on_rays = free & on_image & np.isfinite(near)  # in front of or behind the person: up to half of them
+        keep = np.concatenate([np.flatnonzero(on_rays)[: wanted // 2], np.flatnonzero(free & ~on_rays)])
+        return cube[:, np.sort(keep[:wanted])]
 
 
 def _read(path: Path, flags: int) -> np.ndarray:

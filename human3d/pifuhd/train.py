@@ -161,7 +161,7 @@ class TrainSettings:
     amp: bool = False
     init: Path | None = None
     ground_truth_normals: bool = False
-    background_points: float = 0.1  # fraction of the points drawn off the person (see PifuhdTrainingSet)
+    background_points: float = 0.25  # fraction of the points drawn in free space (see PifuhdTrainingSet)
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0

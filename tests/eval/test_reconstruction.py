@@ -12,6 +12,7 @@ import trimesh
 
 from human3d.cli import main
 from human3d.errors import Human3DError
+from human3d.io.meshes import read_mesh
 from human3d.eval.reconstruction import (
     ReconstructionReport,
     SampleScore,
@@ -56,14 +57,15 @@ def depth_oracle(sample_dir: Path, full_image_crop: bool = False):
 
     A crop-frame point (x, y, z) falls on crop pixel ((x + 1) / 2, (1 - y) / 2) x rect size, i.e.
     image pixel rect origin + that; it is inside when its depth lies between the front and back depth
-    there. Depth = camera distance to the target (the depth of z = 0) - z x metres per crop unit.
-    ``full_image_crop`` pretends the crop was the whole image (a wrong mapping, for the negative check).
+    there. Depth = the median camera distance of the mesh's vertices (the depth of z = 0) - z x metres
+    per crop unit. ``full_image_crop`` pretends the crop was the whole image (a wrong mapping, for the
+    negative check).
     """
     camera, _ = read_camera(sample_dir)
     front, back = read_depth(sample_dir, "front"), read_depth(sample_dir, "back")
     height, width = front.shape
     half_width = 1.0 / camera.projection[0, 0]
-    target_depth = camera.projection[2, 3] / camera.projection[2, 2]  # (near + far) / 2
+    origin_depth = float(np.median(camera.to_pixels(read_mesh(sample_dir / "mesh.ply").vertices)[:, 2]))
 
     def mesher(prepared):
         x0, y0, w, h = (0, 0, width, height) if full_image_crop else prepared.rect
@@ -74,7 +76,7 @@ def depth_oracle(sample_dir: Path, full_image_crop: bool = False):
             rows = np.floor(y0 + (1.0 - points[:, 1]) * 0.5 * h).astype(np.int64)
             inside_image = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
             cols, rows = np.clip(cols, 0, width - 1), np.clip(rows, 0, height - 1)
-            depth = target_depth - points[:, 2] * metres_per_unit
+            depth = origin_depth - points[:, 2] * metres_per_unit
             near, far = front[rows, cols], back[rows, cols]
             return (inside_image & (near > 0) & (depth >= near) & (depth <= far)).astype(np.float32)
 
@@ -117,6 +119,10 @@ def test_crop_to_world_maps_the_rect_corners_onto_the_image_corners_in_world(fig
     metres_per_pixel = 2.0 / camera.projection[0, 0] / size[0]
     target_depth = camera.projection[2, 3] / camera.projection[2, 2]
     np.testing.assert_allclose(pixels[:, 2], [target_depth, target_depth - 0.25 * 150 * metres_per_pixel], atol=1e-9)
+    # z_origin (a z of the image's frame, one unit = half the image width) moves z = 0 toward the camera
+    shifted = np.array([[-1.0, 1.0, 0.0, 1.0]]) @ crop_to_world(rect, size, calib, z_origin=0.1).T
+    depth = camera.to_pixels(shifted[:, :3])[0, 2]
+    assert depth == pytest.approx(target_depth - 0.1 * size[0] / 2 * metres_per_pixel, abs=1e-9)
 
 
 def test_report_json_table_and_failures(tmp_path):

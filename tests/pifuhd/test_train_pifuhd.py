@@ -9,18 +9,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 from human3d.cli import main
 from human3d.errors import Human3DError
-from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet, points_to_crop
+from human3d.io.meshes import read_mesh
+from human3d.pifuhd.augment import (
+    Augmentation, PifuhdTrainingSet, crop_rect, crop_to_image_frame, depth_origin, points_to_crop,
+)
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
 from human3d.pifuhd.train import CHECKPOINT_NAME, TrainSettings, evaluate_occupancy, train_pifuhd, write_model
 from human3d.pifuhd.train_config import named_options
+from human3d.synth.occupancy import WindingNumber
 from human3d.synth.scene import SceneConfig
+from human3d.synth.writer import read_camera
 
 TINY = named_options("tiny")
 POINTS = 600
@@ -156,9 +162,8 @@ def test_training_views_put_inside_points_on_the_person(train_data):
     rows = np.clip(np.rint((1 - points[1]) / 2 * (size - 1)).astype(int), 0, size - 1)
     # an inside point projects onto the person (up to the pixel rounding at the silhouette)
     assert mask[rows[labels], cols[labels]].mean() > 0.95
-    # the background points come last: labelled outside, off the person
-    background = slice(900, None)
-    assert not labels[background].any() and mask[rows[background], cols[background]].max() == 0
+    # the free-space points come last, labelled outside
+    assert not labels[900:].any()
     # the fine window's points all lie inside the window
     big, local = TINY.fine.load_size_big, TINY.fine.load_size_big // 2
     x0, y0 = view["window"].tolist()
@@ -166,6 +171,29 @@ def test_training_views_put_inside_points_on_the_person(train_data):
     assert (pixels[0] >= x0).all() and (pixels[0] <= x0 + local - 1).all()
     assert (pixels[1] >= y0).all() and (pixels[1] <= y0 + local - 1).all()
     assert view["image_local"].shape == (3, local, local)
+
+
+def test_free_space_points_are_outside_the_mesh_and_some_lie_on_the_persons_rays(train_data):
+    dataset = PifuhdTrainingSet(train_data, TINY, 1000, augmentation=None, background_points=0.2)
+    sample_dir = dataset.source.dirs[0]
+    view = dataset[0]
+    calib = read_camera(sample_dir)[0].pifu_calib()
+    mask = cv2.imread(str(sample_dir / "mask.png"), cv2.IMREAD_GRAYSCALE) > 0
+    mesh = read_mesh(sample_dir / "mesh.ply")
+    z_origin = depth_origin(mesh.vertices, calib)
+    assert z_origin == pytest.approx(np.median(mesh.vertices @ calib[2, :3] + calib[2, 3]))
+    # back to world through the inference rect (no augmentation) and the mesh's median depth
+    frame = crop_to_image_frame(view["samples"].numpy().astype(np.float64), crop_rect(mask, None, None), mask.shape[0], z_origin)
+    world = (np.linalg.inv(calib) @ np.vstack([frame, np.ones((1, frame.shape[1]))]))[:3].T
+    winding = WindingNumber(mesh.vertices, mesh.faces)(world)
+    labels = view["labels"].numpy()[0]
+    assert ((winding > 0.5) == (labels > 0.5))[:800].mean() == 1.0  # the stored PIFu samples, round-tripped
+    assert (winding[800:] < 0.5).all() and len(winding) == 1000
+    size = mask.shape[0]
+    cols = np.clip(np.rint((frame[0, 800:] + 1) / 2 * size - 0.5).astype(int), 0, size - 1)
+    rows = np.clip(np.rint((1 - frame[1, 800:]) / 2 * size - 0.5).astype(int), 0, size - 1)
+    on_person = mask[rows, cols].mean()
+    assert 0.2 < on_person <= 0.5, on_person  # in front of or behind the body, up to half of them
 
 
 def test_points_to_crop_maps_the_crop_corners_to_the_unit_square():

@@ -19,10 +19,11 @@ import torch
 from torch.utils.data import Dataset
 
 from human3d.errors import Human3DError
+from human3d.io.meshes import read_mesh
 from human3d.pifuhd.options import PifuhdOptions
 from human3d.pifuhd.preprocess import rect_from_mask
+from human3d.synth.camera import Camera
 from human3d.synth.datasets import ImplicitDataset
-from human3d.io.meshes import read_mesh
 from human3d.synth.writer import read_camera, read_depth
 
 GREY = 0.5  # the background inference composites a masked photo over
@@ -125,29 +126,31 @@ def points_to_crop(
     """World points (3, N) -> the crop frame of ``rect`` (the whole image is [-1, 1] in ``calib``'s frame;
     ``z_origin``, in that frame, becomes z = 0)."""
     frame = calib[:3, :3] @ points + calib[:3, 3:4]
-    cx, cy, side = rect
-    centre = np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [z_origin]])
-    return ((frame - centre) * (image_size / side)).astype(np.float32)
+    return ((frame - _crop_centre(rect, image_size, z_origin)) * (image_size / rect[2])).astype(np.float32)
 
 
 def crop_to_image_frame(points: np.ndarray, rect: tuple[float, float, float], image_size: int, z_origin: float) -> np.ndarray:
     """Inverse of :func:`points_to_crop` after ``calib``: crop-frame points (3, N) -> the whole image's frame."""
-    cx, cy, side = rect
-    centre = np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [z_origin]])
-    return points * (side / image_size) + centre
+    return points * (rect[2] / image_size) + _crop_centre(rect, image_size, z_origin)
 
 
-def surface_depths(sample_dir: Path, calib: np.ndarray, margin_pixels: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel, the z (``calib``'s frame) of the nearest front surface and the farthest back surface
-    within ``margin_pixels``: +-inf where no surface is near (a point above the first map or below
-    the second, along its pixel's ray, is outside the person for certain)."""
-    camera, _ = read_camera(sample_dir)
+def _crop_centre(rect: tuple[float, float, float], image_size: int, z_origin: float) -> np.ndarray:
+    """The crop frame's origin (3, 1) in the whole image's frame: the rect's centre, at depth ``z_origin``."""
+    cx, cy, _ = rect
+    return np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [z_origin]])
+
+
+def surface_depths(sample_dir: Path, camera: Camera, margin_pixels: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel, the z (``camera.pifu_calib()``'s frame) of the nearest front surface and the farthest
+    back surface within ``margin_pixels``: +-inf where no surface is near (a point above the first map
+    or below the second, along its pixel's ray, is outside the person for certain)."""
+    scale = camera.pifu_calib()[0, 0]
     target = camera.projection[2, 3] / camera.projection[2, 2]  # camera distance of z = 0 (see Camera.pifu_calib)
     kernel = np.ones((2 * margin_pixels + 1,) * 2, np.uint8)
     maps = []
     for which, empty, spread in (("front", -np.inf, cv2.dilate), ("back", np.inf, cv2.erode)):  # max / min filters
         depth = read_depth(sample_dir, which)
-        maps.append(spread(np.where(depth > 0, calib[0, 0] * (target - depth), empty).astype(np.float32), kernel))
+        maps.append(spread(np.where(depth > 0, scale * (target - depth), empty).astype(np.float32), kernel))
     return maps[0], maps[1]
 
 
@@ -175,9 +178,9 @@ class PifuhdTrainingSet(Dataset):
     ``background_points`` (a fraction of ``num_points``) are free space: drawn uniformly in the crop
     cube among those that lie, along their pixel's orthographic ray, in front of the nearest front
     surface or behind the farthest back surface (the rendered depth maps; off the person that is
-    every depth), up to half of them on the person's rays. PIFu's samples lie near the body, so without them most of the cube the mesh is
-    extracted from gets no supervision (floaters, and rays that stay inside far too deep);
-    evaluation sets use 0.
+    every depth), up to half of them on the person's rays. PIFu's samples lie near the body, so
+    without them most of the cube the mesh is extracted from gets no supervision (floaters, and
+    rays that stay inside far too deep); evaluation sets use 0.
     Without ``augmentation`` a view is the inference framing over grey, and the same on every call.
     """
 
@@ -273,7 +276,7 @@ class PifuhdTrainingSet(Dataset):
             view["window"] = torch.tensor(window, dtype=torch.long)
             inside = np.flatnonzero(window_points(points[:2] * [[1], [-1]], self.big, window, self.local))
             candidates = inside if len(inside) else candidates
-        outside = self._free_space(sample_dir, calib, rect, z_origin, rng, view.get("window"))
+        outside = self._free_space(sample_dir, camera, rect, z_origin, rng, view.get("window"))
         count = self.num_points - outside.shape[1]
         pick = rng.choice(candidates, count, replace=len(candidates) < count)
         samples = np.concatenate([points[:, pick], outside], 1)
@@ -289,7 +292,7 @@ class PifuhdTrainingSet(Dataset):
         return self._origins[index]
 
     def _free_space(
-        self, sample_dir: Path, calib: np.ndarray, rect: tuple[float, float, float], z_origin: float,
+        self, sample_dir: Path, camera: Camera, rect: tuple[float, float, float], z_origin: float,
         rng: np.random.Generator, window: torch.Tensor | None,
     ) -> np.ndarray:
         """Up to ``background_points * num_points`` crop-cube points (3, K) outside the person for certain."""
@@ -302,7 +305,7 @@ class PifuhdTrainingSet(Dataset):
             high = (window.numpy() + self.local - 1) * 2 / (self.big - 1) - 1
             cube[0] = low[0] + (cube[0] + 1) / 2 * (high[0] - low[0])
             cube[1] = -(low[1] + (cube[1] + 1) / 2 * (high[1] - low[1]))
-        front, back = surface_depths(sample_dir, calib)
+        front, back = surface_depths(sample_dir, camera)
         size = front.shape[0]
         frame = crop_to_image_frame(cube.astype(np.float64), rect, size, z_origin)
         cols = np.rint((frame[0] + 1) / 2 * size - 0.5).astype(int)

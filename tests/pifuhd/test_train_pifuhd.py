@@ -222,6 +222,9 @@ def test_bad_data_gives_one_line_naming_the_folder(train_data, tmp_path, capsys)
         assert len(err) == 1 and message in err[0], err
     assert main(["train", "pifuhd", "--data", str(empty), "--out", str(tmp_path / "run"), "--steps", "coarse=x"]) == 1
     assert "--steps 'coarse=x'" in capsys.readouterr().err
+    assert main(["train", "pifuhd", "--data", str(train_data), "--out", str(tmp_path / "run"), "--background-points", "1"]) == 1
+    assert capsys.readouterr().err.strip() == "human3d: error: --background-points must be in [0, 1), got 1.0"
+    assert not (tmp_path / "run").exists()  # nothing written
     with pytest.raises(Human3DError, match="unknown configuration"):
         named_options("huge")
 

@@ -144,8 +144,9 @@ def surface_depths(sample_dir: Path, camera: Camera, margin_pixels: int = 3) -> 
     """Per pixel, the z (``camera.pifu_calib()``'s frame) of the nearest front surface and the farthest
     back surface within ``margin_pixels``: +-inf where no surface is near (a point above the first map
     or below the second, along its pixel's ray, is outside the person for certain)."""
-    scale = camera.pifu_calib()[0, 0]
-    target = camera.projection[2, 3] / camera.projection[2, 2]  # camera distance of z = 0 (see Camera.pifu_calib)
+    # pifu_calib's z is (target - depth) / half-width, whatever the view's rotation (see Camera.pifu_calib)
+    scale = camera.projection[0, 0]
+    target = camera.projection[2, 3] / camera.projection[2, 2]  # camera distance of z = 0
     kernel = np.ones((2 * margin_pixels + 1,) * 2, np.uint8)
     maps = []
     for which, empty, spread in (("front", -np.inf, cv2.dilate), ("back", np.inf, cv2.erode)):  # max / min filters

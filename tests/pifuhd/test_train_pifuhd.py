@@ -18,7 +18,7 @@ from human3d.cli import main
 from human3d.errors import Human3DError
 from human3d.io.meshes import read_mesh
 from human3d.pifuhd.augment import (
-    Augmentation, PifuhdTrainingSet, crop_rect, crop_to_image_frame, depth_origin, points_to_crop,
+    Augmentation, PifuhdTrainingSet, crop_rect, crop_to_image_frame, depth_origin, points_to_crop, surface_depths,
 )
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
@@ -26,7 +26,7 @@ from human3d.pifuhd.train import CHECKPOINT_NAME, TrainSettings, evaluate_occupa
 from human3d.pifuhd.train_config import named_options
 from human3d.synth.occupancy import WindingNumber
 from human3d.synth.scene import SceneConfig
-from human3d.synth.writer import read_camera
+from human3d.synth.writer import read_camera, read_depth
 
 TINY = named_options("tiny")
 POINTS = 600
@@ -194,6 +194,32 @@ def test_free_space_points_are_outside_the_mesh_and_some_lie_on_the_persons_rays
     rows = np.clip(np.rint((1 - frame[1, 800:]) / 2 * size - 0.5).astype(int), 0, size - 1)
     on_person = mask[rows, cols].mean()
     assert 0.2 < on_person <= 0.5, on_person  # in front of or behind the body, up to half of them
+
+
+def test_surface_depths_are_the_calib_depth_of_the_surface_for_a_turned_camera(train_data, tmp_path):
+    sample_dir = PifuhdTrainingSet(train_data, TINY, 1000).source.dirs[0]
+    camera = read_camera(sample_dir)[0]
+    front, back = surface_depths(sample_dir, camera, margin_pixels=0)
+    mask = cv2.imread(str(sample_dir / "mask.png"), cv2.IMREAD_GRAYSCALE) > 0
+    assert np.isfinite(front[mask]).all() and np.isinf(front[~mask]).all() and (front[mask] >= back[mask]).all()
+    # a front-surface vertex: its calib z is the front map's value at its pixel (to the pixel's depth spread)
+    vertices = read_mesh(sample_dir / "mesh.ply").vertices
+    pixels = camera.to_pixels(vertices)
+    cols, rows = np.floor(pixels[:, 0]).astype(int), np.floor(pixels[:, 1]).astype(int)
+    calib_z = vertices @ camera.pifu_calib()[2, :3] + camera.pifu_calib()[2, 3]
+    on_front = np.isclose(pixels[:, 2], read_depth(sample_dir, "front")[rows, cols], atol=0.002)
+    assert on_front.sum() > 50
+    np.testing.assert_allclose(calib_z[on_front], front[rows[on_front], cols[on_front]], atol=0.01)
+    # the same depth images under a camera turned about its viewing axis: the calib z of a depth does not change
+    turned = tmp_path / "turned"
+    shutil.copytree(sample_dir, turned)
+    data = json.loads((turned / "camera.json").read_text())
+    roll = np.array([[0.0, -1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    data["view"] = (roll @ np.asarray(data["view"])).tolist()
+    (turned / "camera.json").write_text(json.dumps(data))
+    turned_maps = surface_depths(turned, read_camera(turned)[0], margin_pixels=0)
+    np.testing.assert_array_equal(turned_maps[0], front)
+    np.testing.assert_array_equal(turned_maps[1], back)
 
 
 def test_points_to_crop_maps_the_crop_corners_to_the_unit_square():

@@ -81,7 +81,8 @@ class HourGlass(nn.Module):
 class HGFilter(nn.Module):
     """Stem (7x7 stride-2 conv, residual blocks, optional 2x2 pooling) then ``num_stack`` hourglasses.
 
-    ``forward`` returns the last stack's output (the only one used at inference).
+    ``forward`` returns the last stack's output (the only one used at inference); ``stacks`` returns
+    every stack's output, which training supervises (as the official training does).
     """
 
     def __init__(
@@ -106,17 +107,21 @@ class HGFilter(nn.Module):
                 self.add_module(f"al{stack}", nn.Conv2d(out_channels, WIDTH, kernel_size=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stacks(x)[-1]
+
+    def stacks(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The feature map of every stack, first to last, each [B, out_channels, H/4, W/4] (H/2 without pooling)."""
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.conv2(x)
         if self.down == "ave_pool":
             x = F.avg_pool2d(x, 2, stride=2)
         previous = self.conv4(self.conv3(x))
-        out = previous
+        outputs = []
         for stack in range(self.num_stack):
             hg = self._modules[f"m{stack}"](previous)
             ll = self._modules[f"top_m_{stack}"](hg)
             ll = F.relu(self._modules[f"bn_end{stack}"](self._modules[f"conv_last{stack}"](ll)))
-            out = self._modules[f"l{stack}"](ll)
+            outputs.append(self._modules[f"l{stack}"](ll))
             if stack < self.num_stack - 1:
-                previous = previous + self._modules[f"bl{stack}"](ll) + self._modules[f"al{stack}"](out)
-        return out
+                previous = previous + self._modules[f"bl{stack}"](ll) + self._modules[f"al{stack}"](outputs[-1])
+        return outputs

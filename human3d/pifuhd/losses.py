@@ -24,6 +24,18 @@ def occupancy_iou(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (inside & truth).sum() / union.clamp(min=1)
 
 
+def stacked_occupancy_loss(preds: list[torch.Tensor], labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``loss``: the occupancy BCE averaged over the predictions made from each hourglass stack's features
+    (the official intermediate supervision: every stack must answer on its own, not only feed the next);
+    ``iou``: of the last stack's prediction, the one inference uses; with several stacks also each
+    stack's BCE (``bce_stack0``, ...), for the metrics log."""
+    terms = [occupancy_loss(pred, labels) for pred in preds]
+    out = {"loss": sum(terms) / len(terms), "iou": occupancy_iou(preds[-1].detach(), labels)}
+    if len(terms) > 1:
+        out.update({f"bce_stack{index}": term.detach() for index, term in enumerate(terms)})
+    return out
+
+
 def _masked_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (values * weights).sum() / (weights.sum() * values.shape[1] / weights.shape[1]).clamp(min=1)
 

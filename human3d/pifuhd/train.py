@@ -2,7 +2,7 @@
 
 1. ``normals``: the front and back normal generators (image -> normal maps; L1 + gradient L1).
 2. ``coarse``: the coarse level on the ``load_size`` image plus the (frozen) generators' normal maps,
-   occupancy BCE on PIFu's sampled points.
+   occupancy BCE on PIFu's sampled points, averaged over every hourglass stack's prediction.
 3. ``fine``: the fine level on ``load_size_big // 2`` windows of the ``load_size_big`` image (and of
    the upsampled normal maps), with the coarse level frozen and its phi feature as input; only the
    points inside the window are used.
@@ -25,7 +25,7 @@ from torch import nn
 from human3d.errors import Human3DError
 from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
-from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
+from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss, stacked_occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
 from human3d.pifuhd.options import PifuhdOptions
 from human3d.training.data import infinite_batches
@@ -47,9 +47,9 @@ def _normal_input(net: PifuhdNet, batch: dict[str, torch.Tensor], ground_truth: 
     return [m for m in maps if m is not None]
 
 
-def _coarse_features(net: PifuhdNet, image: torch.Tensor, normals: list[torch.Tensor]) -> torch.Tensor:
-    """The coarse filter's feature map of the image and its normal maps (same sizes)."""
-    return net.netG.image_filter(torch.cat([image, *normals], 1))
+def _coarse_features(net: PifuhdNet, image: torch.Tensor, normals: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The coarse filter's feature map of every stack, of the image and its normal maps (same sizes)."""
+    return net.netG.image_filter.stacks(torch.cat([image, *normals], 1))
 
 
 class _Stage(nn.Module):
@@ -102,9 +102,8 @@ class CoarseStage(_Stage):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         normals = _normal_input(self.net, batch, self.ground_truth_normals)
-        features = _coarse_features(self.net, batch["image"], normals)
-        pred, _ = self.net.netG.query(features, batch["samples"])
-        return {"loss": occupancy_loss(pred, batch["labels"]), "iou": occupancy_iou(pred.detach(), batch["labels"])}
+        stacks = _coarse_features(self.net, batch["image"], normals)
+        return stacked_occupancy_loss([self.net.netG.query(features, batch["samples"])[0] for features in stacks], batch["labels"])
 
 
 def local_uv(uv: torch.Tensor, window: torch.Tensor, size: int, crop: int) -> torch.Tensor:
@@ -128,17 +127,18 @@ class FineStage(_Stage):
         big, crop = self.net.options.fine.load_size_big, local.shape[-1]
         with torch.no_grad():
             normals = _normal_input(self.net, batch, self.ground_truth_normals)
-            _, phi = self.net.netG.query(_coarse_features(self.net, batch["image"], normals), points)
+            _, phi = self.net.netG.query(_coarse_features(self.net, batch["image"], normals)[-1], points)
             fine_input = local
             if normals:
                 upsampled = F.interpolate(torch.cat(normals, 1), size=(big, big), mode="bilinear", align_corners=True)
                 windows = [upsampled[i, :, y : y + crop, x : x + crop] for i, (x, y) in enumerate(window.tolist())]
                 fine_input = torch.cat([local, torch.stack(windows)], 1)
         uv = project(points)[:, :2]
-        features = sample_features(self.net.image_filter(fine_input), local_uv(uv, window, big, crop))
+        local_points = local_uv(uv, window, big, crop)
         in_xy = ((uv >= -1) & (uv <= 1)).all(dim=1, keepdim=True).to(points.dtype)
-        pred = self.net.mlp(torch.cat([features, phi], 1))[0] * in_xy
-        return {"loss": occupancy_loss(pred, batch["labels"]), "iou": occupancy_iou(pred.detach(), batch["labels"])}
+        preds = [self.net.mlp(torch.cat([sample_features(features, local_points), phi], 1))[0] * in_xy
+                 for features in self.net.image_filter.stacks(fine_input)]
+        return stacked_occupancy_loss(preds, batch["labels"])
 
 
 STAGE_MODULES = {"normals": NormalStage, "coarse": CoarseStage, "fine": FineStage}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -22,7 +23,9 @@ from human3d.pifuhd.augment import (
 )
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
-from human3d.pifuhd.train import CHECKPOINT_NAME, TrainSettings, evaluate_occupancy, train_pifuhd, write_model
+from human3d.pifuhd.train import (
+    CHECKPOINT_NAME, CoarseStage, TrainSettings, evaluate_occupancy, train_pifuhd, write_model,
+)
 from human3d.pifuhd.train_config import named_options
 from human3d.synth.occupancy import WindingNumber
 from human3d.synth.scene import SceneConfig
@@ -135,6 +138,31 @@ def test_a_run_continues_from_its_last_step(train_data, tmp_path):
     after = load_pifuhd(tmp_path / "run" / CHECKPOINT_NAME).state_dict()
     changed = [key for key in saved if not torch.equal(saved[key], after[key])]
     assert changed and all(key.startswith(("netG.netF.", "netG.netB.")) for key in changed)
+
+
+def test_every_hourglass_stack_of_the_coarse_filter_is_supervised(train_data, tmp_path):
+    two_stacks = dataclasses.replace(TINY, coarse=dataclasses.replace(TINY.coarse, num_stack=2))
+    torch.manual_seed(0)
+    net = PifuhdNet(two_stacks)
+    dataset = PifuhdTrainingSet(train_data, two_stacks, POINTS, augmentation=None)
+    batch = {key: value[None] for key, value in dataset[0].items()}
+    loss = CoarseStage(net)(batch)["loss"]
+
+    with torch.no_grad():
+        image = torch.cat([batch["image"], *net.netG.normal_maps(batch["image"])], 1)
+        maps = net.netG.image_filter.stacks(image)
+        assert len(maps) == 2 and torch.equal(maps[-1], net.netG.image_filter(image))
+        per_stack = [torch.nn.functional.binary_cross_entropy(net.netG.query(features, batch["samples"])[0], batch["labels"])
+                     for features in maps]
+    assert abs(float(per_stack[0]) - float(per_stack[1])) > 1e-3  # the stacks answer differently ...
+    assert torch.isclose(loss, (per_stack[0] + per_stack[1]) / 2, atol=1e-6)  # ... and the loss is their mean
+
+    settings = _settings(train_data, tmp_path / "run", options=two_stacks, stages=("coarse",), steps={"coarse": 2}, log_every=1)
+    train_pifuhd(settings)
+    assert load_pifuhd(tmp_path / "run" / CHECKPOINT_NAME).options.coarse.num_stack == 2
+    for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        assert row["loss"] == pytest.approx((row["bce_stack0"] + row["bce_stack1"]) / 2, rel=1e-5)
 
 
 def test_two_processes_train_with_ddp_on_gloo(train_data, tmp_path):

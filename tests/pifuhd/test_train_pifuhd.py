@@ -24,7 +24,7 @@ from human3d.pifuhd.augment import (
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
 from human3d.pifuhd.train import (
-    CHECKPOINT_NAME, CoarseStage, TrainSettings, evaluate_occupancy, train_pifuhd, write_model,
+    CHECKPOINT_NAME, CoarseStage, FineStage, TrainSettings, evaluate_occupancy, train_pifuhd, write_model,
 )
 from human3d.pifuhd.train_config import named_options
 from human3d.synth.occupancy import WindingNumber
@@ -156,6 +156,13 @@ def test_every_hourglass_stack_of_the_coarse_filter_is_supervised(train_data, tm
                      for features in maps]
     assert abs(float(per_stack[0]) - float(per_stack[1])) > 1e-3  # the stacks answer differently ...
     assert torch.isclose(loss, (per_stack[0] + per_stack[1]) / 2, atol=1e-6)  # ... and the loss is their mean
+
+    # the fine filter's stacks too: the fine stage logs one BCE per stack, and its loss is their mean
+    two_fine = dataclasses.replace(two_stacks, fine=dataclasses.replace(two_stacks.fine, num_stack=2))
+    fine_view = PifuhdTrainingSet(train_data, two_fine, POINTS, fine=True, augmentation=None)[0]
+    fine_out = FineStage(PifuhdNet(two_fine))({key: value[None] for key, value in fine_view.items()})
+    assert abs(float(fine_out["bce_stack0"]) - float(fine_out["bce_stack1"])) > 1e-3
+    assert torch.isclose(fine_out["loss"], (fine_out["bce_stack0"] + fine_out["bce_stack1"]) / 2, atol=1e-6)
 
     settings = _settings(train_data, tmp_path / "run", options=two_stacks, stages=("coarse",), steps={"coarse": 2}, log_every=1)
     train_pifuhd(settings)

@@ -25,7 +25,8 @@ def _normal_views(mesh: trimesh.Trimesh, size: int) -> list[np.ndarray]:
 
     views = normal_images(mesh, size=size, half_extent=1.0, views=(0, 90))
     shaded = [np.clip(view * 0.5 + 0.5, 0.0, 1.0) for view in views]
-    return [(np.where((view == view[0, 0]).all(-1, keepdims=True), 1.0, view) * 255).astype(np.uint8) for view in shaded]
+    whitened = [np.where((view == view[0, 0]).all(-1, keepdims=True), 1.0, view) for view in shaded]
+    return [(view * 255).astype(np.uint8) for view in whitened]
 
 
 def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512) -> np.ndarray:

@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from human3d.commands import check_device
+from human3d.commands import Subparsers, check_device
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 from human3d.io.images import image_files, write_image
 from human3d.io.meshes import MESH_FORMATS, check_mesh_path, write_mesh
-from human3d.pifuhd.weights import default_checkpoint, weights_dir
+from human3d.weights.registry import weights_dir
+from human3d.weights.resolve import resolve_weights
 
 SIDECAR_STEMS = ("_mask",)
 
@@ -34,7 +35,7 @@ class Job:
         return self.mesh.exists() and normals_done
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``reconstruct`` subcommand."""
     parser = subparsers.add_parser(
         "reconstruct",
@@ -75,18 +76,6 @@ def _jobs(args: argparse.Namespace) -> list[Job]:
     return [Job(source, mesh, args.save_normals)]
 
 
-def _checkpoint(args: argparse.Namespace) -> Path:
-    if args.checkpoint is not None:
-        return args.checkpoint
-    installed = default_checkpoint()
-    if installed is None:
-        raise Human3DError(
-            f"no PIFuHD weights are installed (looked in {weights_dir()}); run `human3d weights` to see where to "
-            "get them, or pass --checkpoint PATH"
-        )
-    return installed
-
-
 def _write_normals(job: Job, front: np.ndarray | None, back: np.ndarray | None) -> None:
     for side, normal in (("front", front), ("back", back)):
         if normal is None:
@@ -108,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
     check_device(args.device)
     jobs = _jobs(args)
-    checkpoint = _checkpoint(args)
+    checkpoint = resolve_weights("pifuhd", args.checkpoint)
     pending = [job for job in jobs if args.overwrite or not job.finished()]
     for job in jobs:
         if job not in pending:

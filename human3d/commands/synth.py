@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from human3d.commands import Subparsers
 from human3d.errors import Human3DError
 
 
@@ -17,7 +18,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``synth`` subcommand."""
     parser = subparsers.add_parser("synth", help="generate synthetic training data (images, normals, IUV, occupancy, COCO JSON)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (created; a re-run resumes)")

@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from human3d.commands import Subparsers
 from human3d.errors import Human3DError
 
 
@@ -17,7 +18,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``synth-clip`` subcommand."""
     parser = subparsers.add_parser("synth-clip", help="render a synthetic video of people walking (MP4)")
     parser.add_argument("--out", type=Path, required=True, help="output video (.mp4)")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from human3d.commands import check_device
 from human3d.errors import Human3DError
-from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
-from human3d.pifuhd.train_config import CONFIGS, named_options
-from human3d.pifuhd.train import CHECKPOINT_NAME, STAGES, TrainSettings, evaluate_occupancy, train_pifuhd, write_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``human3d train pifuhd``."""
+    from human3d.pifuhd.train import CHECKPOINT_NAME, STAGES
+    from human3d.pifuhd.train_config import CONFIGS
+
     parser.add_argument("--data", type=Path, required=True, metavar="DIR",
                         help="training data: a `human3d synth` folder (orthographic, square images, points.npy or mesh.ply)")
     parser.add_argument("--out", type=Path, required=True, metavar="RUN_DIR",
@@ -51,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_steps(text: str, stages: tuple[str, ...]) -> dict[str, int]:
     """``"500"`` -> 500 for every stage; ``"normals=100,coarse=300,fine=200"`` -> per stage."""
+    from human3d.pifuhd.train import STAGES
+
     try:
         if "=" not in text:
             steps = {stage: int(text) for stage in stages}
@@ -67,13 +69,18 @@ def parse_steps(text: str, stages: tuple[str, ...]) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, then optionally evaluate on held-out data; the final model is ``RUN_DIR/checkpoint.pt``."""
+    from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
+    from human3d.pifuhd.train import CHECKPOINT_NAME, STAGES, PifuhdTrainConfig, evaluate_occupancy, train_pifuhd
+    from human3d.pifuhd.train import write_model
+    from human3d.pifuhd.train_config import named_options
+
     device = check_device(args.device)
     stages = STAGES if args.stage == "all" else (args.stage,)
     if not args.data.is_dir():
         raise Human3DError.for_path(args.data, "training data folder not found")
     if not 0 <= args.background_points < 1:
         raise Human3DError(f"--background-points must be in [0, 1), got {args.background_points}")
-    settings = TrainSettings(
+    settings = PifuhdTrainConfig(
         data=args.data, out=args.out, options=named_options(args.config), stages=stages,
         steps=parse_steps(args.steps, stages), batch_size=args.batch_size, lr=args.lr, points=args.points,
         workers=args.workers, device=device, amp=args.amp, init=args.init, ground_truth_normals=args.gt_normals,

@@ -27,7 +27,7 @@ from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss, stacked_occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
-from human3d.pifuhd.options import PifuhdOptions
+from human3d.pifuhd.options import PifuhdConfig
 from human3d.training.data import infinite_batches
 from human3d.training.loop import FitResult, fit
 from human3d.training.runtime import Runtime, setup_runtime, teardown
@@ -145,12 +145,12 @@ STAGE_MODULES = {"normals": NormalStage, "coarse": CoarseStage, "fine": FineStag
 
 
 @dataclass
-class TrainSettings:
+class PifuhdTrainConfig:
     """One ``human3d train pifuhd`` run."""
 
     data: Path
     out: Path
-    options: PifuhdOptions
+    options: PifuhdConfig
     stages: tuple[str, ...] = STAGES
     steps: dict[str, int] = field(default_factory=lambda: {stage: 1000 for stage in STAGES})
     batch_size: int = 2
@@ -169,7 +169,7 @@ class TrainSettings:
     progress: bool = True
 
 
-def trainable_model(checkpoint: Path | None, options: PifuhdOptions) -> PifuhdNet:
+def trainable_model(checkpoint: Path | None, options: PifuhdConfig) -> PifuhdNet:
     """The network to continue from: ``checkpoint`` (official format) if given, else a new one of ``options``."""
     if checkpoint is None:
         return PifuhdNet(options)
@@ -190,7 +190,7 @@ def write_model(net: PifuhdNet, path: Path, half: bool = False) -> None:
     save_checkpoint(checkpoint_dict(net, name=f"human3d_{path.parent.name}"), path)
 
 
-def _run_stage(stage: str, settings: TrainSettings, runtime: Runtime) -> FitResult:
+def _run_stage(stage: str, settings: PifuhdTrainConfig, runtime: Runtime) -> FitResult:
     run_checkpoint = settings.out / CHECKPOINT_NAME
     torch.manual_seed(settings.seed)  # a new network starts the same on every rank (frozen parts included)
     net = trainable_model(run_checkpoint if run_checkpoint.is_file() else settings.init, settings.options)
@@ -213,7 +213,7 @@ def _run_stage(stage: str, settings: TrainSettings, runtime: Runtime) -> FitResu
                find_unused_parameters=True)  # every ConvBlock has a bn4, used only when its widths differ
 
 
-def train_pifuhd(settings: TrainSettings) -> dict[str, FitResult]:
+def train_pifuhd(settings: PifuhdTrainConfig) -> dict[str, FitResult]:
     """Run the requested stages in order (each resumes from ``out`` if it was interrupted)."""
     PifuhdTrainingSet(settings.data, settings.options, settings.points)  # bad data fails before anything is written
     runtime = setup_runtime(settings.device)

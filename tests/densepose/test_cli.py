@@ -24,9 +24,9 @@ def ryota_ref(densepose_ref):
 
 
 def test_without_any_weights_explains_where_they_come_from(shared_dir, capsys, monkeypatch, tmp_path):
-    from human3d.densepose import light
+    from human3d.weights import registry
 
-    monkeypatch.setattr(light, "DEFAULT_WEIGHTS", tmp_path / "missing.pkl")  # the bundled light model's file gone
+    monkeypatch.setattr(registry, "PACKAGE_DIR", tmp_path / "no_package")  # the bundled light model's file gone
     assert main(["densepose", str(shared_dir / "photos" / "ryota.png")]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no DensePose weights are installed" in err

@@ -24,7 +24,7 @@ from human3d.pifuhd.augment import (
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
 from human3d.pifuhd.train import (
-    CHECKPOINT_NAME, CoarseStage, FineStage, TrainSettings, evaluate_occupancy, train_pifuhd, write_model,
+    CHECKPOINT_NAME, CoarseStage, FineStage, PifuhdTrainConfig, evaluate_occupancy, train_pifuhd, write_model,
 )
 from human3d.pifuhd.train_config import named_options
 from human3d.synth.occupancy import WindingNumber
@@ -55,11 +55,11 @@ def heldout_data(tmp_path_factory) -> Path:
     return _generate(tmp_path_factory.mktemp("pifuhd_heldout"), 2, 42)
 
 
-def _settings(data: Path, out: Path, **changes) -> TrainSettings:
+def _settings(data: Path, out: Path, **changes) -> PifuhdTrainConfig:
     values = dict(data=data, out=out, options=TINY, steps=dict(STEPS), batch_size=2, points=POINTS, lr=3e-4,
                   checkpoint_every=50, log_every=5, progress=False, augmentation=None)
     values.update(changes)
-    return TrainSettings(**values)
+    return PifuhdTrainConfig(**values)
 
 
 @pytest.fixture(scope="session")

@@ -77,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size))
     for name, result in report.results if len(report.results) <= 20 else []:
         scores = ", ".join(f"{s:.2f}" for s in result.scores[:10])
-        print(f"{name}: {len(result)} people" + (f" (scores {scores}{'...' if len(result) > 10 else ''})" if len(result) else ""))
+        more = "..." if len(result) > 10 else ""
+        print(f"{name}: {len(result)} people" + (f" (scores {scores}{more})" if len(result) else ""))
     written = [str(p) for p in (output, args.dump) if p is not None]
-    print(f"{len(report.results)} processed, {len(report.failures)} failed" + (f"; wrote {', '.join(written)}" if written else ""))
+    wrote = f"; wrote {', '.join(written)}" if written else ""
+    print(f"{len(report.results)} processed, {len(report.failures)} failed" + wrote)
     for failure in report.failures:
         print(f"human3d: failed: {failure}", file=sys.stderr)
     return 1 if report.failures else 0

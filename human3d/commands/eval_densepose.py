@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True,
                         help="DensePose-COCO JSON (e.g. OUT/densepose_coco.json of human3d synth)")
     parser.add_argument("--checkpoint", type=Path,
-                        help="DensePose checkpoint (default: the bundled default model; or a detectron2 model-zoo .pkl)")
+                        help="DensePose checkpoint (default: the bundled default model; "
+                             "or a detectron2 model-zoo .pkl)")
     parser.add_argument("--image-root", type=Path,
                         help="folder holding the JSON's file_name paths (default: the JSON's folder)")
     parser.add_argument("--limit", type=_positive, help="evaluate only the first N images (by id)")

@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     width, height = parse_size(args.size)
     if args.frames < 1 or args.people < 1 or args.fps <= 0:
-        raise Human3DError(f"--frames and --people must be >= 1 and --fps > 0, got {args.frames}, {args.people}, {args.fps}")
+        raise Human3DError(
+            f"--frames and --people must be >= 1 and --fps > 0, got {args.frames}, {args.people}, {args.fps}")
     if args.out.suffix.lower() != ".mp4":
         raise Human3DError.for_path(args.out, "the clip is written as MP4: use a .mp4 name")
     render_walking_clip(args.out, args.frames, args.people, args.seed, width, height, args.fps)

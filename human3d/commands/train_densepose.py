@@ -36,7 +36,7 @@ _PATHS = {"data", "out", "image_root", "init"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`~human3d.densepose.train.DensePoseTrainOptions` field (``--batch-size`` for ``batch_size``)."""
+    """One flag per ``DensePoseTrainOptions`` field (``--batch-size`` for ``batch_size``, ...)."""
     from human3d.densepose.train import DensePoseTrainOptions
 
     for field in fields(DensePoseTrainOptions):

@@ -41,7 +41,10 @@ def project(points: torch.Tensor) -> torch.Tensor:
 
 
 def sample_features(feature_map: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples [B, C, N] of ``feature_map`` [B, C, H, W] at ``uv`` [B, 2, N] (aligned corners, zero outside)."""
+    """Bilinear samples [B, C, N] of ``feature_map`` [B, C, H, W] at ``uv`` [B, 2, N].
+
+    Aligned corners; zero outside the map.
+    """
     grid = uv.transpose(1, 2).unsqueeze(2)
     return F.grid_sample(feature_map, grid, mode="bilinear", padding_mode="zeros", align_corners=True)[:, :, :, 0]
 
@@ -140,12 +143,14 @@ class PifuhdNet(nn.Module):
 def _check_widths(options: PifuhdConfig) -> None:
     coarse, fine = options.coarse, options.fine
     if coarse.mlp_dim[0] != coarse.hg_dim + 1:
-        raise Human3DError(f"inconsistent options: coarse mlp_dim[0]={coarse.mlp_dim[0]} but hg_dim+1={coarse.hg_dim + 1}")
+        raise Human3DError(
+            f"inconsistent options: coarse mlp_dim[0]={coarse.mlp_dim[0]} but hg_dim+1={coarse.hg_dim + 1}")
     if not 0 <= coarse.phi_index < len(coarse.mlp_dim) - 1:
         raise Human3DError(f"inconsistent options: coarse merge_layer {coarse.merge_layer} is not a layer of its MLP")
     if fine.mlp_dim[0] != fine.hg_dim + coarse.phi_dim:
         raise Human3DError(
-            f"inconsistent options: fine mlp_dim[0]={fine.mlp_dim[0]} but fine hg_dim + phi width = {fine.hg_dim + coarse.phi_dim}"
+            f"inconsistent options: fine mlp_dim[0]={fine.mlp_dim[0]} but fine hg_dim + phi width = "
+            f"{fine.hg_dim + coarse.phi_dim}"
         )
 
 

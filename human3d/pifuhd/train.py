@@ -40,7 +40,8 @@ def _normal_input(net: PifuhdNet, batch: dict[str, torch.Tensor], ground_truth: 
     """The normal maps the coarse level is conditioned on: the frozen generators' (or the rendered ones)."""
     coarse = net.netG.options
     if ground_truth:
-        maps = [batch["normal_front"] if coarse.use_front_normal else None, batch["normal_back"] if coarse.use_back_normal else None]
+        maps = [batch["normal_front"] if coarse.use_front_normal else None,
+                batch["normal_back"] if coarse.use_back_normal else None]
     else:
         with torch.no_grad():
             maps = list(net.netG.normal_maps(batch["image"]))
@@ -77,7 +78,8 @@ class NormalStage(_Stage):
     """Front and back normal generators against the rendered normal maps."""
 
     def trainable(self) -> list[nn.Module]:
-        return [m for m in (getattr(self.net.netG, "netF", None), getattr(self.net.netG, "netB", None)) if m is not None]
+        generators = (getattr(self.net.netG, "netF", None), getattr(self.net.netG, "netB", None))
+        return [m for m in generators if m is not None]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         front, back = self.net.netG.normal_maps(batch["image"])
@@ -103,11 +105,15 @@ class CoarseStage(_Stage):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         normals = _normal_input(self.net, batch, self.ground_truth_normals)
         stacks = _coarse_features(self.net, batch["image"], normals)
-        return stacked_occupancy_loss([self.net.netG.query(features, batch["samples"])[0] for features in stacks], batch["labels"])
+        predictions = [self.net.netG.query(features, batch["samples"])[0] for features in stacks]
+        return stacked_occupancy_loss(predictions, batch["labels"])
 
 
 def local_uv(uv: torch.Tensor, window: torch.Tensor, size: int, crop: int) -> torch.Tensor:
-    """Aligned-corner coordinates [B, 2, N] over a ``size``-pixel image -> over its ``crop`` window at ``window`` [B, 2]."""
+    """Aligned-corner coordinates [B, 2, N] over a ``size``-pixel image -> over its ``crop`` window.
+
+    ``window`` [B, 2] is where each crop window starts.
+    """
     pixels = (uv + 1) * (size - 1) / 2 - window.to(uv.dtype).unsqueeze(-1)
     return pixels * 2 / (crop - 1) - 1
 

@@ -81,7 +81,7 @@ class WeightsEntry:
 
 def _rcnn_entry(config: DensePoseConfig) -> WeightsEntry:
     short = config.name.removeprefix("densepose_rcnn_")
-    head = "DeepLab head" if config.deeplab_head else "legacy head, no decoder" if not config.decoder else "decoder head"
+    head = "DeepLab head" if config.deeplab_head else "decoder head" if config.decoder else "legacy head, no decoder"
     return WeightsEntry(
         name=config.name,
         task="densepose-rcnn",
@@ -117,7 +117,8 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
         upstream="shipped inside the human3d package (human3d/pifuhd/default_weights/)",
         licence=HUMAN3D_LICENCE,
         non_commercial=False,
-        description="human3d's default PIFuHD weights (the 'small' configuration of `human3d train pifuhd`), about 20 MB",
+        description="human3d's default PIFuHD weights (the 'small' configuration of `human3d train pifuhd`), "
+                    "about 20 MB",
         package_dir="pifuhd/default_weights",
     ),
     *(_rcnn_entry(config) for config in CONFIGS.values()),
@@ -163,7 +164,8 @@ def _describe_entry(entry: WeightsEntry) -> list[str]:
         state = "bundled" if entry.present else "missing from this installation"
         lines = [f"{entry.name}: {entry.description}", f"  status:   {state} ({path})", f"  licence:  {entry.licence}"]
         official = any(other.kind == OFFICIAL for other in list_weights(entry.task))
-        return lines + [f"  used when {'no official checkpoint is installed and ' if official else ''}no --checkpoint is given"]
+        installed = "no official checkpoint is installed and " if official else ""
+        return lines + [f"  used when {installed}no --checkpoint is given"]
     return [
         f"{entry.name}: {entry.description}",
         f"  status:   {'installed' if entry.present else 'not installed'} ({path})",

@@ -96,7 +96,8 @@ def tiny_checkpoint(tmp_path_factory):
 
 def test_single_image_with_mask_to_glb(shared_dir, tiny_checkpoint, tmp_path, capsys):
     target = tmp_path / "ryota.glb"
-    args = ["reconstruct", str(shared_dir / "photos" / "ryota.png"), "--mask", str(shared_dir / "photos" / "ryota_mask.png"),
+    photos = shared_dir / "photos"
+    args = ["reconstruct", str(photos / "ryota.png"), "--mask", str(photos / "ryota_mask.png"),
             "--checkpoint", str(tiny_checkpoint), "--resolution", "32", "--largest-component", "-o", str(target)]
     assert main(args) == 0
     mesh = read_mesh(target)

@@ -36,9 +36,11 @@ def test_reference_builds_from_its_options(reference):
     "edit, message",
     [
         (lambda sd: sd.pop("mlp.filters.0.bias"), "missing key 'mlp.filters.0.bias'"),
-        (lambda sd: sd.pop("image_filter.conv2.downsample.0.weight"), "missing key 'image_filter.conv2.downsample.0.weight'"),
+        (lambda sd: sd.pop("image_filter.conv2.downsample.0.weight"),
+         "missing key 'image_filter.conv2.downsample.0.weight'"),
         (lambda sd: sd.__setitem__("extra.weight", torch.zeros(1)), "unexpected key 'extra.weight'"),
-        (lambda sd: sd.__setitem__("netG.mlp.filters.1.weight", torch.zeros(3, 3, 1)), "'netG.mlp.filters.1.weight' has shape"),
+        (lambda sd: sd.__setitem__("netG.mlp.filters.1.weight", torch.zeros(3, 3, 1)),
+         "'netG.mlp.filters.1.weight' has shape"),
     ],
 )
 def test_mismatching_state_dict_names_the_first_bad_key(reference, tmp_path, edit, message):

@@ -2,6 +2,7 @@
 
 Subcommands live in :mod:`human3d.commands`; every module there that defines ``register`` is
 added. A :class:`~human3d.errors.Human3DError` becomes one line on stderr and exit status 1.
+Building the parser (and ``human3d --help``) imports no torch.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every subcommand of :mod:`human3d.commands`."""
     parser = argparse.ArgumentParser(prog="human3d", description="Photos and videos of people into 3D.")
     parser.add_argument("--version", action="version", version=f"human3d {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     import human3d.commands as commands
+
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=commands.DeferredParser)
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

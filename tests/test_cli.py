@@ -36,3 +36,31 @@ def test_device_names_are_checked():
         with pytest.raises(Human3DError, match=r"^--device cuda:1: CUDA is not available on this machine"):
             check_device("cuda:1")
     assert main(["densepose", "x.png", "--checkpoint", "c.pkl", "--device", "tpu"]) == 1
+
+
+def test_building_the_parser_and_help_import_no_torch():
+    import os
+
+    code = ("import contextlib, io, sys\n"
+            "from human3d.cli import build_parser, main\n"
+            "build_parser()\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):\n"
+            "    main(['--help'])\n"
+            "assert 'prepare-scans' in out.getvalue() and 'synth-preview' in out.getvalue()\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['weights'])\n"
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_command_with_deferred_options_still_parses_and_shows_help(capsys):
+    import pytest
+
+    args = build_parser().parse_args(["densepose", "in.png", "--show", "iuv,boxes", "--batch-size", "2"])
+    assert args.show == {"iuv", "boxes"} and args.batch_size == 2 and callable(args.func)
+    with pytest.raises(SystemExit):
+        main(["train", "pifuhd", "--help"])
+    assert "--background-points" in capsys.readouterr().out

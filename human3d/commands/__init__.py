@@ -3,6 +3,10 @@
 ``register`` adds one or more subparsers and sets ``func`` on each to a callable taking the parsed
 ``argparse.Namespace`` and returning an exit code. Keep these modules thin: parse arguments, call
 the library, print. Checks they share (``check_device``) live here.
+
+Building the parser imports no torch: a command whose options need a heavy module adds them through
+``populate`` (see :class:`DeferredParser`), run only when that command is parsed or its help shown, and
+command modules import the library inside their ``run`` functions.
 """
 
 from __future__ import annotations
@@ -10,8 +14,52 @@ from __future__ import annotations
 import argparse
 import importlib
 import re
+from typing import Any, Callable, Protocol
 
 from human3d.errors import Human3DError
+
+
+class Subparsers(Protocol):
+    """What ``register`` receives: the object returned by ``ArgumentParser.add_subparsers``."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        """Add a subcommand's parser (``help``, ``description``, ``populate``, ... as keywords)."""
+        ...
+
+
+class DeferredParser(argparse.ArgumentParser):
+    """An argument parser whose arguments may be added late, by ``populate(parser)``.
+
+    ``populate`` runs once, the first time the parser parses or formats its help or usage, so a command
+    whose options come from a torch-importing module costs nothing until it is used.
+    """
+
+    def __init__(self, *args: Any, populate: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.populate = populate
+
+    def populated(self) -> DeferredParser:
+        """This parser with its ``populate`` step done."""
+        if self.populate is not None:
+            populate, self.populate = self.populate, None
+            populate(self)
+        return self
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        """As :meth:`argparse.ArgumentParser.parse_known_args`, after ``populate``."""
+        self.populated()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        """As :meth:`argparse.ArgumentParser.format_help`, after ``populate``."""
+        self.populated()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        """As :meth:`argparse.ArgumentParser.format_usage`, after ``populate``."""
+        self.populated()
+        return super().format_usage()
 
 
 def check_device(name: str) -> str:
@@ -26,11 +74,25 @@ def check_device(name: str) -> str:
     return name
 
 
+class _TaskModule:
+    """Adds a task module's options and runs it, importing the module only when the task is used."""
+
+    def __init__(self, module_name: str) -> None:
+        self.module_name = module_name
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """The module's ``add_arguments(parser)``, and ``func`` set to the module's ``run``."""
+        module = importlib.import_module(self.module_name)
+        module.add_arguments(parser)
+        parser.set_defaults(func=module.run)
+
+
 def add_task_subcommands(parser: argparse.ArgumentParser, tasks: dict[str, tuple[str, str]]) -> None:
-    """Sub-subcommands of ``parser``: each task's module defines ``add_arguments(parser)`` and ``run(args)``."""
-    subparsers = parser.add_subparsers(dest="task", metavar="TASK", required=True)
+    """Sub-subcommands of ``parser``: each task's module defines ``add_arguments(parser)`` and ``run(args)``.
+
+    A task's module is imported only when that task is parsed (or its help shown).
+    """
+    subparsers = parser.add_subparsers(dest="task", metavar="TASK", required=True, parser_class=DeferredParser)
     for name, (module_name, help_text) in tasks.items():
-        module = importlib.import_module(module_name)
-        task_parser = subparsers.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(task_parser)
-        task_parser.set_defaults(func=module.run)
+        subparsers.add_parser(name, help=help_text, description=help_text,
+                              populate=_TaskModule(module_name).add_arguments)

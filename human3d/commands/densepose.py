@@ -6,22 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from human3d.commands import check_device
+from human3d.commands import Subparsers, check_device
 from human3d.densepose.config import CONFIGS, get_config
-from human3d.densepose.dump import DUMP_SUFFIXES
-from human3d.densepose.visualize import LAYERS
 from human3d.errors import Human3DError
-
-
-def no_weights_message() -> str:
-    """One line: the bundled weights are missing, where the official files come from, how to pass one."""
-    url = CONFIGS["densepose_rcnn_R_50_FPN_s1x"].model_zoo_url
-    return ("no DensePose weights are installed (the bundled light model's file is missing); download an official detectron2 "
-            f"DensePose model-zoo checkpoint, e.g. {url} (other configs: see docs; licence as stated by the "
-            "DensePose model zoo) and pass it with --checkpoint FILE.pkl")
+from human3d.weights.resolve import resolve_weights
 
 
 def _layers(text: str) -> set[str]:
+    from human3d.densepose.visualize import LAYERS
+
     layers = {part.strip() for part in text.split(",") if part.strip()}
     unknown = layers - set(LAYERS)
     if unknown or not layers:
@@ -29,16 +22,23 @@ def _layers(text: str) -> set[str]:
     return layers
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``densepose`` subcommand."""
+def register(subparsers: Subparsers) -> None:
+    """Add the ``densepose`` subcommand (its options are added when it is used: they need torch modules)."""
+    subparsers.add_parser("densepose", help="dense pose (part, U, V per pixel) of people in images or video",
+                          description="Find every person in an image, a folder of images or a video and "
+                                      "map their pixels to body-surface charts (human3d's light model by default, "
+                                      "or DensePose R-CNN with a model-zoo checkpoint).",
+                          populate=add_arguments)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``human3d densepose``."""
+    from human3d.densepose.visualize import LAYERS
+
     names = ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS)
-    parser = subparsers.add_parser("densepose", help="dense pose (part, U, V per pixel) of people in images or video",
-                                   description="Find every person in an image, a folder of images or a video and "
-                                               "map their pixels to body-surface charts (human3d's light model by default, "
-                                               "or DensePose R-CNN with a model-zoo checkpoint).")
     parser.add_argument("input", type=Path, help="image, folder of images, or video (mp4, mov, avi, mkv, webm...)")
-    parser.add_argument("--checkpoint", type=Path, help="detectron2 model-zoo DensePose .pkl (or .pth), or a light-model "
-                                                       ".pkl; default: human3d's bundled light model")
+    parser.add_argument("--checkpoint", type=Path, help="detectron2 model-zoo DensePose .pkl (or .pth), or a "
+                                                       "light-model .pkl; default: human3d's bundled light model")
     parser.add_argument("--onnx", action="store_true", help="run the light model's network through onnxruntime "
                                                             "(pip install 'human3d[onnx]'; CPU)")
     parser.add_argument("--config", help=f"force the configuration instead of recognising it ({names})")
@@ -57,11 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
-    from human3d.densepose.light import DEFAULT_WEIGHTS
+    from human3d.densepose.dump import DUMP_SUFFIXES
 
-    checkpoint = args.checkpoint if args.checkpoint is not None else DEFAULT_WEIGHTS
-    if args.checkpoint is None and not DEFAULT_WEIGHTS.is_file():
-        raise Human3DError(no_weights_message())
+    checkpoint = resolve_weights("densepose-light", args.checkpoint)
     if args.dump is not None and args.dump.suffix.lower() not in DUMP_SUFFIXES:
         raise Human3DError.for_path(args.dump, "dump file must end in .npz or .json")
     check_device(args.device)
@@ -79,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size))
     for name, result in report.results if len(report.results) <= 20 else []:
         scores = ", ".join(f"{s:.2f}" for s in result.scores[:10])
-        print(f"{name}: {len(result)} people" + (f" (scores {scores}{'...' if len(result) > 10 else ''})" if len(result) else ""))
+        more = "..." if len(result) > 10 else ""
+        print(f"{name}: {len(result)} people" + (f" (scores {scores}{more})" if len(result) else ""))
     written = [str(p) for p in (output, args.dump) if p is not None]
-    print(f"{len(report.results)} processed, {len(report.failures)} failed" + (f"; wrote {', '.join(written)}" if written else ""))
+    wrote = f"; wrote {', '.join(written)}" if written else ""
+    print(f"{len(report.results)} processed, {len(report.failures)} failed" + wrote)
     for failure in report.failures:
         print(f"human3d: failed: {failure}", file=sys.stderr)
     return 1 if report.failures else 0

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-
-from human3d.commands import add_task_subcommands
+from human3d.commands import Subparsers, add_task_subcommands
 
 TASKS = {
     "reconstruction": ("human3d.commands.eval_reconstruction",
@@ -13,7 +11,7 @@ TASKS = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``eval`` and its per-task subcommands."""
     parser = subparsers.add_parser("eval", help="evaluate a checkpoint with the published metrics",
                                    description="Evaluate a checkpoint; prints a table and can write it as JSON.")

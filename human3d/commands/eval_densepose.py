@@ -7,6 +7,7 @@ from pathlib import Path
 
 from human3d.commands import check_device
 from human3d.errors import Human3DError
+from human3d.weights.resolve import resolve_weights
 
 
 def _positive(text: str) -> int:
@@ -21,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True,
                         help="DensePose-COCO JSON (e.g. OUT/densepose_coco.json of human3d synth)")
     parser.add_argument("--checkpoint", type=Path,
-                        help="DensePose checkpoint (default: the bundled default model; or a detectron2 model-zoo .pkl)")
+                        help="DensePose checkpoint (default: the bundled default model; "
+                             "or a detectron2 model-zoo .pkl)")
     parser.add_argument("--image-root", type=Path,
                         help="folder holding the JSON's file_name paths (default: the JSON's folder)")
     parser.add_argument("--limit", type=_positive, help="evaluate only the first N images (by id)")
@@ -33,28 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
 
 
-def _checkpoint(args: argparse.Namespace) -> Path:
-    """``--checkpoint``, else the bundled default model, else a one-line error saying where weights come from."""
-    if args.checkpoint is not None:
-        return args.checkpoint
-    from human3d.commands.densepose import no_weights_message
-
-    try:
-        from human3d.densepose.light import DEFAULT_WEIGHTS
-    except ImportError:
-        raise Human3DError(no_weights_message()) from None
-    if not DEFAULT_WEIGHTS.is_file():
-        raise Human3DError(no_weights_message())
-    return DEFAULT_WEIGHTS
-
-
 def run(args: argparse.Namespace) -> int:
     """Predict every image of ``--data``, score the results, print the table (and write ``--json``)."""
     if not args.data.is_file():
         raise Human3DError.for_path(args.data, "DensePose-COCO JSON not found")
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the report file must end in .json")
-    checkpoint = _checkpoint(args)
+    checkpoint = resolve_weights("densepose-light", args.checkpoint)
     check_device(args.device)
     from human3d.eval.densepose_metrics import evaluate_densepose
     from human3d.eval.densepose_run import build_predictor, coco_images, predict_coco_images

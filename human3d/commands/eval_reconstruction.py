@@ -8,6 +8,7 @@ from pathlib import Path
 
 from human3d.commands import check_device
 from human3d.errors import Human3DError
+from human3d.weights.resolve import resolve_weights
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,17 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the table (every row, the means) as JSON")
-
-
-def _checkpoint(args: argparse.Namespace) -> Path:
-    from human3d.pifuhd.weights import default_checkpoint, weights_dir
-
-    if args.checkpoint is not None:
-        return args.checkpoint
-    found = default_checkpoint()
-    if found is None:
-        raise Human3DError(f"no PIFuHD weights are installed (looked in {weights_dir()}); pass --checkpoint PATH")
-    return found
 
 
 def _writable_folder(folder: Path) -> bool:
@@ -53,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     sample_dirs(args.data)  # bad input fails before the (slow) model load and evaluation
     if args.json is not None and not _writable_folder(args.json.parent):
         raise Human3DError.for_path(args.json, "cannot write here (the folder is not writable)")
-    checkpoint = _checkpoint(args)
+    checkpoint = resolve_weights("pifuhd", args.checkpoint)
     report = evaluate_model(load_pifuhd(checkpoint), args.data, args.resolution, args.device, args.limit)
     report.settings["checkpoint"] = str(checkpoint)
     print(format_table(report))

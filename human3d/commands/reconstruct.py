@@ -7,15 +7,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
-from human3d.commands import check_device
+from human3d.commands import Subparsers, check_device
 from human3d.errors import Human3DError
-from human3d.io.atomic import atomic_path
-from human3d.io.images import image_files, write_image
-from human3d.io.meshes import MESH_FORMATS, check_mesh_path, write_mesh
-from human3d.pifuhd.weights import default_checkpoint, weights_dir
+from human3d.weights.registry import weights_dir
+from human3d.weights.resolve import resolve_weights
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SIDECAR_STEMS = ("_mask",)
 
@@ -34,17 +34,26 @@ class Job:
         return self.mesh.exists() and normals_done
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``reconstruct`` subcommand."""
-    parser = subparsers.add_parser(
+def register(subparsers: Subparsers) -> None:
+    """Add the ``reconstruct`` subcommand (its options are added when it is used)."""
+    subparsers.add_parser(
         "reconstruct",
         help="reconstruct a 3D mesh of the person in a photo (PIFuHD)",
         description="Photo(s) of a person -> 3D mesh (OBJ/PLY/GLB by extension) with the PIFuHD method.",
+        populate=add_arguments,
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``human3d reconstruct``."""
+    from human3d.io.meshes import MESH_FORMATS
+
     parser.add_argument("input", type=Path, metavar="IMAGE|DIR", help="an image, or a folder of images")
     parser.add_argument("-o", "--output", type=Path, help="output mesh (IMAGE) or folder (DIR); default ./<stem>.obj")
-    parser.add_argument("--format", choices=[s[1:] for s in MESH_FORMATS], default="obj", help="mesh format for a folder")
-    parser.add_argument("--checkpoint", type=Path, help=f"PIFuHD checkpoint (default: the installed one in {weights_dir()})")
+    parser.add_argument("--format", choices=[s[1:] for s in MESH_FORMATS], default="obj",
+                        help="mesh format for a folder")
+    parser.add_argument("--checkpoint", type=Path,
+                        help=f"PIFuHD checkpoint (default: the installed one in {weights_dir()})")
     crop = parser.add_mutually_exclusive_group()
     crop.add_argument("--keypoints", type=Path, metavar="J", help="OpenPose BODY_25 keypoints JSON for the crop")
     crop.add_argument("--rect", type=Path, metavar="T", help="text file 'x y w h' with the person's square crop")
@@ -54,16 +63,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--save-normals", type=Path, metavar="DIR", help="write <stem>_front/_back .npy and .png here")
     parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs already exist")
     parser.add_argument("--largest-component", action="store_true", help="keep only the largest connected piece")
-    parser.add_argument("--colors", choices=("image", "normal"), default="image", help="vertex colours: photo or normals")
+    parser.add_argument("--colors", choices=("image", "normal"), default="image",
+                        help="vertex colours: photo or normals")
     parser.add_argument("--dense", action="store_true", help="evaluate every grid node (slow; default: narrow band)")
     parser.set_defaults(func=run)
 
 
 def _jobs(args: argparse.Namespace) -> list[Job]:
+    from human3d.io.images import image_files
+    from human3d.io.meshes import check_mesh_path
+
     source: Path = args.input
     if source.is_dir():
         if args.keypoints or args.rect or args.mask:
-            raise Human3DError.for_path(source, "--keypoints/--rect/--mask apply to one image; for a folder use side files <stem>_keypoints.json, <stem>_rect.txt or <stem>_mask.png")
+            raise Human3DError.for_path(source, "--keypoints/--rect/--mask apply to one image; for a folder use side "
+                                                "files <stem>_keypoints.json, <stem>_rect.txt or <stem>_mask.png")
         images = [p for p in image_files(source) if not p.stem.endswith(SIDECAR_STEMS)]
         if not images:
             raise Human3DError.for_path(source, "no images in this folder")
@@ -75,19 +89,12 @@ def _jobs(args: argparse.Namespace) -> list[Job]:
     return [Job(source, mesh, args.save_normals)]
 
 
-def _checkpoint(args: argparse.Namespace) -> Path:
-    if args.checkpoint is not None:
-        return args.checkpoint
-    installed = default_checkpoint()
-    if installed is None:
-        raise Human3DError(
-            f"no PIFuHD weights are installed (looked in {weights_dir()}); run `human3d weights` to see where to "
-            "get them, or pass --checkpoint PATH"
-        )
-    return installed
-
-
 def _write_normals(job: Job, front: np.ndarray | None, back: np.ndarray | None) -> None:
+    import numpy as np
+
+    from human3d.io.atomic import atomic_path
+    from human3d.io.images import write_image
+
     for side, normal in (("front", front), ("back", back)):
         if normal is None:
             continue
@@ -100,6 +107,9 @@ def _write_normals(job: Job, front: np.ndarray | None, back: np.ndarray | None) 
 
 def run(args: argparse.Namespace) -> int:
     """Reconstruct every job; failures are reported one line each and make the exit status 1."""
+    from tqdm import tqdm
+
+    from human3d.io.meshes import write_mesh
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
@@ -108,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
     check_device(args.device)
     jobs = _jobs(args)
-    checkpoint = _checkpoint(args)
+    checkpoint = resolve_weights("pifuhd", args.checkpoint)
     pending = [job for job in jobs if args.overwrite or not job.finished()]
     for job in jobs:
         if job not in pending:

@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from human3d.commands import Subparsers
 from human3d.errors import Human3DError
 
 
@@ -17,21 +18,27 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``synth`` subcommand."""
-    parser = subparsers.add_parser("synth", help="generate synthetic training data (images, normals, IUV, occupancy, COCO JSON)")
+    parser = subparsers.add_parser(
+        "synth", help="generate synthetic training data (images, normals, IUV, occupancy, COCO JSON)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (created; a re-run resumes)")
     parser.add_argument("--count", type=int, required=True, help="number of samples of the whole run")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes)")
-    parser.add_argument("--size", type=int, default=512, help="image size in pixels (512 or 1024 for PIFuHD; any size works)")
+    parser.add_argument("--size", type=int, default=512,
+                        help="image size in pixels (512 or 1024 for PIFuHD; any size works)")
     parser.add_argument("--people", type=int, default=1, help="people per image (default 1)")
     parser.add_argument("--shard", default="0/1", metavar="I/N", help="write only indices i with i %% N == I (0-based)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--camera", choices=("orthographic", "perspective"), default="orthographic")
-    parser.add_argument("--points", type=int, default=0, help="labelled occupancy points per sample (PIFu sampling; default 0 = none)")
-    parser.add_argument("--sigma", type=float, default=0.05, help="Gaussian offset of surface points in metres (default 0.05)")
+    parser.add_argument("--points", type=int, default=0,
+                        help="labelled occupancy points per sample (PIFu sampling; default 0 = none)")
+    parser.add_argument("--sigma", type=float, default=0.05,
+                        help="Gaussian offset of surface points in metres (default 0.05)")
     parser.add_argument("--backgrounds", type=Path, help="folder of background images (default: procedural)")
-    parser.add_argument("--scans", type=Path, help="folder of textured scans (OBJ + texture, metres, y up) to render instead of synthetic people; sample i shows scan i mod #scans")
+    parser.add_argument("--scans", type=Path,
+                        help="folder of textured scans (OBJ + texture, metres, y up) to render instead of synthetic "
+                             "people; sample i shows scan i mod #scans")
     parser.set_defaults(func=run)
 
 
@@ -53,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
     backgrounds = tuple(background_images(args.backgrounds)) if args.backgrounds else ()
     scans = scan_files(args.scans) if args.scans else ()
     config = SceneConfig(
-        size=args.size, people=args.people, camera=args.camera, backgrounds=backgrounds, scans=scans, points=args.points, sigma=args.sigma
+        size=args.size, people=args.people, camera=args.camera, backgrounds=backgrounds, scans=scans,
+        points=args.points, sigma=args.sigma,
     )
     written = generate(args.out, args.count, args.seed, config, shard=shard, workers=args.workers)
-    print(f"wrote {len(written)} sample(s) to {args.out} (shard {shard[0]}/{shard[1]}); COCO JSON: {args.out / 'densepose_coco.json'}")
+    print(f"wrote {len(written)} sample(s) to {args.out} (shard {shard[0]}/{shard[1]}); "
+          f"COCO JSON: {args.out / 'densepose_coco.json'}")
     return 0

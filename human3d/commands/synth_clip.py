@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from human3d.commands import Subparsers
 from human3d.errors import Human3DError
 
 
@@ -17,7 +18,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``synth-clip`` subcommand."""
     parser = subparsers.add_parser("synth-clip", help="render a synthetic video of people walking (MP4)")
     parser.add_argument("--out", type=Path, required=True, help="output video (.mp4)")
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     width, height = parse_size(args.size)
     if args.frames < 1 or args.people < 1 or args.fps <= 0:
-        raise Human3DError(f"--frames and --people must be >= 1 and --fps > 0, got {args.frames}, {args.people}, {args.fps}")
+        raise Human3DError(
+            f"--frames and --people must be >= 1 and --fps > 0, got {args.frames}, {args.people}, {args.fps}")
     if args.out.suffix.lower() != ".mp4":
         raise Human3DError.for_path(args.out, "the clip is written as MP4: use a .mp4 name")
     render_walking_clip(args.out, args.frames, args.people, args.seed, width, height, args.fps)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-
-from human3d.commands import add_task_subcommands
+from human3d.commands import Subparsers, add_task_subcommands
 
 TASKS = {
     "pifuhd": ("human3d.commands.train_pifuhd", "train the PIFuHD model (normal nets, coarse and fine levels)"),
@@ -12,7 +10,7 @@ TASKS = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add ``train`` and its per-model subcommands."""
     parser = subparsers.add_parser("train", help="train a model on human3d synth data or real datasets",
                                    description="Train a model. Run under torchrun for several processes (DDP).")

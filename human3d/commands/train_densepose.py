@@ -6,11 +6,15 @@ import argparse
 import os
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from human3d.commands import check_device
 from human3d.densepose.config import CONFIGS
-from human3d.densepose.train import DensePoseTrainOptions, train_densepose
 from human3d.errors import Human3DError
+from human3d.weights.resolve import existing_checkpoint
+
+if TYPE_CHECKING:
+    from human3d.densepose.train import DensePoseTrainOptions
 
 _HELP = {
     "data": "DensePose-COCO JSON: ours (OUT/densepose_coco.json of `human3d synth`) or the real one",
@@ -32,7 +36,9 @@ _PATHS = {"data", "out", "image_root", "init"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`DensePoseTrainOptions` field (``--batch-size`` for ``batch_size``, ...)."""
+    """One flag per ``DensePoseTrainOptions`` field (``--batch-size`` for ``batch_size``, ...)."""
+    from human3d.densepose.train import DensePoseTrainOptions
+
     for field in fields(DensePoseTrainOptions):
         flag = "--" + field.name.replace("_", "-")
         required = field.name in ("data", "out")
@@ -47,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
     """The parsed flags as options, checked."""
+    from human3d.densepose.train import DensePoseTrainOptions
+
     options = DensePoseTrainOptions(**{f.name: getattr(args, f.name) for f in fields(DensePoseTrainOptions)})
     if options.model != "light":
         from human3d.densepose.config import get_config
@@ -54,8 +62,8 @@ def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
         get_config(options.model)  # a one-line error for an unknown name
     if not options.data.is_file():
         raise Human3DError.for_path(options.data, "training data not found (a DensePose-COCO JSON file)")
-    if options.init is not None and not options.init.is_file():
-        raise Human3DError.for_path(options.init, "checkpoint not found")
+    if options.init is not None:
+        existing_checkpoint(options.init)
     for name in ("steps", "batch_size", "min_size", "checkpoint_every"):
         if getattr(options, name) < 1:
             raise Human3DError(f"--{name.replace('_', '-')} must be at least 1")
@@ -67,6 +75,8 @@ def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
 
 def run(args: argparse.Namespace) -> int:
     """Train; prints the final checkpoint's path (once: under torchrun only rank 0 prints)."""
+    from human3d.densepose.train import train_densepose
+
     path = train_densepose(options_from_args(args))
     if int(os.environ.get("RANK", "0")) == 0:
         print(path)

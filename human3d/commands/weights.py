@@ -1,13 +1,14 @@
-"""``human3d weights``: where the official weights come from, where to put them, which are present."""
+"""``human3d weights``: every model human3d can load, where it comes from, its licence, which are present."""
 
 from __future__ import annotations
 
 import argparse
 
-from human3d.pifuhd.weights import describe
+from human3d.commands import Subparsers
+from human3d.weights.registry import describe
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``weights`` subcommand."""
     parser = subparsers.add_parser("weights", help="show where model weights come from and which are installed")
     parser.set_defaults(func=run)

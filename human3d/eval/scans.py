@@ -6,14 +6,13 @@ below are dropped and every boundary loop left at the cut is closed by a flat ca
 a closed surface where the scan was one) and scaled uniformly so that the figure, plinth removed, has a
 given height in metres. The result is written as binary PLY (vertices, faces).
 
-    python -m human3d.eval.scans SRC OUT --plinth NAME=Y ... --height H [--height NAME=H ...]
+    human3d prepare-scans SRC OUT --plinth NAME=Y ... --height H [--height NAME=H ...]
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
+from typing import Iterator, Mapping
 
 import numpy as np
 import trimesh
@@ -70,58 +69,30 @@ def scale_to_height(mesh: trimesh.Trimesh, height: float) -> trimesh.Trimesh:
     return scaled
 
 
-def _named_values(items: list[str], option: str) -> tuple[float | None, dict[str, float]]:
-    """``["1.7", "a.ply=1.3"]`` -> (1.7, {"a.ply": 1.3}); a bad item is a one-line error."""
-    default, named = None, {}
-    for item in items:
-        name, _, value = item.rpartition("=")
-        try:
-            number = float(value)
-        except ValueError:
-            raise Human3DError(f"{option} {item}: expected NUMBER or NAME=NUMBER") from None
-        if name:
-            named[name] = number
-        else:
-            default = number
-    return default, named
+def prepare_scans(source: Path, out: Path, plinths: Mapping[str, float], heights: Mapping[str, float],
+                  default_height: float | None = None) -> Iterator[tuple[Path, trimesh.Trimesh]]:
+    """Prepare every scan of ``source`` into ``out`` (one binary PLY per scan, same stem); yields (file, mesh).
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Prepare every scan of SRC into OUT (one PLY per scan, same file name stem)."""
+    ``plinths`` maps a scan's file name to its plinth top (cut there); ``heights`` to its figure height
+    in metres (else ``default_height``; None keeps the units). A name that is not a scan of ``source``
+    is a one-line error before anything is written.
+    """
     from human3d.synth.scans import scan_files
     from human3d.synth.writer import write_ply
 
-    parser = argparse.ArgumentParser(prog="python -m human3d.eval.scans", description=__doc__.split("\n\n")[0])
-    parser.add_argument("source", type=Path, help="folder of scans (as `human3d synth --scans` reads them)")
-    parser.add_argument("out", type=Path, help="output folder (created)")
-    parser.add_argument("--plinth", action="append", default=[], metavar="NAME=Y", help="cut NAME at its plinth top y = Y (file units)")
-    parser.add_argument("--height", action="append", default=[], metavar="[NAME=]H", help="figure height in metres after the cut (default: keep the units)")
-    args = parser.parse_args(argv)
-    try:
-        _, plinths = _named_values(args.plinth, "--plinth")
-        default_height, heights = _named_values(args.height, "--height")
-        files = scan_files(args.source)
-        unknown = sorted((set(plinths) | set(heights)) - {p.name for p in files})
-        if unknown:
-            raise Human3DError.for_path(args.source, f"no scan named {', '.join(unknown)}")
-        args.out.mkdir(parents=True, exist_ok=True)
-        for path in files:
-            mesh = trimesh.load(path, force="mesh", process=False)
-            if path.name in plinths:
-                mesh = cut_plinth(mesh, plinths[path.name])
-            height = heights.get(path.name, default_height)
-            if height is not None:
-                mesh = scale_to_height(mesh, height)
-            target = args.out / f"{path.stem}.ply"
-            with atomic_path(target) as tmp:
-                write_ply(tmp, np.asarray(mesh.vertices, dtype=np.float32), np.asarray(mesh.faces, dtype=np.int32))
-            extent = mesh.bounds[1] - mesh.bounds[0]
-            print(f"{target}: {len(mesh.faces)} faces, {extent[0]:.3f} x {extent[1]:.3f} x {extent[2]:.3f}, watertight {mesh.is_watertight}")
-    except Human3DError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    files = scan_files(source)
+    unknown = sorted((set(plinths) | set(heights)) - {p.name for p in files})
+    if unknown:
+        raise Human3DError.for_path(source, f"no scan named {', '.join(unknown)}")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        mesh = trimesh.load(path, force="mesh", process=False)
+        if path.name in plinths:
+            mesh = cut_plinth(mesh, plinths[path.name])
+        height = heights.get(path.name, default_height)
+        if height is not None:
+            mesh = scale_to_height(mesh, height)
+        target = out / f"{path.stem}.ply"
+        with atomic_path(target) as tmp:
+            write_ply(tmp, np.asarray(mesh.vertices, dtype=np.float32), np.asarray(mesh.faces, dtype=np.int32))
+        yield target, mesh

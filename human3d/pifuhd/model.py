@@ -19,8 +19,8 @@ from human3d.pifuhd.checkpoint import load_checkpoint
 from human3d.pifuhd.hourglass import HGFilter
 from human3d.pifuhd.mlp import SurfaceMLP
 from human3d.pifuhd.normal_net import GlobalGenerator
-from human3d.pifuhd.options import CoarseOptions, FineOptions, PifuhdOptions, pifuhd_options, stored_options
-from human3d.pifuhd.weights import announce_licence, is_official
+from human3d.pifuhd.options import CoarseConfig, FineConfig, PifuhdConfig, pifuhd_options, stored_options
+from human3d.weights.resolve import announce_if_non_commercial
 
 CHECKPOINT_KEYS = ("opt", "opt_netG", "model_state_dict")
 
@@ -41,7 +41,10 @@ def project(points: torch.Tensor) -> torch.Tensor:
 
 
 def sample_features(feature_map: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples [B, C, N] of ``feature_map`` [B, C, H, W] at ``uv`` [B, 2, N] (aligned corners, zero outside)."""
+    """Bilinear samples [B, C, N] of ``feature_map`` [B, C, H, W] at ``uv`` [B, 2, N].
+
+    Aligned corners; zero outside the map.
+    """
     grid = uv.transpose(1, 2).unsqueeze(2)
     return F.grid_sample(feature_map, grid, mode="bilinear", padding_mode="zeros", align_corners=True)[:, :, :, 0]
 
@@ -49,9 +52,9 @@ def sample_features(feature_map: torch.Tensor, uv: torch.Tensor) -> torch.Tensor
 class CoarseLevel(nn.Module):
     """``netG``: normal generators, hourglass filter on the 512 image, MLP with depth feature."""
 
-    def __init__(self, options: PifuhdOptions) -> None:
+    def __init__(self, options: PifuhdConfig) -> None:
         super().__init__()
-        self.options: CoarseOptions = options.coarse
+        self.options: CoarseConfig = options.coarse
         opt = self.options
         # Registration order = the official state-dict order: filter, MLP, then the generators.
         self.image_filter = HGFilter(opt.num_stack, opt.hg_depth, opt.in_channels, opt.hg_dim, opt.norm, opt.hg_down)
@@ -90,11 +93,11 @@ class CoarseLevel(nn.Module):
 class PifuhdNet(nn.Module):
     """HGPIFuMRNet: the coarse level ``netG`` plus the fine hourglass filter and MLP on the 1024 image."""
 
-    def __init__(self, options: PifuhdOptions) -> None:
+    def __init__(self, options: PifuhdConfig) -> None:
         super().__init__()
         _check_widths(options)
         self.options = options
-        fine: FineOptions = options.fine
+        fine: FineConfig = options.fine
         self.image_filter = HGFilter(
             fine.num_stack, fine.hg_depth, options.coarse.in_channels, fine.hg_dim, fine.norm, "no_down"
         )
@@ -137,15 +140,17 @@ class PifuhdNet(nn.Module):
         return F.normalize(-gradient, dim=1, eps=1e-8)
 
 
-def _check_widths(options: PifuhdOptions) -> None:
+def _check_widths(options: PifuhdConfig) -> None:
     coarse, fine = options.coarse, options.fine
     if coarse.mlp_dim[0] != coarse.hg_dim + 1:
-        raise Human3DError(f"inconsistent options: coarse mlp_dim[0]={coarse.mlp_dim[0]} but hg_dim+1={coarse.hg_dim + 1}")
+        raise Human3DError(
+            f"inconsistent options: coarse mlp_dim[0]={coarse.mlp_dim[0]} but hg_dim+1={coarse.hg_dim + 1}")
     if not 0 <= coarse.phi_index < len(coarse.mlp_dim) - 1:
         raise Human3DError(f"inconsistent options: coarse merge_layer {coarse.merge_layer} is not a layer of its MLP")
     if fine.mlp_dim[0] != fine.hg_dim + coarse.phi_dim:
         raise Human3DError(
-            f"inconsistent options: fine mlp_dim[0]={fine.mlp_dim[0]} but fine hg_dim + phi width = {fine.hg_dim + coarse.phi_dim}"
+            f"inconsistent options: fine mlp_dim[0]={fine.mlp_dim[0]} but fine hg_dim + phi width = "
+            f"{fine.hg_dim + coarse.phi_dim}"
         )
 
 
@@ -202,6 +207,5 @@ def load_pifuhd(path: str | Path) -> PifuhdNet:
         model = build_pifuhd(checkpoint)
     except Human3DError as error:
         raise Human3DError.for_path(path, str(error)) from None
-    if is_official(path, checkpoint):
-        announce_licence()
+    announce_if_non_commercial(path, "pifuhd", getattr(checkpoint.get("opt"), "name", None))
     return model

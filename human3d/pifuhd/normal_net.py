@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from human3d.pifuhd.options import GeneratorOptions
+from human3d.pifuhd.options import GeneratorConfig
 
 
 def _instance_norm(channels: int) -> nn.InstanceNorm2d:
@@ -34,7 +34,7 @@ class ResnetBlock(nn.Module):
 class GlobalGenerator(nn.Module):
     """RGB in [-1, 1] -> 3-channel map in [-1, 1] (tanh); the input side must divide by 2**n_downsampling."""
 
-    def __init__(self, options: GeneratorOptions, in_channels: int = 3, out_channels: int = 3) -> None:
+    def __init__(self, options: GeneratorConfig, in_channels: int = 3, out_channels: int = 3) -> None:
         super().__init__()
         ngf, n_down = options.ngf, options.n_downsampling
         layers: list[nn.Module] = [

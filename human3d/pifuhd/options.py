@@ -22,7 +22,7 @@ HG_DOWNS = ("ave_pool", "no_down")
 
 
 @dataclass(frozen=True)
-class CoarseOptions:
+class CoarseConfig:
     """The coarse level (``opt_netG``): hourglass on the 512 image plus normal maps, its MLP."""
 
     use_front_normal: bool
@@ -56,7 +56,7 @@ class CoarseOptions:
 
 
 @dataclass(frozen=True)
-class FineOptions:
+class FineConfig:
     """The fine level (``opt``): hourglass (no stem pooling) on the 1024 image plus normals, its MLP."""
 
     num_stack: int
@@ -70,7 +70,7 @@ class FineOptions:
 
 
 @dataclass(frozen=True)
-class GeneratorOptions:
+class GeneratorConfig:
     """A pix2pixHD global generator (front or back normal map): width, downsamplings, residual blocks."""
 
     ngf: int
@@ -79,17 +79,22 @@ class GeneratorOptions:
 
 
 @dataclass(frozen=True)
-class PifuhdOptions:
+class PifuhdConfig:
     """Everything needed to build the network of a checkpoint."""
 
-    coarse: CoarseOptions
-    fine: FineOptions
-    front_generator: GeneratorOptions | None
-    back_generator: GeneratorOptions | None
+    coarse: CoarseConfig
+    fine: FineConfig
+    front_generator: GeneratorConfig | None
+    back_generator: GeneratorConfig | None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for printing and JSON)."""
         return asdict(self)
+
+
+# Transitional: human3d/pifuhd/augment.py (rewritten on another branch) still imports the old name.
+# Removed at merge, when that file is renamed to PifuhdConfig.
+PifuhdOptions = PifuhdConfig
 
 
 def _field(namespace: Any, name: str, level: str) -> Any:
@@ -105,10 +110,10 @@ def _choice(value: Any, allowed: tuple[str, ...], name: str, level: str) -> str:
     return str(value)
 
 
-def coarse_options(opt_netG: Any) -> CoarseOptions:
+def coarse_options(opt_netG: Any) -> CoarseConfig:
     """Typed options of the coarse level from the stored ``opt_netG``."""
     get = lambda name: _field(opt_netG, name, "coarse")  # noqa: E731
-    return CoarseOptions(
+    return CoarseConfig(
         use_front_normal=bool(get("use_front_normal")),
         use_back_normal=bool(get("use_back_normal")),
         num_stack=int(get("num_stack")),
@@ -125,10 +130,10 @@ def coarse_options(opt_netG: Any) -> CoarseOptions:
     )
 
 
-def fine_options(opt: Any) -> FineOptions:
+def fine_options(opt: Any) -> FineConfig:
     """Typed options of the fine level from the stored ``opt``."""
     get = lambda name: _field(opt, name, "fine")  # noqa: E731
-    return FineOptions(
+    return FineConfig(
         num_stack=int(get("num_stack")),
         hg_depth=int(get("hg_depth")),
         hg_dim=int(get("hg_dim")),
@@ -140,7 +145,7 @@ def fine_options(opt: Any) -> FineOptions:
     )
 
 
-def generator_options(state_dict: Mapping[str, torch.Tensor], prefix: str) -> GeneratorOptions:
+def generator_options(state_dict: Mapping[str, torch.Tensor], prefix: str) -> GeneratorConfig:
     """Infer a pix2pixHD global generator's size from its state-dict entries under ``prefix``.
 
     ``model.1`` is the 7x7 stem conv (``ngf`` outputs); the stride-2 convs follow every 3 indices
@@ -158,14 +163,14 @@ def generator_options(state_dict: Mapping[str, torch.Tensor], prefix: str) -> Ge
         n_down += 1
     block = re.compile(re.escape(prefix) + r"model\.(\d+)\.conv_block\.")
     n_blocks = len({match.group(1) for key in state_dict if (match := block.match(key))})
-    return GeneratorOptions(ngf=ngf, n_downsampling=n_down, n_blocks=n_blocks)
+    return GeneratorConfig(ngf=ngf, n_downsampling=n_down, n_blocks=n_blocks)
 
 
-def pifuhd_options(checkpoint: Mapping[str, Any]) -> PifuhdOptions:
+def pifuhd_options(checkpoint: Mapping[str, Any]) -> PifuhdConfig:
     """Typed options of a loaded checkpoint dict (``opt``, ``opt_netG``, ``model_state_dict``)."""
     coarse = coarse_options(checkpoint["opt_netG"])
     state = checkpoint["model_state_dict"]
-    return PifuhdOptions(
+    return PifuhdConfig(
         coarse=coarse,
         fine=fine_options(checkpoint["opt"]),
         front_generator=generator_options(state, "netG.netF.") if coarse.use_front_normal else None,
@@ -173,7 +178,7 @@ def pifuhd_options(checkpoint: Mapping[str, Any]) -> PifuhdOptions:
     )
 
 
-def stored_options(options: PifuhdOptions, name: str = "human3d") -> tuple[argparse.Namespace, argparse.Namespace]:
+def stored_options(options: PifuhdConfig, name: str = "human3d") -> tuple[argparse.Namespace, argparse.Namespace]:
     """The (``opt``, ``opt_netG``) Namespaces a checkpoint of ``options`` stores (inverse of :func:`pifuhd_options`)."""
     coarse, fine = options.coarse, options.fine
     opt_netG = argparse.Namespace(

@@ -27,7 +27,7 @@ from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss, stacked_occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
-from human3d.pifuhd.options import PifuhdOptions
+from human3d.pifuhd.options import PifuhdConfig
 from human3d.training.data import infinite_batches
 from human3d.training.loop import FitResult, fit
 from human3d.training.runtime import Runtime, setup_runtime, teardown
@@ -40,7 +40,8 @@ def _normal_input(net: PifuhdNet, batch: dict[str, torch.Tensor], ground_truth: 
     """The normal maps the coarse level is conditioned on: the frozen generators' (or the rendered ones)."""
     coarse = net.netG.options
     if ground_truth:
-        maps = [batch["normal_front"] if coarse.use_front_normal else None, batch["normal_back"] if coarse.use_back_normal else None]
+        maps = [batch["normal_front"] if coarse.use_front_normal else None,
+                batch["normal_back"] if coarse.use_back_normal else None]
     else:
         with torch.no_grad():
             maps = list(net.netG.normal_maps(batch["image"]))
@@ -77,7 +78,8 @@ class NormalStage(_Stage):
     """Front and back normal generators against the rendered normal maps."""
 
     def trainable(self) -> list[nn.Module]:
-        return [m for m in (getattr(self.net.netG, "netF", None), getattr(self.net.netG, "netB", None)) if m is not None]
+        generators = (getattr(self.net.netG, "netF", None), getattr(self.net.netG, "netB", None))
+        return [m for m in generators if m is not None]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         front, back = self.net.netG.normal_maps(batch["image"])
@@ -103,11 +105,15 @@ class CoarseStage(_Stage):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         normals = _normal_input(self.net, batch, self.ground_truth_normals)
         stacks = _coarse_features(self.net, batch["image"], normals)
-        return stacked_occupancy_loss([self.net.netG.query(features, batch["samples"])[0] for features in stacks], batch["labels"])
+        predictions = [self.net.netG.query(features, batch["samples"])[0] for features in stacks]
+        return stacked_occupancy_loss(predictions, batch["labels"])
 
 
 def local_uv(uv: torch.Tensor, window: torch.Tensor, size: int, crop: int) -> torch.Tensor:
-    """Aligned-corner coordinates [B, 2, N] over a ``size``-pixel image -> over its ``crop`` window at ``window`` [B, 2]."""
+    """Aligned-corner coordinates [B, 2, N] over a ``size``-pixel image -> over its ``crop`` window.
+
+    ``window`` [B, 2] is where each crop window starts.
+    """
     pixels = (uv + 1) * (size - 1) / 2 - window.to(uv.dtype).unsqueeze(-1)
     return pixels * 2 / (crop - 1) - 1
 
@@ -145,12 +151,12 @@ STAGE_MODULES = {"normals": NormalStage, "coarse": CoarseStage, "fine": FineStag
 
 
 @dataclass
-class TrainSettings:
+class PifuhdTrainConfig:
     """One ``human3d train pifuhd`` run."""
 
     data: Path
     out: Path
-    options: PifuhdOptions
+    options: PifuhdConfig
     stages: tuple[str, ...] = STAGES
     steps: dict[str, int] = field(default_factory=lambda: {stage: 1000 for stage in STAGES})
     batch_size: int = 2
@@ -169,7 +175,7 @@ class TrainSettings:
     progress: bool = True
 
 
-def trainable_model(checkpoint: Path | None, options: PifuhdOptions) -> PifuhdNet:
+def trainable_model(checkpoint: Path | None, options: PifuhdConfig) -> PifuhdNet:
     """The network to continue from: ``checkpoint`` (official format) if given, else a new one of ``options``."""
     if checkpoint is None:
         return PifuhdNet(options)
@@ -190,7 +196,7 @@ def write_model(net: PifuhdNet, path: Path, half: bool = False) -> None:
     save_checkpoint(checkpoint_dict(net, name=f"human3d_{path.parent.name}"), path)
 
 
-def _run_stage(stage: str, settings: TrainSettings, runtime: Runtime) -> FitResult:
+def _run_stage(stage: str, settings: PifuhdTrainConfig, runtime: Runtime) -> FitResult:
     run_checkpoint = settings.out / CHECKPOINT_NAME
     torch.manual_seed(settings.seed)  # a new network starts the same on every rank (frozen parts included)
     net = trainable_model(run_checkpoint if run_checkpoint.is_file() else settings.init, settings.options)
@@ -213,7 +219,7 @@ def _run_stage(stage: str, settings: TrainSettings, runtime: Runtime) -> FitResu
                find_unused_parameters=True)  # every ConvBlock has a bn4, used only when its widths differ
 
 
-def train_pifuhd(settings: TrainSettings) -> dict[str, FitResult]:
+def train_pifuhd(settings: PifuhdTrainConfig) -> dict[str, FitResult]:
     """Run the requested stages in order (each resumes from ``out`` if it was interrupted)."""
     PifuhdTrainingSet(settings.data, settings.options, settings.points)  # bad data fails before anything is written
     runtime = setup_runtime(settings.device)

@@ -1,14 +1,13 @@
 """Pictures of written samples: contact sheets and RGBA cut-outs.
 
-``python -m human3d.synth.preview sheet OUT sheet.png [--count 16] [--seed 0] [--tile 128]``: random
-samples, each as RGB, front normals, back normals, IUV, mask side by side.
-``python -m human3d.synth.preview rgba OUT/samples/000000 person.png``: the RGB image with the mask
-as alpha (the person cut out of the background).
+``human3d synth-preview sheet OUT sheet.png [--count 16] [--seed 0] [--tile 128]``: random samples,
+each as RGB, front normals, back normals, IUV, mask side by side.
+``human3d synth-preview rgba OUT/samples/000000 person.png``: the RGB image with the mask as alpha
+(the person cut out of the background).
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import cv2
@@ -48,26 +47,22 @@ def rgba_cutout(sample_dir: Path) -> np.ndarray:
     return np.concatenate([rgb * (mask[..., None] > 0), mask[..., None]], axis=2)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("sheet", "rgba"))
-    parser.add_argument("source", type=Path, help="sheet: a folder written by `human3d synth`; rgba: one sample folder")
-    parser.add_argument("png", type=Path)
-    parser.add_argument("--count", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tile", type=int, default=128)
-    args = parser.parse_args(argv)
-    if args.what == "rgba":
-        with atomic_path(args.png) as tmp:
-            cv2.imwrite(str(tmp), rgba_cutout(args.source))
-        return 0
-    dirs = sorted(p for p in (args.source / "samples").glob("[0-9]*") if p.is_dir())
-    rng = np.random.default_rng(args.seed)
-    chosen = sorted(rng.choice(len(dirs), size=min(args.count, len(dirs)), replace=False))
-    with atomic_path(args.png) as tmp:
-        cv2.imwrite(str(tmp), contact_sheet([dirs[i] for i in chosen], args.tile))
-    return 0
+def write_rgba_cutout(sample_dir: Path, png: Path) -> Path:
+    """Write :func:`rgba_cutout` of ``sample_dir`` to ``png`` (atomically); returns ``png``."""
+    picture = rgba_cutout(sample_dir)
+    with atomic_path(png) as tmp:
+        cv2.imwrite(str(tmp), picture)
+    return png
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def write_contact_sheet(source: Path, png: Path, count: int = 16, seed: int = 0, tile: int = 128) -> Path:
+    """Write a :func:`contact_sheet` of ``count`` random samples of a ``human3d synth`` folder to ``png``."""
+    dirs = sorted(p for p in (source / "samples").glob("[0-9]*") if p.is_dir())
+    if not dirs:
+        raise Human3DError.for_path(source, "no samples here (a folder written by `human3d synth` is needed)")
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(dirs), size=min(count, len(dirs)), replace=False))
+    picture = contact_sheet([dirs[i] for i in chosen], tile)
+    with atomic_path(png) as tmp:
+        cv2.imwrite(str(tmp), picture)
+    return png

@@ -7,7 +7,8 @@ import pytest
 import trimesh
 
 from human3d.errors import Human3DError
-from human3d.eval.scans import cut_plinth, main, scale_to_height
+from human3d.cli import main
+from human3d.eval.scans import cut_plinth, scale_to_height
 from human3d.synth.writer import write_ply
 
 SIDES = 32
@@ -52,16 +53,28 @@ def test_nothing_above_the_cut_is_an_error():
         cut_plinth(statue(), 2.0)
 
 
-def test_command_line(tmp_path, capsys):
+def test_prepare_scans_command(tmp_path, capsys):
     source = tmp_path / "scans"
     source.mkdir()
     mesh = statue()
     write_ply(source / "statue.ply", np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces, np.int32))
-    assert main([str(source), str(tmp_path / "out"), "--plinth", "statue.ply=0.11", "--height", "1.75"]) == 0
-    written = trimesh.load(tmp_path / "out" / "statue.ply", process=False)
+    out = tmp_path / "out"
+    assert main(["prepare-scans", str(source), str(out), "--plinth", "statue.ply=0.11", "--height", "1.75"]) == 0
+    written = trimesh.load(out / "statue.ply", process=False)
     assert written.bounds[1, 1] - written.bounds[0, 1] == pytest.approx(1.75, rel=1e-6)
-    assert "statue.ply: " in capsys.readouterr().out
-    assert main([str(source), str(tmp_path / "out"), "--plinth", "other.ply=0.1"]) == 1
-    assert capsys.readouterr().err.strip() == f"error: {source}: no scan named other.ply"
-    assert main([str(source), str(tmp_path / "out"), "--height", "tall"]) == 1
-    assert "--height tall: expected NUMBER or NAME=NUMBER" in capsys.readouterr().err
+    assert written.bounds[0, 1] > 0.12  # the plinth is gone: the figure starts at the first ring above the cut
+    assert open_edges(written) == 0
+    assert f"{out / 'statue.ply'}: " in capsys.readouterr().out
+    assert main(["prepare-scans", str(source), str(out), "--height", "tall"]) == 1
+    assert capsys.readouterr().err.strip() == "human3d: error: --height tall: expected NUMBER or NAME=NUMBER"
+
+
+def test_prepare_scans_unknown_name_is_one_line_and_writes_nothing(tmp_path, capsys):
+    source = tmp_path / "scans"
+    source.mkdir()
+    mesh = statue()
+    write_ply(source / "statue.ply", np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces, np.int32))
+    out = tmp_path / "out"
+    assert main(["prepare-scans", str(source), str(out), "--plinth", "other.ply=0.1"]) == 1
+    assert capsys.readouterr().err.strip() == f"human3d: error: {source}: no scan named other.ply"
+    assert not out.exists()

@@ -13,7 +13,7 @@ from human3d.io.images import read_image, write_image
 from human3d.io.meshes import read_mesh
 from human3d.pifuhd.checkpoint import save_checkpoint
 from human3d.pifuhd.model import PifuhdNet, checkpoint_dict
-from human3d.pifuhd.options import CoarseOptions, FineOptions, GeneratorOptions, PifuhdOptions
+from human3d.pifuhd.options import CoarseConfig, FineConfig, GeneratorConfig, PifuhdConfig
 from human3d.pifuhd.pipeline import pifuhd_grid
 from human3d.surface import dense_field, extract_mesh
 
@@ -23,12 +23,12 @@ RESOLUTION = 40
 @pytest.fixture()
 def weights_env(tmp_path, monkeypatch):
     """An empty weights folder, and an installation without the bundled default weights."""
-    from human3d.pifuhd import weights
+    from human3d.weights import registry
 
     folder = tmp_path / "weights"
     folder.mkdir()
     monkeypatch.setenv("HUMAN3D_WEIGHTS", str(folder))
-    monkeypatch.setattr(weights, "BUNDLED_DIR", tmp_path / "no_bundled_weights")
+    monkeypatch.setattr(registry, "PACKAGE_DIR", tmp_path / "no_bundled_weights")
     return folder
 
 
@@ -79,11 +79,11 @@ def test_batch_folder_with_side_files_matches_the_library(reference_run, tmp_pat
 def tiny_checkpoint(tmp_path_factory):
     """A small checkpoint of another configuration (random weights) written by our writer."""
     torch.manual_seed(0)
-    options = PifuhdOptions(
-        coarse=CoarseOptions(True, True, 1, 2, 32, "group", "ave_pool", (33, 32, 32, 1), (1, 2), 1, "none", 512, 200.0),
-        fine=FineOptions(1, 1, 8, "group", (40, 16, 1), (1,), "none", 128),
-        front_generator=GeneratorOptions(4, 3, 1),
-        back_generator=GeneratorOptions(4, 3, 1),
+    options = PifuhdConfig(
+        coarse=CoarseConfig(True, True, 1, 2, 32, "group", "ave_pool", (33, 32, 32, 1), (1, 2), 1, "none", 512, 200.0),
+        fine=FineConfig(1, 1, 8, "group", (40, 16, 1), (1,), "none", 128),
+        front_generator=GeneratorConfig(4, 3, 1),
+        back_generator=GeneratorConfig(4, 3, 1),
     )
     model = PifuhdNet(options)
     with torch.no_grad():  # make the occupancy depend on depth so that a surface exists
@@ -96,7 +96,8 @@ def tiny_checkpoint(tmp_path_factory):
 
 def test_single_image_with_mask_to_glb(shared_dir, tiny_checkpoint, tmp_path, capsys):
     target = tmp_path / "ryota.glb"
-    args = ["reconstruct", str(shared_dir / "photos" / "ryota.png"), "--mask", str(shared_dir / "photos" / "ryota_mask.png"),
+    photos = shared_dir / "photos"
+    args = ["reconstruct", str(photos / "ryota.png"), "--mask", str(photos / "ryota_mask.png"),
             "--checkpoint", str(tiny_checkpoint), "--resolution", "32", "--largest-component", "-o", str(target)]
     assert main(args) == 0
     mesh = read_mesh(target)

@@ -14,7 +14,7 @@ import torch
 from human3d.errors import Human3DError
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, load_pifuhd
-from human3d.pifuhd.options import CoarseOptions, FineOptions, GeneratorOptions, PifuhdOptions, pifuhd_options
+from human3d.pifuhd.options import CoarseConfig, FineConfig, GeneratorConfig, PifuhdConfig, pifuhd_options
 
 
 @pytest.fixture()
@@ -28,7 +28,7 @@ def test_reference_builds_from_its_options(reference):
     assert list(state) == list(reference["model_state_dict"])
     options = model.options
     assert options == pifuhd_options(reference)
-    assert options.front_generator == GeneratorOptions(ngf=4, n_downsampling=4, n_blocks=1)
+    assert options.front_generator == GeneratorConfig(ngf=4, n_downsampling=4, n_blocks=1)
     assert options.coarse.phi_dim == reference["opt_netG"].mlp_dim[reference["opt_netG"].merge_layer + 1]
 
 
@@ -36,9 +36,11 @@ def test_reference_builds_from_its_options(reference):
     "edit, message",
     [
         (lambda sd: sd.pop("mlp.filters.0.bias"), "missing key 'mlp.filters.0.bias'"),
-        (lambda sd: sd.pop("image_filter.conv2.downsample.0.weight"), "missing key 'image_filter.conv2.downsample.0.weight'"),
+        (lambda sd: sd.pop("image_filter.conv2.downsample.0.weight"),
+         "missing key 'image_filter.conv2.downsample.0.weight'"),
         (lambda sd: sd.__setitem__("extra.weight", torch.zeros(1)), "unexpected key 'extra.weight'"),
-        (lambda sd: sd.__setitem__("netG.mlp.filters.1.weight", torch.zeros(3, 3, 1)), "'netG.mlp.filters.1.weight' has shape"),
+        (lambda sd: sd.__setitem__("netG.mlp.filters.1.weight", torch.zeros(3, 3, 1)),
+         "'netG.mlp.filters.1.weight' has shape"),
     ],
 )
 def test_mismatching_state_dict_names_the_first_bad_key(reference, tmp_path, edit, message):
@@ -81,7 +83,7 @@ def test_released_size_model_builds_and_loads(pifuhd_reference):
     model = build_pifuhd(checkpoint)
     assert list(model.state_dict()) == [entry["key"] for entry in spec["entries"]]
     assert sum(p.numel() for p in model.parameters()) == spec["num_parameters_unique"]
-    assert model.options.front_generator == GeneratorOptions(ngf=64, n_downsampling=4, n_blocks=9)
+    assert model.options.front_generator == GeneratorConfig(ngf=64, n_downsampling=4, n_blocks=9)
     assert model.options.coarse.phi_dim == 256 and model.options.coarse.in_channels == 9
     # the weights are taken over, not copied
     key = "netG.netF.model.16.conv_block.1.weight"
@@ -89,27 +91,27 @@ def test_released_size_model_builds_and_loads(pifuhd_reference):
 
 
 VARIANTS = {
-    "depth2_batchnorm_mlp_group_front_only": PifuhdOptions(
-        coarse=CoarseOptions(
+    "depth2_batchnorm_mlp_group_front_only": PifuhdConfig(
+        coarse=CoarseConfig(
             use_front_normal=True, use_back_normal=False, num_stack=1, hg_depth=2, hg_dim=32, norm="batch",
             hg_down="no_down", mlp_dim=(33, 64, 32, 32, 1), mlp_res_layers=(1, 3), merge_layer=-1,
             mlp_norm="group", load_size=64, z_size=100.0,
         ),
-        fine=FineOptions(num_stack=2, hg_depth=2, hg_dim=16, norm="batch", mlp_dim=(48, 32, 1),
+        fine=FineConfig(num_stack=2, hg_depth=2, hg_dim=16, norm="batch", mlp_dim=(48, 32, 1),
                          mlp_res_layers=(1,), mlp_norm="group", load_size_big=128),
-        front_generator=GeneratorOptions(ngf=4, n_downsampling=2, n_blocks=2),
+        front_generator=GeneratorConfig(ngf=4, n_downsampling=2, n_blocks=2),
         back_generator=None,
     ),
-    "group_mlp_batch_both_normals": PifuhdOptions(
-        coarse=CoarseOptions(
+    "group_mlp_batch_both_normals": PifuhdConfig(
+        coarse=CoarseConfig(
             use_front_normal=True, use_back_normal=True, num_stack=3, hg_depth=3, hg_dim=12, norm="group",
             hg_down="ave_pool", mlp_dim=(13, 24, 20, 10, 1), mlp_res_layers=(2,), merge_layer=1,
             mlp_norm="batch", load_size=512, z_size=200.0,
         ),
-        fine=FineOptions(num_stack=1, hg_depth=1, hg_dim=4, norm="group", mlp_dim=(24, 8, 8, 1),
+        fine=FineConfig(num_stack=1, hg_depth=1, hg_dim=4, norm="group", mlp_dim=(24, 8, 8, 1),
                          mlp_res_layers=(1, 2), mlp_norm="batch", load_size_big=128),
-        front_generator=GeneratorOptions(ngf=2, n_downsampling=3, n_blocks=1),
-        back_generator=GeneratorOptions(ngf=2, n_downsampling=3, n_blocks=1),
+        front_generator=GeneratorConfig(ngf=2, n_downsampling=3, n_blocks=1),
+        back_generator=GeneratorConfig(ngf=2, n_downsampling=3, n_blocks=1),
     ),
 }
 

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from human3d.cli import main
-from human3d.pifuhd import weights
 from human3d.pifuhd.model import load_pifuhd
 from human3d.pifuhd.pipeline import prepare_image, reconstruct
 from human3d.pifuhd.predictor import PifuhdPredictor
 from human3d.pifuhd.train_config import named_options
+from human3d.weights.registry import get_weights
+from human3d.weights.resolve import resolve_weights
 
-BUNDLED = weights.bundled_path()
+BUNDLED = get_weights("human3d_pifuhd_small").path
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "person.png"
 MAX_BYTES = 40 * 1024 * 1024
 
@@ -28,9 +29,9 @@ def empty_weights_folder(tmp_path, monkeypatch):
 
 
 def test_the_bundled_weights_are_the_default_when_nothing_is_installed(empty_weights_folder, capsys):
-    assert weights.default_checkpoint() == BUNDLED
+    assert resolve_weights("pifuhd") == BUNDLED
     (empty_weights_folder / "pifuhd.pt").write_bytes(b"official")
-    assert weights.default_checkpoint() == empty_weights_folder / "pifuhd.pt"  # an installed official file wins
+    assert resolve_weights("pifuhd") == empty_weights_folder / "pifuhd.pt"  # an installed official file wins
     assert main(["weights"]) == 0
     report = capsys.readouterr().out
     assert "human3d_pifuhd_small" in report and f"bundled ({BUNDLED})" in report

@@ -1,0 +1,191 @@
+"""Every model human3d can load: where it comes from, its licence, where it lives, whether it is present.
+
+Nothing here downloads anything. Official checkpoints are fetched by the user into the weights folder
+(``$HUMAN3D_WEIGHTS``, default ``~/.cache/human3d/weights``); the package bundles its own small default
+weights, trained on its licence-free synthetic data. ``human3d weights`` prints :func:`describe`.
+
+This module imports no torch (``human3d weights`` and ``human3d --help`` stay fast).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from human3d.densepose.config import CONFIGS, DensePoseConfig
+from human3d.errors import Human3DError
+
+ENV_VAR = "HUMAN3D_WEIGHTS"
+PACKAGE_DIR = Path(__file__).parent.parent  # the ``human3d`` package folder, home of the bundled files
+TASKS = ("pifuhd", "densepose-rcnn", "densepose-light")
+OFFICIAL = "official download"
+BUNDLED = "bundled in the package"
+TASK_TITLES = {
+    "pifuhd": "PIFuHD (human3d reconstruct, human3d eval reconstruction)",
+    "densepose-rcnn": "DensePose R-CNN (human3d densepose / eval densepose --checkpoint FILE, train densepose --init)",
+    "densepose-light": "light DensePose (default of human3d densepose and human3d eval densepose)",
+}
+DENSEPOSE_ZOO = "https://github.com/facebookresearch/detectron2/tree/main/projects/DensePose"
+DENSEPOSE_ZOO_LICENCE = (
+    "CC BY-SA 3.0 (Creative Commons Attribution-ShareAlike 3.0, as the DensePose model zoo states: "
+    "detectron2 projects/DensePose/doc/DENSEPOSE_IUV.md)"
+)
+HUMAN3D_LICENCE = "Apache-2.0 (trained by human3d on its own synthetic data: no third-party images or weights)"
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One loadable model file.
+
+    ``kind`` is :data:`OFFICIAL` (the user downloads ``url`` into the weights folder) or :data:`BUNDLED`
+    (shipped in the package under ``package_dir``). ``run_names`` are run names stored inside the file
+    that identify it even when it was renamed.
+    """
+
+    name: str
+    task: str
+    filename: str
+    kind: str
+    url: str
+    upstream: str
+    licence: str
+    non_commercial: bool
+    description: str
+    package_dir: str = ""
+    run_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS or self.kind not in (OFFICIAL, BUNDLED):
+            raise ValueError(f"weights entry {self.name}: unknown task {self.task!r} or kind {self.kind!r}")
+        if (self.kind == BUNDLED) != bool(self.package_dir):
+            raise ValueError(f"weights entry {self.name}: a package folder is given exactly for bundled files")
+
+    @property
+    def location(self) -> str:
+        """Where the file lives: ``"weights folder"`` or ``"package"``."""
+        return "package" if self.kind == BUNDLED else "weights folder"
+
+    @property
+    def path(self) -> Path:
+        """The file's place: ``weights_dir()/filename`` (official) or inside the package (bundled)."""
+        if self.kind == BUNDLED:
+            return PACKAGE_DIR / self.package_dir / self.filename
+        return weights_dir() / self.filename
+
+    @property
+    def present(self) -> bool:
+        """True when the file is there."""
+        return self.path.is_file()
+
+
+def _rcnn_entry(config: DensePoseConfig) -> WeightsEntry:
+    short = config.name.removeprefix("densepose_rcnn_")
+    head = "DeepLab head" if config.deeplab_head else "decoder head" if config.decoder else "legacy head, no decoder"
+    return WeightsEntry(
+        name=config.name,
+        task="densepose-rcnn",
+        filename=f"{config.name}.pkl",
+        kind=OFFICIAL,
+        url=config.model_zoo_url,
+        upstream=DENSEPOSE_ZOO,
+        licence=DENSEPOSE_ZOO_LICENCE,
+        non_commercial=False,
+        description=f"DensePose R-CNN {short} (ResNet-{config.depth} FPN, {head}) from the detectron2 model zoo",
+    )
+
+
+WEIGHTS: tuple[WeightsEntry, ...] = (
+    WeightsEntry(
+        name="pifuhd",
+        task="pifuhd",
+        filename="pifuhd.pt",
+        kind=OFFICIAL,
+        url="https://dl.fbaipublicfiles.com/pifuhd/checkpoints/pifuhd.pt",
+        upstream="https://github.com/facebookresearch/pifuhd",
+        licence="CC BY-NC 4.0 (Creative Commons Attribution-NonCommercial 4.0; non-commercial use only)",
+        non_commercial=True,
+        description="official PIFuHD checkpoint (Saito et al., CVPR 2020), 1.5 GB",
+        run_names=("pifuhd_final",),
+    ),
+    WeightsEntry(
+        name="human3d_pifuhd_small",
+        task="pifuhd",
+        filename="human3d_pifuhd_small.pt",
+        kind=BUNDLED,
+        url="",
+        upstream="shipped inside the human3d package (human3d/pifuhd/default_weights/)",
+        licence=HUMAN3D_LICENCE,
+        non_commercial=False,
+        description="human3d's default PIFuHD weights (the 'small' configuration of `human3d train pifuhd`), "
+                    "about 20 MB",
+        package_dir="pifuhd/default_weights",
+    ),
+    *(_rcnn_entry(config) for config in CONFIGS.values()),
+    WeightsEntry(
+        name="human3d_densepose_light",
+        task="densepose-light",
+        filename="human3d_densepose_light.pkl",
+        kind=BUNDLED,
+        url="",
+        upstream="shipped inside the human3d package (human3d/densepose/default_weights/)",
+        licence=HUMAN3D_LICENCE,
+        non_commercial=False,
+        description="human3d's light real-time DensePose model (`human3d train densepose --model light`), 0.7 MB",
+        package_dir="densepose/default_weights",
+    ),
+)
+
+
+def weights_dir() -> Path:
+    """The weights folder: ``$HUMAN3D_WEIGHTS`` if set, else ``~/.cache/human3d/weights``."""
+    configured = os.environ.get(ENV_VAR)
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "human3d" / "weights"
+
+
+def list_weights(task: str | None = None) -> list[WeightsEntry]:
+    """Every registered model (official ones first within a task), or only those of ``task``."""
+    if task is not None and task not in TASKS:
+        raise Human3DError(f"unknown weights task {task!r} (known: {', '.join(TASKS)})")
+    return [entry for entry in WEIGHTS if task is None or entry.task == task]
+
+
+def get_weights(name: str) -> WeightsEntry:
+    """The entry called ``name``; a one-line error listing the known names otherwise."""
+    for entry in WEIGHTS:
+        if entry.name == name:
+            return entry
+    raise Human3DError(f"unknown weights {name!r} (known: {', '.join(entry.name for entry in WEIGHTS)})")
+
+
+def _describe_entry(entry: WeightsEntry) -> list[str]:
+    path = entry.path
+    if entry.kind == BUNDLED:
+        state = "bundled" if entry.present else "missing from this installation"
+        lines = [f"{entry.name}: {entry.description}", f"  status:   {state} ({path})", f"  licence:  {entry.licence}"]
+        official = any(other.kind == OFFICIAL for other in list_weights(entry.task))
+        installed = "no official checkpoint is installed and " if official else ""
+        return lines + [f"  used when {installed}no --checkpoint is given"]
+    return [
+        f"{entry.name}: {entry.description}",
+        f"  status:   {'installed' if entry.present else 'not installed'} ({path})",
+        f"  upstream: {entry.upstream}",
+        f"  licence:  {entry.licence}",
+        f"  get it:   download {entry.url}",
+        f"            and save it as {path}",
+        f"            e.g. mkdir -p '{path.parent}' && curl -L -o '{path}' {entry.url}",
+    ]
+
+
+def describe() -> str:
+    """Human-readable report, grouped by task: each model, its source, licence, location and presence."""
+    lines = [f"weights folder: {weights_dir()}  (set {ENV_VAR} to use another folder)"]
+    for task in TASKS:
+        lines += ["", f"== {TASK_TITLES[task]} =="]
+        for index, entry in enumerate(list_weights(task)):
+            lines += ([""] if index else []) + _describe_entry(entry)
+    lines += [
+        "",
+        "human3d never downloads weights by itself; any checkpoint in these formats works with --checkpoint PATH.",
+    ]
+    return "\n".join(lines)

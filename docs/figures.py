@@ -47,11 +47,10 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
 
 def densepose_figure(source: Path, frame: int) -> np.ndarray:
     """The light default model's picture (parts, contours, boxes) over an image or a video frame (RGB)."""
-    from human3d.densepose.image import read_image_bgr
-    from human3d.densepose.light import DEFAULT_WEIGHTS
-    from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictors import predictor_for
-    from human3d.densepose.visualize import render
+    from human3d.densepose.rcnn.image import read_image_bgr
+    from human3d.densepose.light.model import DEFAULT_WEIGHTS
+    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.app.visualize import render
     from human3d.io.video import VideoReader, is_video_path
 
     if is_video_path(source):

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from human3d.commands import check_device
-from human3d.densepose.config import CONFIGS, get_config
-from human3d.densepose.dump import DUMP_SUFFIXES
-from human3d.densepose.visualize import LAYERS
+from human3d.densepose.rcnn.config import CONFIGS, get_config
+from human3d.densepose.app.dump import DUMP_SUFFIXES
+from human3d.densepose.app.visualize import LAYERS
 from human3d.errors import Human3DError
 
 
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
-    from human3d.densepose.light import DEFAULT_WEIGHTS
+    from human3d.densepose.light.model import DEFAULT_WEIGHTS
 
     checkpoint = args.checkpoint if args.checkpoint is not None else DEFAULT_WEIGHTS
     if args.checkpoint is None and not DEFAULT_WEIGHTS.is_file():
@@ -67,10 +67,9 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
-    from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictors import predictor_for
-    from human3d.densepose.run import default_output
-    from human3d.densepose.run import run as run_densepose
+    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.app.run import default_output
+    from human3d.densepose.app.run import run as run_densepose
 
     config = get_config(args.config) if args.config else None
     model = build_densepose(checkpoint, config)

@@ -40,7 +40,7 @@ def _checkpoint(args: argparse.Namespace) -> Path:
     from human3d.commands.densepose import no_weights_message
 
     try:
-        from human3d.densepose.light import DEFAULT_WEIGHTS
+        from human3d.densepose.light.model import DEFAULT_WEIGHTS
     except ImportError:
         raise Human3DError(no_weights_message()) from None
     if not DEFAULT_WEIGHTS.is_file():

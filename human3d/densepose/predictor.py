@@ -1,27 +1,104 @@
-"""The right predictor for a built DensePose model: the R-CNN's, or the light model's (torch or onnxruntime)."""
+"""The DensePose predictor protocol and the factories behind it: checkpoint -> model -> predictor.
+
+Every model's predictor implements :class:`DensePosePredictor`: the R-CNN's
+(:class:`human3d.densepose.rcnn.predictor.RCNNDensePosePredictor`) and the light model's
+(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`, on torch or on onnxruntime via
+:func:`human3d.densepose.light.onnx.onnx_predictor`). All return
+:class:`human3d.densepose.result.DensePoseResult`.
+
+Importing this module does not import torch; the factories import the models when called.
+"""
 
 from __future__ import annotations
 
-from torch import nn
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
+
+import numpy as np
 
 from human3d.errors import Human3DError
 
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
-def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None, onnx: bool = False):
-    """A ``DensePosePredictor`` for an R-CNN, a ``LightDensePosePredictor`` for the light model
+    from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.rcnn.config import DensePoseConfig
+    from human3d.densepose.rcnn.model import DensePoseRCNN
+    from human3d.densepose.result import DensePoseResult
+
+
+@runtime_checkable
+class DensePosePredictor(Protocol):
+    """What callers use of any DensePose predictor: BGR uint8 images in, one result per image out.
+
+    ``predict`` runs one forward pass for the whole batch; ``__call__`` predicts one image. Results
+    are in input-image pixels. ``device`` is where the network runs.
+    """
+
+    device: torch.device
+
+    def predict(self, images_bgr: Sequence[np.ndarray]) -> list[DensePoseResult]:
+        """One :class:`DensePoseResult` per image, in input pixels."""
+        ...
+
+    def __call__(self, image_bgr: np.ndarray) -> DensePoseResult:
+        """Predict one image."""
+        ...
+
+
+def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config: str | DensePoseConfig | None = None
+                    ) -> DensePoseRCNN | LightDensePose:
+    """Read a model-zoo ``.pkl`` (or a state dict), recognise or take its config, return the model in eval mode.
+
+    A checkpoint of the light model (:mod:`human3d.densepose.light.model`) is recognised by its names and
+    gives a :class:`LightDensePose` instead (``config`` does not apply to it).
+    """
+    from human3d.densepose.light.model import build_light_densepose, is_light_state
+    from human3d.densepose.rcnn.checkpoint import read_state_dict
+    from human3d.densepose.rcnn.model import build_rcnn
+
+    source = "state dict" if isinstance(checkpoint, Mapping) else str(checkpoint)
+    state = dict(checkpoint) if isinstance(checkpoint, Mapping) else read_state_dict(checkpoint)
+    if is_light_state(state):  # human3d's light single-stage model (its own names), ``config`` does not apply
+        return build_light_densepose(state, source)
+    return build_rcnn(state, config, source)
+
+
+def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None,
+                  onnx: bool = False) -> DensePosePredictor:
+    """An ``RCNNDensePosePredictor`` for an R-CNN, a ``LightDensePosePredictor`` for the light model
     (through onnxruntime when ``onnx``; CPU only). ``min_score`` None keeps each model's default."""
-    from human3d.densepose.light import LightDensePose
-    from human3d.densepose.light_predictor import LightDensePosePredictor
-    from human3d.densepose.predictor import DensePosePredictor
+    from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.light.predictor import LightDensePosePredictor
+    from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
     if not isinstance(model, LightDensePose):
         if onnx:
             raise Human3DError("--onnx runs the light model only (leave out --checkpoint, or pass a light-model .pkl)")
-        return DensePosePredictor(model, device, min_score)
+        return RCNNDensePosePredictor(model, device, min_score)
     if onnx:
         if device != "cpu":
             raise Human3DError("--onnx runs on the CPU (leave out --device)")
-        from human3d.densepose.onnx_export import onnx_predictor
+        from human3d.densepose.light.onnx import onnx_predictor
 
         return onnx_predictor(model, min_score=min_score)
     return LightDensePosePredictor(model, device, min_score)
+
+
+def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | None = None, *,
+                        config: str | DensePoseConfig | None = None, device: str = "cpu",
+                        min_score: float | None = None, onnx: bool = False) -> DensePosePredictor:
+    """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light model's
+    weights, as ``human3d densepose`` uses), then :func:`predictor_for`.
+
+    Raises :class:`Human3DError` when ``checkpoint`` is None and the bundled weights are missing.
+    """
+    if checkpoint is None:
+        from human3d.densepose.light.model import DEFAULT_WEIGHTS
+
+        if not DEFAULT_WEIGHTS.is_file():
+            raise Human3DError.for_path(DEFAULT_WEIGHTS, "the bundled light DensePose weights are missing; "
+                                                         "pass a checkpoint (e.g. a detectron2 model-zoo .pkl)")
+        checkpoint = DEFAULT_WEIGHTS
+    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from human3d.densepose.postprocess import DensePoseResult
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.eval.densepose_metrics import (
     IOU_THRESHOLDS,
@@ -235,7 +235,7 @@ def test_smpl_kappa_is_the_published_table(dp_data: Path, truth) -> None:
 
 
 def test_cli_runs_end_to_end_with_the_default_model(dp_data: Path, tmp_path: Path, capsys) -> None:
-    light = pytest.importorskip("human3d.densepose.light")
+    light = pytest.importorskip("human3d.densepose.light.model")
     if not light.DEFAULT_WEIGHTS.is_file():
         pytest.skip("no bundled default DensePose model in this checkout")
     from human3d.cli import main

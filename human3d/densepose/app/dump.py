@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from human3d.densepose.postprocess import DensePoseResult
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_bytes_atomic, write_text_atomic
 

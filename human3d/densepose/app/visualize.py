@@ -7,7 +7,7 @@ import colorsys
 import cv2
 import numpy as np
 
-from human3d.densepose.postprocess import DensePoseResult
+from human3d.densepose.result import DensePoseResult
 
 LAYERS = ("iuv", "parts", "contours", "boxes")
 NUM_PARTS = 24
@@ -50,8 +50,8 @@ def _iso_lines(values: np.ndarray, labels: np.ndarray, steps: int = 10) -> np.nd
     return lines
 
 
-def render(image_bgr: np.ndarray, result: DensePoseResult, layers: set[str] | tuple[str, ...] = ("parts", "contours", "boxes"),
-           alpha: float = 0.6) -> np.ndarray:
+def render(image_bgr: np.ndarray, result: DensePoseResult,
+           layers: set[str] | tuple[str, ...] = ("parts", "contours", "boxes"), alpha: float = 0.6) -> np.ndarray:
     """Draw the chosen ``layers`` (of :data:`LAYERS`) over a copy of a uint8 BGR image."""
     out = image_bgr.copy()
     height, width = out.shape[:2]

@@ -76,7 +76,8 @@ def split_maps(output: torch.Tensor) -> LightMaps:
 class ConvBN(nn.Module):
     """Convolution (no bias), batch norm, optional ReLU. :func:`fuse_batch_norms` folds the norm away."""
 
-    def __init__(self, cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1, relu: bool = True) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1,
+                 relu: bool = True) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False)
         self.bn: nn.Module = nn.BatchNorm2d(cout)

@@ -2,7 +2,7 @@
 
 Only the network (BGR image batch -> stride-4 maps; batch, height and width dynamic, batch norms
 folded) goes to ONNX; the decoding stays the same torch code for both back ends
-(:class:`human3d.densepose.light_predictor.LightDensePosePredictor`). Needs the optional extra
+(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`). Needs the optional extra
 ``pip install 'human3d[onnx]'`` (``onnx``, ``onnxruntime``).
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from human3d.densepose.light import LightDensePose
-from human3d.densepose.light_predictor import LightDensePosePredictor
+from human3d.densepose.light.model import LightDensePose
+from human3d.densepose.light.predictor import LightDensePosePredictor
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 

@@ -10,7 +10,8 @@ Decoding (per image, in torch on the network's stride-4 maps):
    logits sampled bilinearly from the maps (part = argmax; 0 unless the pixel's cell belongs to this
    person), U and V sampled bilinearly from the chosen part's own chart.
 
-The result is the R-CNN's :class:`DensePoseResult`, so dumps and pictures work unchanged.
+The result is the shared :class:`human3d.densepose.result.DensePoseResult` (the R-CNN's too), so dumps and
+pictures work unchanged.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from human3d.densepose.boxes import clip_boxes, nms
-from human3d.densepose.light import OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightDensePose, LightMaps, split_maps
-from human3d.densepose.postprocess import DensePoseResult, int_boxes_xywh, rescale_detections
+from human3d.densepose.rcnn.boxes import clip_boxes, nms
+from human3d.densepose.light.model import OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightDensePose, LightMaps, split_maps
+from human3d.densepose.rcnn.postprocess import rescale_detections
+from human3d.densepose.result import DensePoseResult, int_boxes_xywh
 
 DEFAULT_MIN_SCORE = 0.3
 WORKING_SHORT_SIDE = 256  # larger images are shrunk to this shorter side (the training crop size)
@@ -67,7 +69,8 @@ def assign_cells(maps: LightMaps, boxes: torch.Tensor) -> torch.Tensor:
     vote_y = ys[:, None] + maps.instance[0, 1] * OFFSET_UNIT
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     scale = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sqrt()
-    distance = ((vote_x[None] - centres[:, 0, None, None]) ** 2 + (vote_y[None] - centres[:, 1, None, None]) ** 2).sqrt()
+    distance = ((vote_x[None] - centres[:, 0, None, None]) ** 2
+                + (vote_y[None] - centres[:, 1, None, None]) ** 2).sqrt()
     return (distance / scale[:, None, None]).min(dim=0).indices  # several times faster than argmin(dim=0) on CPU
 
 
@@ -95,7 +98,8 @@ def _box_argmax(parts: torch.Tensor, box_xywh: list[int]) -> torch.Tensor:
     return up[0, :, oy:oy + h, ox:ox + w].permute(1, 2, 0).argmax(dim=-1)
 
 
-def box_labels_uv(maps: LightMaps, owner: torch.Tensor, k: int, box_xywh: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def box_labels_uv(maps: LightMaps, owner: torch.Tensor, k: int, box_xywh: list[int]
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Person ``k``'s part labels (H, W) and U,V (2, H, W) over its integer box, in network pixels."""
     x, y, w, h = box_xywh
     _, _, rows, cols = maps.parts.shape
@@ -142,7 +146,8 @@ def decode_image(output: torch.Tensor, image_hw: tuple[int, int], original_hw: t
     maps = split_maps(output.contiguous())  # channel planes for the per-box sampling
     owner = assign_cells(maps, boxes)
     scale_xy = (image_hw[1] / original_hw[1], image_hw[0] / original_hw[0])
-    for k, (box, original_box) in enumerate(zip(int_boxes_xywh(boxes).tolist(), int_boxes_xywh(original_boxes).tolist())):
+    pairs = zip(int_boxes_xywh(boxes).tolist(), int_boxes_xywh(original_boxes).tolist())
+    for k, (box, original_box) in enumerate(pairs):
         labels, uv = box_labels_uv(maps, owner, k, box)
         if image_hw != tuple(original_hw):
             labels, uv = _nearest(labels, uv, (box[0], box[1]), original_box, scale_xy)
@@ -178,7 +183,7 @@ def shrink_to(image_bgr: np.ndarray, short_side: int | None) -> np.ndarray:
 class LightDensePosePredictor:
     """Run the light model (a :class:`LightDensePose` or any network callable, e.g. onnxruntime's) on BGR images.
 
-    Same interface as :class:`human3d.densepose.predictor.DensePosePredictor`: ``predict(images)``
+    Implements :class:`human3d.densepose.predictor.DensePosePredictor`: ``predict(images)``
     (one forward pass for the batch) and ``__call__(image)``. Images are used at their own size
     (padded to a multiple of 32); an image whose shorter side exceeds ``short_side`` (default
     :data:`WORKING_SHORT_SIDE`) is shrunk to it first, so people appear at the sizes the model was

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.layers import Conv2dNorm, FrozenBatchNorm2d
+from human3d.densepose.rcnn.layers import Conv2dNorm, FrozenBatchNorm2d
 
 BLOCKS_PER_STAGE = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 
-def apply_deltas(deltas: torch.Tensor, boxes: torch.Tensor, weights: tuple[float, ...], scale_clamp: float) -> torch.Tensor:
+def apply_deltas(deltas: torch.Tensor, boxes: torch.Tensor, weights: tuple[float, ...],
+                 scale_clamp: float) -> torch.Tensor:
     """Decode (dx, dy, dw, dh) deltas (N, 4) relative to XYXY boxes (N, 4); no "+1" in widths."""
     deltas = deltas.float()
     boxes = boxes.to(deltas.dtype)

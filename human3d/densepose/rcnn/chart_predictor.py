@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from human3d.densepose.layers import upsample2x
+from human3d.densepose.rcnn.layers import upsample2x
 
 
 @dataclass

@@ -64,7 +64,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             with open(path, "rb") as f:
                 data = _ArrayDictUnpickler(f, encoding="latin1").load()
     except UnsafePickleError as error:
-        raise Human3DError.for_path(path, f"unsafe checkpoint, not loaded (refusing to load {error}; only numpy arrays are allowed)") from None
+        raise Human3DError.for_path(path, f"unsafe checkpoint, not loaded (refusing to load {error}; "
+                                          "only numpy arrays are allowed)") from None
     except Exception as error:  # truncated / garbage files raise many kinds of errors
         raise Human3DError.for_path(path, f"corrupt checkpoint ({type(error).__name__}: {error})") from None
     if isinstance(data, dict) and "blobs" in data and "model" not in data:

@@ -96,7 +96,8 @@ def recognize_config(shapes: Mapping[str, Sequence[int]]) -> DensePoseConfig:
     deeplab = any(k.startswith("roi_heads.densepose_head.ASPP.") for k in shapes)
     coarse = int(shapes[_COARSE][1])
     for config in CONFIGS.values():
-        if (config.depth, config.decoder, config.deeplab_head, config.coarse_channels) == (depth, decoder, deeplab, coarse):
+        if ((config.depth, config.decoder, config.deeplab_head, config.coarse_channels)
+                == (depth, decoder, deeplab, coarse)):
             return config
     raise Human3DError(
         f"unsupported DensePose variant (ResNet-{depth}, decoder={decoder}, DeepLab head={deeplab}, "

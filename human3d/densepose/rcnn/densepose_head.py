@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.layers import Conv2dNorm, Upsample2x, upsample2x
+from human3d.densepose.rcnn.layers import Conv2dNorm, Upsample2x, upsample2x
 
 
 class Decoder(nn.Module):

@@ -1,21 +1,18 @@
-"""DensePose R-CNN assembled from its parts, and :func:`build_densepose` to load a model-zoo checkpoint."""
+"""DensePose R-CNN assembled from its parts, and :func:`build_rcnn` to load a model-zoo checkpoint."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping
 
 import torch
 from torch import nn
 
-from human3d.densepose.backbone import FPN
-from human3d.densepose.chart_predictor import ChartOutput
-from human3d.densepose.checkpoint import read_state_dict
-from human3d.densepose.config import DensePoseConfig, get_config, recognize_config
-from human3d.densepose.light import LightDensePose, build_light_densepose, is_light_state
-from human3d.densepose.roi_heads import ROIHeads
-from human3d.densepose.rpn import RPN
+from human3d.densepose.rcnn.backbone import FPN
+from human3d.densepose.rcnn.chart_predictor import ChartOutput
+from human3d.densepose.rcnn.config import DensePoseConfig, get_config, recognize_config
+from human3d.densepose.rcnn.roi_heads import ROIHeads
+from human3d.densepose.rcnn.rpn import RPN
 from human3d.errors import Human3DError
 
 _IGNORED_EXTRA = ("pixel_mean", "pixel_std", "proposal_generator.anchor_generator.")
@@ -103,17 +100,14 @@ def load_weights(model: DensePoseRCNN, state: Mapping[str, torch.Tensor], source
     return []
 
 
-def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config: str | DensePoseConfig | None = None
-                    ) -> DensePoseRCNN | LightDensePose:
-    """Read a model-zoo ``.pkl`` (or a state dict), recognise or take its config, return the model in eval mode.
+def build_rcnn(state: Mapping[str, torch.Tensor], config: str | DensePoseConfig | None = None,
+               source: str = "state dict") -> DensePoseRCNN:
+    """DensePose R-CNN with a model-zoo state dict loaded strictly, in eval mode without gradients.
 
-    A checkpoint of the light model (:mod:`human3d.densepose.light`) is recognised by its names and
-    gives a :class:`LightDensePose` instead.
+    ``config`` (a name or a :class:`DensePoseConfig`) is recognised from the tensor shapes when None;
+    ``source`` names the checkpoint in error messages. Checkpoint files are read (and light-model
+    checkpoints told apart) by :func:`human3d.densepose.predictor.build_densepose`.
     """
-    source = "state dict" if isinstance(checkpoint, Mapping) else str(checkpoint)
-    state = dict(checkpoint) if isinstance(checkpoint, Mapping) else read_state_dict(checkpoint)
-    if is_light_state(state):  # human3d's light single-stage model (its own names), ``config`` does not apply
-        return build_light_densepose(state, source)
     if config is None:
         try:
             config = recognize_config({k: tuple(v.shape) for k, v in state.items()})

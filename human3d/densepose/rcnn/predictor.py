@@ -1,4 +1,4 @@
-"""Images in, people out: detectron2's test-time preprocessing around one batched forward pass."""
+"""Images in, people out for DensePose R-CNN: detectron2's test-time preprocessing around one batched forward pass."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from human3d.densepose.image import resize_bgr
-from human3d.densepose.model import DensePoseRCNN
-from human3d.densepose.postprocess import DensePoseResult, to_result
+from human3d.densepose.rcnn.image import resize_bgr
+from human3d.densepose.rcnn.model import DensePoseRCNN
+from human3d.densepose.rcnn.postprocess import to_result
+from human3d.densepose.result import DensePoseResult
 
 
-class DensePosePredictor:
+class RCNNDensePosePredictor:
     """Run a built :class:`DensePoseRCNN` on BGR uint8 images.
 
     ``min_score`` replaces the detection score threshold (default: the config's 0.05). Convolutions

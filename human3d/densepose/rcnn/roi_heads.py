@@ -8,11 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.boxes import apply_deltas, batched_nms, clip_boxes
-from human3d.densepose.chart_predictor import ChartOutput, ChartPredictor
-from human3d.densepose.config import DensePoseConfig
-from human3d.densepose.densepose_head import Decoder, DeepLabHead, V1ConvXHead
-from human3d.densepose.roi_align import pool_levels
+from human3d.densepose.rcnn.boxes import apply_deltas, batched_nms, clip_boxes
+from human3d.densepose.rcnn.chart_predictor import ChartOutput, ChartPredictor
+from human3d.densepose.rcnn.config import DensePoseConfig
+from human3d.densepose.rcnn.densepose_head import Decoder, DeepLabHead, V1ConvXHead
+from human3d.densepose.rcnn.roi_align import pool_levels
 
 BOX_LEVELS = ("p2", "p3", "p4", "p5")
 BOX_STRIDES = [4, 8, 16, 32]
@@ -72,7 +72,8 @@ class ROIHeads(nn.Module):
             self.densepose_head = V1ConvXHead(256, config.head_channels, config.head_convs)
         self.densepose_predictor = ChartPredictor(config.head_channels, config.coarse_channels, config.num_patches)
 
-    def _pool(self, features: list[torch.Tensor], strides: list[int], boxes: list[torch.Tensor], size: int) -> torch.Tensor:
+    def _pool(self, features: list[torch.Tensor], strides: list[int], boxes: list[torch.Tensor],
+              size: int) -> torch.Tensor:
         index = _batch_index([len(b) for b in boxes], features[0].device)
         return pool_levels(features, strides, torch.cat(boxes), index, size,
                            self.config.pooler_sampling_ratio, self.config.pooler_aligned)
@@ -80,7 +81,8 @@ class ROIHeads(nn.Module):
     def box_outputs(self, features: dict[str, torch.Tensor], proposals: list[torch.Tensor]
                     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw (class logits (R, 2), deltas (R, 4)) for all images' proposals, concatenated."""
-        pooled = self._pool([features[k] for k in BOX_LEVELS], BOX_STRIDES, proposals, self.config.box_pooler_resolution)
+        pooled = self._pool([features[k] for k in BOX_LEVELS], BOX_STRIDES, proposals,
+                            self.config.box_pooler_resolution)
         logits, deltas = self.box_predictor(self.box_head(pooled))
         return logits.float(), deltas.float()
 

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.boxes import apply_deltas, batched_nms, clip_boxes
-from human3d.densepose.config import DensePoseConfig
+from human3d.densepose.rcnn.boxes import apply_deltas, batched_nms, clip_boxes
+from human3d.densepose.rcnn.config import DensePoseConfig
 
 LEVELS = ("p2", "p3", "p4", "p5", "p6")
 
@@ -71,7 +71,8 @@ class RPN(nn.Module):
         """-> per image (boxes (R, 4) XYXY in resized-image pixels, objectness logits (R,)), by logit."""
         maps = [features[name] for name in LEVELS]
         logits, deltas = self.rpn_head(maps)
-        return self.propose(maps, logits, deltas, image_sizes, self.config.rpn_pre_nms_topk, self.config.rpn_post_nms_topk)
+        return self.propose(maps, logits, deltas, image_sizes, self.config.rpn_pre_nms_topk,
+                            self.config.rpn_post_nms_topk)
 
     def propose(self, maps: list[torch.Tensor], logits: list[torch.Tensor], deltas: list[torch.Tensor],
                 image_sizes: list[tuple[int, int]], pre_nms_topk: int, post_nms_topk: int

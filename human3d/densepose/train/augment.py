@@ -23,7 +23,7 @@ _MEAN_RGB = np.array([123.675, 116.280, 103.530], dtype=np.float32) / 255.0  # t
 
 
 @dataclass(frozen=True)
-class Augmentation:
+class AugmentationConfig:
     """Random changes applied to every training image; ``enabled=False`` only resizes to ``min_size``."""
 
     min_size: int = 320
@@ -49,7 +49,7 @@ def _resize(image: np.ndarray, short: int, max_size: int) -> tuple[np.ndarray, f
     return resized, new_w / width, new_h / height
 
 
-def jitter_colour(image: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> np.ndarray:
+def jitter_colour(image: np.ndarray, aug: AugmentationConfig, rng: np.random.Generator) -> np.ndarray:
     gray = image.mean(axis=2, keepdims=True)
     image = gray + (image - gray) * rng.uniform(1 - aug.saturation, 1 + aug.saturation)
     mean = image.mean()
@@ -67,7 +67,7 @@ def _translate(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return out
 
 
-def augment(item: dict, dp_segm: np.ndarray, aug: Augmentation, rng: np.random.Generator) -> dict:
+def augment(item: dict, dp_segm: np.ndarray, aug: AugmentationConfig, rng: np.random.Generator) -> dict:
     """A :class:`DensePoseDataset` item -> the network's training item (see :class:`TrainingItems`)."""
     image = item["image"].permute(1, 2, 0).numpy()
     short = aug.min_size
@@ -124,7 +124,7 @@ class TrainingItems(Dataset):
     ``I`` (1..24), ``U``, ``V``. Randomness comes from torch's generator (seeded per DataLoader worker).
     """
 
-    def __init__(self, dataset: DensePoseDataset, augmentation: Augmentation = Augmentation()) -> None:
+    def __init__(self, dataset: DensePoseDataset, augmentation: AugmentationConfig = AugmentationConfig()) -> None:
         self.dataset = dataset
         self.augmentation = augmentation
 

@@ -2,7 +2,7 @@
 
 Items: a DensePose-COCO image, scaled by a random factor (log-uniform, ``SCALE_RANGE`` around
 ``min_size`` for the shorter side), cut or padded (mean colour) to a ``min_size`` square at a random
-place, colour-jittered (the R-CNN's :mod:`human3d.densepose.augment` jitter; no flip, as there).
+place, colour-jittered (the R-CNN's :mod:`human3d.densepose.train.augment` jitter; no flip, as there).
 
 Supervision, all read at points by bilinear sampling of the stride-4 maps:
 
@@ -30,11 +30,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from human3d.densepose.augment import Augmentation, jitter_colour
-from human3d.densepose.checkpoint import read_state_dict, write_state_dict
-from human3d.densepose.light import (NUM_PARTS, OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightConfig, LightDensePose,
+from human3d.densepose.train.augment import AugmentationConfig, jitter_colour
+from human3d.densepose.rcnn.checkpoint import read_state_dict, write_state_dict
+from human3d.densepose.light.model import (NUM_PARTS, OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightConfig, LightDensePose,
                                      build_light_densepose, checkpoint_state, split_maps)
-from human3d.densepose.train import FINAL_CHECKPOINT, DensePoseTrainOptions
+from human3d.densepose.train.config import FINAL_CHECKPOINT, DensePoseTrainConfig
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
 from human3d.synth.datasets import DensePoseDataset
@@ -118,7 +118,8 @@ def _place(image: np.ndarray, size: int, scale: float, rng: np.random.Generator)
 
 
 def heat_targets(boxes: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Gaussian centre heatmap (cells, cells), centre cells (K, 2) as (row, col), log sizes (K, 2), sub-cell offsets (K, 2)."""
+    """Gaussian centre heatmap (cells, cells), centre cells (K, 2) as (row, col), log sizes (K, 2),
+    sub-cell offsets (K, 2)."""
     heat = np.zeros((cells, cells), np.float32)
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2 / STRIDE
     sizes = (boxes[:, 2:] - boxes[:, :2]) / STRIDE
@@ -140,7 +141,7 @@ class LightTrainingItems(Dataset):
     """
 
     def __init__(self, dataset: DensePoseDataset, size: int = 320, dense: bool = True,
-                 augmentation: Augmentation = Augmentation()) -> None:
+                 augmentation: AugmentationConfig = AugmentationConfig()) -> None:
         if size % 32:
             raise Human3DError(f"light DensePose: training size {size} must be a multiple of 32")
         self.dataset, self.size, self.dense, self.augmentation = dataset, size, dense, augmentation
@@ -288,7 +289,7 @@ def lr_factor(steps: int, warmup: int = 200, floor: float = 0.02):
     return factor
 
 
-def train_light(options: DensePoseTrainOptions, config: LightConfig = LightConfig(), progress: bool = True) -> Path:
+def train_light(options: DensePoseTrainConfig, config: LightConfig = LightConfig(), progress: bool = True) -> Path:
     """Train the light model with AdamW; ``.pkl`` checkpoints every ``checkpoint_every`` steps, the last
     as ``model_final.pkl``; a run folder holding a training state continues from it. Returns the final file."""
     if options.batch_size < 2:

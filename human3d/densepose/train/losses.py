@@ -17,15 +17,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.chart_predictor import ChartOutput
-from human3d.densepose.model import DensePoseRCNN
-from human3d.densepose.rpn import LEVELS, flatten_deltas, flatten_logits
-from human3d.densepose.targets import (PointTargets, anchor_targets, coarse_targets, encode_deltas, point_targets,
+from human3d.densepose.rcnn.chart_predictor import ChartOutput
+from human3d.densepose.rcnn.model import DensePoseRCNN
+from human3d.densepose.rcnn.rpn import LEVELS, flatten_deltas, flatten_logits
+from human3d.densepose.train.targets import (PointTargets, anchor_targets, coarse_targets, encode_deltas, point_targets,
                                        sample_rois)
 
 
 @dataclass(frozen=True)
-class RCNNLossSettings:
+class RCNNLossConfig:
     """Sampling sizes and loss weights (detectron2's defaults, except the DensePose ROI cap for CPUs)."""
 
     rpn_batch_per_image: int = 256
@@ -61,7 +61,7 @@ def sample_at_points(maps: torch.Tensor, roi: torch.Tensor, x: torch.Tensor, y: 
 
 
 def chart_losses(charts: ChartOutput, points: PointTargets, coarse: torch.Tensor,
-                 settings: RCNNLossSettings) -> dict[str, torch.Tensor]:
+                 settings: RCNNLossConfig) -> dict[str, torch.Tensor]:
     """The four DensePose losses of a set of ROIs (``coarse``: (R, S, S) coarse labels)."""
     # 0 that still depends on every output, so that DDP sees all parameters used when nothing is annotated
     zero = sum(t.sum() for t in (charts.coarse_segm, charts.fine_segm, charts.u, charts.v)) * 0.0
@@ -82,12 +82,12 @@ def chart_losses(charts: ChartOutput, points: PointTargets, coarse: torch.Tensor
 class DensePoseRCNNObjective(nn.Module):
     """Wraps a :class:`DensePoseRCNN`; ``forward(batch)`` returns its training losses and their sum ``"loss"``.
 
-    A batch is a list of items from :class:`~human3d.densepose.augment.TrainingItems`: ``image``
+    A batch is a list of items from :class:`~human3d.densepose.train.augment.TrainingItems`: ``image``
     (3, H, W) BGR 0..255, ``boxes`` (K, 4), ``dp_boxes`` (K, 4), ``dp_segm`` (K, 256, 256) and the
     points ``xy`` (P, 2), ``person`` (P,), ``I``, ``U``, ``V``.
     """
 
-    def __init__(self, model: DensePoseRCNN, settings: RCNNLossSettings = RCNNLossSettings()) -> None:
+    def __init__(self, model: DensePoseRCNN, settings: RCNNLossConfig = RCNNLossConfig()) -> None:
         super().__init__()
         self.model = model
         self.settings = settings

@@ -1,6 +1,6 @@
-"""``human3d train densepose``: options and the driver (R-CNN here, the light model in ``light_train``).
+"""Training of DensePose R-CNN (``human3d train densepose --model <config>``; the light model: :mod:`.light`).
 
-The R-CNN trains with :mod:`human3d.densepose.losses` under the shared step loop
+The R-CNN trains with :mod:`human3d.densepose.train.losses` under the shared step loop
 (:func:`human3d.training.loop.fit`: DDP under torchrun, resume, progress bar, metrics log) and
 writes model-zoo ``.pkl`` checkpoints that ``build_densepose`` reads unchanged.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -17,13 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.augment import Augmentation, TrainingItems
-from human3d.densepose.checkpoint import read_state_dict, write_state_dict
-from human3d.densepose.config import DensePoseConfig, get_config
-from human3d.densepose.layers import Conv2dNorm, FrozenBatchNorm2d
-from human3d.densepose.losses import DensePoseRCNNObjective, RCNNLossSettings
-from human3d.densepose.model import DensePoseRCNN, load_weights
-from human3d.densepose.rpn import LEVELS
+from human3d.densepose.train.augment import AugmentationConfig, TrainingItems
+from human3d.densepose.train.config import FINAL_CHECKPOINT, DensePoseTrainConfig
+from human3d.densepose.rcnn.checkpoint import read_state_dict, write_state_dict
+from human3d.densepose.rcnn.config import DensePoseConfig, get_config
+from human3d.densepose.rcnn.layers import Conv2dNorm, FrozenBatchNorm2d
+from human3d.densepose.train.losses import DensePoseRCNNObjective, RCNNLossConfig
+from human3d.densepose.rcnn.model import DensePoseRCNN, load_weights
+from human3d.densepose.rcnn.rpn import LEVELS
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
 from human3d.synth.datasets import DensePoseDataset, collate_list
@@ -32,37 +33,7 @@ from human3d.training.loop import fit
 from human3d.training.runtime import setup_runtime, teardown
 
 STAGE = "densepose_rcnn"
-FINAL_CHECKPOINT = "model_final.pkl"
 GRAD_CLIP = 10.0
-
-
-@dataclass
-class DensePoseTrainOptions:
-    """Everything a DensePose training run is told (the CLI exposes each field as a flag)."""
-
-    data: Path                 # DensePose-COCO JSON (ours: OUT/densepose_coco.json, or the real one)
-    out: Path                  # run folder (checkpoints, metrics.jsonl/csv, state for resume)
-    model: str = "R_50_FPN_s1x"  # a name from human3d.densepose.config.CONFIGS, or "light"
-    image_root: Path | None = None
-    init: Path | None = None   # .pkl to start from (fine-tuning)
-    steps: int = 1000
-    batch_size: int = 2
-    lr: float = 0.002
-    min_size: int = 320        # training shorter side (jittered by augmentation)
-    device: str = "cpu"
-    amp: bool = False
-    workers: int = 0
-    seed: int = 0
-    checkpoint_every: int = 200
-
-
-def train_densepose(options: DensePoseTrainOptions) -> Path:
-    """Train the model named by ``options.model``; returns the final checkpoint's path."""
-    if options.model == "light":
-        from human3d.densepose.light_train import train_light
-
-        return train_light(options)
-    return train_rcnn(options)
 
 
 def init_from_scratch(model: DensePoseRCNN) -> None:
@@ -186,8 +157,8 @@ def lr_schedule(steps: int, warmup: int = 1000, warmup_factor: float = 0.001) ->
     return factor
 
 
-def train_rcnn(options: DensePoseTrainOptions, config: DensePoseConfig | None = None,
-               settings: RCNNLossSettings = RCNNLossSettings(), freeze_at: int | None = None) -> Path:
+def train_rcnn(options: DensePoseTrainConfig, config: DensePoseConfig | None = None,
+               settings: RCNNLossConfig = RCNNLossConfig(), freeze_at: int | None = None) -> Path:
     """Train DensePose R-CNN (``options.model``, or ``config`` when given) and return the final ``.pkl``.
 
     ``settings``: sampling sizes and loss weights; ``freeze_at``: see :func:`build_training_model`.
@@ -200,7 +171,8 @@ def train_rcnn(options: DensePoseTrainOptions, config: DensePoseConfig | None = 
     try:
         torch.manual_seed(options.seed + runtime.rank)
         out = Path(options.out)
-        dataset = TrainingItems(DensePoseDataset(options.data, options.image_root), Augmentation(options.min_size))
+        augmentation = AugmentationConfig(options.min_size)
+        dataset = TrainingItems(DensePoseDataset(options.data, options.image_root), augmentation)
         batches = infinite_batches(dataset, options.batch_size, runtime, options.seed, options.workers, collate_list)
         model, needs_calibration = build_training_model(config, options.init, freeze_at)
         if needs_calibration:

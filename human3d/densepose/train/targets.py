@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from human3d.densepose.boxes import box_area
+from human3d.densepose.rcnn.boxes import box_area
 
 
 def pairwise_iou(boxes_a: torch.Tensor, boxes_b: torch.Tensor) -> torch.Tensor:
@@ -54,7 +54,7 @@ def subsample(labels: torch.Tensor, total: int, positive_fraction: float,
 
 
 def encode_deltas(boxes: torch.Tensor, targets: torch.Tensor, weights: tuple[float, ...]) -> torch.Tensor:
-    """The (dx, dy, dw, dh) that :func:`~human3d.densepose.boxes.apply_deltas` turns ``boxes`` into ``targets``."""
+    """The (dx, dy, dw, dh) that :func:`~human3d.densepose.rcnn.boxes.apply_deltas` turns ``boxes`` into ``targets``."""
     widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     ctr_x, ctr_y = boxes[:, 0] + 0.5 * widths, boxes[:, 1] + 0.5 * heights
     t_widths, t_heights = targets[:, 2] - targets[:, 0], targets[:, 3] - targets[:, 1]

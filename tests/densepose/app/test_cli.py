@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from human3d.cli import main
-from human3d.densepose.dump import read_dump, write_dump
+from human3d.densepose.app.dump import read_dump, write_dump
 from human3d.io.video import VideoReader, video_writer
 
 S1X = "densepose_rcnn_R_50_FPN_s1x"
@@ -24,13 +24,14 @@ def ryota_ref(densepose_ref):
 
 
 def test_without_any_weights_explains_where_they_come_from(shared_dir, capsys, monkeypatch, tmp_path):
-    from human3d.densepose import light
+    from human3d.densepose.light import model as light
 
     monkeypatch.setattr(light, "DEFAULT_WEIGHTS", tmp_path / "missing.pkl")  # the bundled light model's file gone
     assert main(["densepose", str(shared_dir / "photos" / "ryota.png")]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no DensePose weights are installed" in err
-    assert "https://dl.fbaipublicfiles.com/densepose/densepose_rcnn_R_50_FPN_s1x/165712039/model_final_162be9.pkl" in err
+    url = "https://dl.fbaipublicfiles.com/densepose/densepose_rcnn_R_50_FPN_s1x/165712039/model_final_162be9.pkl"
+    assert url in err
 
 
 def test_image_to_picture_and_npz_dump(shared_dir, checkpoints, ryota_ref, tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""The light DensePose model: decoding of hand-made maps, targets, checkpoints, ONNX, and the default CLI path."""
+"""The light DensePose model: decoding of hand-made maps, checkpoints, ONNX, and the default CLI path."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ import torch
 from PIL import Image
 
 from human3d.cli import main
-from human3d.densepose import light
-from human3d.densepose.checkpoint import write_state_dict
-from human3d.densepose.dump import read_dump
-from human3d.densepose.image import read_image_bgr
-from human3d.densepose.light import (CHANNELS, NUM_PARTS, OFFSET_UNIT, STRIDE, LightConfig, LightDensePose,
+from human3d.densepose.light import model as light
+from human3d.densepose.rcnn.checkpoint import write_state_dict
+from human3d.densepose.app.dump import read_dump
+from human3d.densepose.rcnn.image import read_image_bgr
+from human3d.densepose.light.model import (CHANNELS, NUM_PARTS, OFFSET_UNIT, STRIDE, LightConfig, LightDensePose,
                                      checkpoint_state, fuse_batch_norms)
-from human3d.densepose.light_predictor import LightDensePosePredictor, decode_image
-from human3d.densepose.light_train import heat_targets
-from human3d.densepose.model import build_densepose
+from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image
+from human3d.densepose.predictor import build_densepose
 from human3d.errors import Human3DError
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "person.png"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "person.png"
 TINY = LightConfig(widths=(8, 16, 16, 24, 32), depths=(1, 2, 1, 1), decoder=16)
 
 
@@ -42,7 +41,8 @@ def _two_people_maps(rows: int = 16, cols: int = 20) -> torch.Tensor:
     at = _offsets()
     maps = torch.zeros(1, sum(CHANNELS.values()), rows, cols)
     maps[0, at["heat"]] = -10.0
-    for (row, col), logit, offset, (w, h) in (((8, 5), 5.0, (0.5, 0.25), (16, 40)), ((8, 14), 3.0, (0.0, 0.25), (48, 40))):
+    people = (((8, 5), 5.0, (0.5, 0.25), (16, 40)), ((8, 14), 3.0, (0.0, 0.25), (48, 40)))
+    for (row, col), logit, offset, (w, h) in people:
         maps[0, at["heat"], row, col] = logit
         maps[0, at["offset"]:at["offset"] + 2, row, col] = torch.tensor(offset)
         maps[0, at["size"]:at["size"] + 2, row, col] = torch.tensor([math.log(w / STRIDE), math.log(h / STRIDE)])
@@ -83,16 +83,6 @@ def test_decoding_scales_to_the_original_image_and_respects_the_threshold():
     assert len(empty) == 0 and empty.boxes_xyxy.shape == (0, 4)
 
 
-def test_heat_targets_peak_at_the_centre_cell_with_sizes_and_offsets():
-    heat, cells, log_size, offset = heat_targets(np.array([[8.0, 10.0, 40.0, 74.0]]), 24)
-    assert heat.shape == (24, 24) and heat.max() == 1.0
-    assert tuple(np.argwhere(heat == 1.0)[0]) == (10, 6) == tuple(cells[0])  # centre (24, 42) px -> cell row 10, col 6
-    np.testing.assert_allclose(log_size[0], [math.log(8), math.log(16)], rtol=1e-6)
-    np.testing.assert_allclose(offset[0], [0.0, 0.5], atol=1e-6)
-    assert heat[10, 5] == pytest.approx(heat[10, 7]) and heat[10, 5] < 1.0
-    assert heat[9, 6] > heat[10, 4]  # the Gaussian is taller than wide, as the box
-
-
 @pytest.fixture(scope="module")
 def random_light(tmp_path_factory) -> tuple[LightDensePose, Path]:
     """A tiny light model with random weights and batch-norm statistics, and its .pkl."""
@@ -130,7 +120,7 @@ def test_a_light_checkpoint_that_does_not_fit_is_refused_in_one_line(random_ligh
 
 def test_onnxruntime_gives_the_torch_outputs(random_light, tmp_path):
     pytest.importorskip("onnxruntime")
-    from human3d.densepose.onnx_export import OnnxLightNetwork, export_onnx
+    from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
 
     model, _ = random_light
     fused = LightDensePose(TINY).eval()  # a copy: fusing changes the modules in place
@@ -148,7 +138,7 @@ def test_onnxruntime_gives_the_torch_outputs(random_light, tmp_path):
 
 def test_predictors_on_torch_and_onnxruntime_agree_on_the_bundled_model(tmp_path):
     pytest.importorskip("onnxruntime")
-    from human3d.densepose.onnx_export import OnnxLightNetwork, export_onnx
+    from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
 
     model = build_densepose(light.DEFAULT_WEIGHTS)
     image = read_image_bgr(EXAMPLE)

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from human3d.densepose.checkpoint import read_state_dict
-from human3d.densepose.config import CONFIGS
-from human3d.densepose.model import DensePoseRCNN, build_densepose, load_weights
+from human3d.densepose.rcnn.checkpoint import read_state_dict
+from human3d.densepose.rcnn.config import CONFIGS
+from human3d.densepose.rcnn.model import DensePoseRCNN, load_weights
+from human3d.densepose.predictor import build_densepose
 from human3d.errors import Human3DError
 
 
@@ -29,7 +30,8 @@ def test_pickle_that_runs_code_is_refused(tmp_path):
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"model": {"w": np.zeros(2, np.float32), "x": _RunsCode(marker)},
                                    "__author__": "x"}, protocol=2))
-    with pytest.raises(Human3DError, match=r"evil\.pkl: unsafe checkpoint, not loaded \(refusing to load (posix|os)\.system;"):
+    refused = r"evil\.pkl: unsafe checkpoint, not loaded \(refusing to load (posix|os)\.system;"
+    with pytest.raises(Human3DError, match=refused):
         read_state_dict(path)
     assert not marker.exists()
 
@@ -108,7 +110,8 @@ def test_forced_wrong_config_and_missing_tensors_are_refused():
 
 def test_frozen_bn_statistics_default_to_zero_mean_unit_variance():
     model = DensePoseRCNN(CONFIGS["densepose_rcnn_R_50_FPN_s1x_legacy"])
-    state = {k: torch.full_like(v, 3.0) for k, v in model.state_dict().items() if not k.endswith(("running_mean", "running_var"))}
+    state = {k: torch.full_like(v, 3.0) for k, v in model.state_dict().items()
+             if not k.endswith(("running_mean", "running_var"))}
     load_weights(model, state)
     norm = model.backbone.bottom_up.res3[1].conv2.norm
     assert torch.equal(norm.running_mean, torch.zeros(128)) and torch.equal(norm.running_var, torch.ones(128))

@@ -1,4 +1,4 @@
-"""detectron2's image read/resize rules, and the pictures drawn from a result."""
+"""detectron2's image read/resize rules."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from human3d.densepose.image import read_image_bgr, resize_bgr, resized_shape
-from human3d.densepose.postprocess import DensePoseResult
-from human3d.densepose.visualize import paste_iuv, part_palette, render
+from human3d.densepose.rcnn.image import read_image_bgr, resize_bgr, resized_shape
 from human3d.errors import Human3DError
 
 
-@pytest.mark.parametrize("hw, expected", [((512, 512), (800, 800)), ((846, 564), (1200, 800)), ((752, 564), (1067, 800)),
-                                          ((240, 320), (800, 1067)), ((800, 1100), (800, 1100)), ((500, 2000), (333, 1333))])
+@pytest.mark.parametrize("hw, expected", [((512, 512), (800, 800)), ((846, 564), (1200, 800)),
+                                          ((752, 564), (1067, 800)), ((240, 320), (800, 1067)),
+                                          ((800, 1100), (800, 1100)), ((500, 2000), (333, 1333))])
 def test_shortest_edge_resize_rule(hw, expected):
     assert resized_shape(*hw, 800, 1333) == expected
 
@@ -44,30 +43,3 @@ def test_unreadable_image(tmp_path):
     path.write_bytes(b"nope")
     with pytest.raises(Human3DError, match="x.jpg: not a readable image"):
         read_image_bgr(path)
-
-
-def _result() -> DensePoseResult:
-    labels = np.zeros((10, 12), np.uint8)
-    labels[2:8, 3:9] = 5
-    uv = np.zeros((2, 10, 12), np.float32)
-    uv[0][labels > 0] = np.linspace(0, 1, 36)
-    uv[1][labels > 0] = 0.5
-    return DensePoseResult(np.array([[4.2, 6.9, 16.8, 16.5]], np.float32), np.array([0.9], np.float32), [labels], [uv])
-
-
-def test_paste_and_layers():
-    result = _result()
-    labels, uv = paste_iuv(result, 30, 40)
-    x, y, w, h = result.boxes_xywh_int[0]
-    assert (x, y, w, h) == (4, 6, 12, 9)  # each of x1, y1, x2 - x1, y2 - y1 truncated
-    np.testing.assert_array_equal(labels[y:y + h, x:x + w], result.labels[0][:h, :w])
-    assert labels.sum() == result.labels[0][:h].sum() and uv[1].max() == 0.5
-    image = np.full((30, 40, 3), 100, np.uint8)
-    parts = render(image, result, {"parts"}, alpha=1.0)
-    np.testing.assert_array_equal(parts[labels == 5], np.repeat(part_palette()[5][None], (labels == 5).sum(), 0))
-    np.testing.assert_array_equal(parts[labels == 0], image[labels == 0])
-    contours = render(image, result, {"contours"})
-    assert (contours != image).any(axis=2)[labels > 0].any() and not (contours != image).any(axis=2)[labels == 0].any()
-    boxes = render(image, result, {"boxes"})
-    assert tuple(boxes[10, 4]) == (0, 255, 0)  # left edge of the box
-    assert (render(image, result, {"iuv"}) != image).any()

@@ -1,4 +1,5 @@
-"""NMS, ROIAlign and the folded frozen batch norm against straightforward per-box / per-sample implementations of their definitions."""
+"""NMS, ROIAlign and the folded frozen batch norm against straightforward per-box / per-sample implementations
+of their definitions."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from human3d.densepose.boxes import apply_deltas, batched_nms, nms
-from human3d.densepose.layers import Conv2dNorm, FrozenBatchNorm2d
-from human3d.densepose.roi_align import assign_levels, roi_align
+from human3d.densepose.rcnn.boxes import apply_deltas, batched_nms, nms
+from human3d.densepose.rcnn.layers import Conv2dNorm, FrozenBatchNorm2d
+from human3d.densepose.rcnn.roi_align import assign_levels, roi_align
 
 
 def _greedy_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
@@ -130,8 +131,8 @@ def test_conv_with_frozen_batch_norm_folds_exactly(bias):
     conv = Conv2dNorm(4, 6, 3, stride=2, padding=1, bias=bias, norm=norm, relu=True)
     x = torch.randn(2, 4, 9, 11, generator=generator)
     with torch.no_grad():
-        y = torch.nn.functional.conv2d(x.double(), conv.weight.double(), None if conv.bias is None else conv.bias.double(),
-                                       stride=2, padding=1)
+        bias = None if conv.bias is None else conv.bias.double()
+        y = torch.nn.functional.conv2d(x.double(), conv.weight.double(), bias, stride=2, padding=1)
         mean, var = norm.running_mean.double().view(-1, 1, 1), norm.running_var.double().view(-1, 1, 1)
         expected = ((y - mean) / torch.sqrt(var + norm.eps) * norm.weight.double().view(-1, 1, 1)
                     + norm.bias.double().view(-1, 1, 1)).clamp(min=0)

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from human3d.densepose.light import LightConfig, LightDensePose
-from human3d.densepose.light_predictor import LightDensePosePredictor
-from human3d.densepose.light_train import LightTrainingItems, collate_light, train_light
-from human3d.densepose.model import build_densepose
-from human3d.densepose.train import DensePoseTrainOptions
-from human3d.densepose.visualize import paste_iuv
+from human3d.densepose.light.model import LightConfig, LightDensePose
+from human3d.densepose.light.predictor import LightDensePosePredictor
+from human3d.densepose.train.light import LightTrainingItems, collate_light, train_light
+from human3d.densepose.predictor import build_densepose
+from human3d.densepose.train.config import DensePoseTrainConfig
+from human3d.densepose.app.visualize import paste_iuv
 from human3d.eval.densepose_run import predict_coco_images
 from human3d.synth.datasets import DensePoseDataset
 from human3d.synth.scene import SceneConfig
@@ -47,7 +47,7 @@ def light_run(light_data, tmp_path_factory) -> Path:
     """A tiny light model trained for STEPS steps; its run folder."""
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("light_run")
-    options = DensePoseTrainOptions(data=light_data, out=out, model="light", steps=STEPS, batch_size=4, lr=4e-3,
+    options = DensePoseTrainConfig(data=light_data, out=out, model="light", steps=STEPS, batch_size=4, lr=4e-3,
                                     min_size=128, checkpoint_every=STEPS // 2, seed=0)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

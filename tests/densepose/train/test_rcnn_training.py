@@ -13,17 +13,18 @@ import numpy as np
 import pytest
 import torch
 
-from human3d.densepose.augment import Augmentation, TrainingItems
-from human3d.densepose.config import get_config
-from human3d.densepose.losses import RCNNLossSettings
-from human3d.densepose.model import build_densepose
-from human3d.densepose.train import DensePoseTrainOptions, train_rcnn
+from human3d.densepose.train.augment import AugmentationConfig, TrainingItems
+from human3d.densepose.rcnn.config import get_config
+from human3d.densepose.train.losses import RCNNLossConfig
+from human3d.densepose.predictor import build_densepose
+from human3d.densepose.train.config import DensePoseTrainConfig
+from human3d.densepose.train.rcnn import train_rcnn
 from human3d.synth.datasets import DensePoseDataset
 
 # A tiny R-CNN: ResNet-50 frozen after its data-dependent start (FREEZE_AT 5), a 2-conv 64-channel
 # DensePose head, short sides of 96 px and few ROIs, so that about a minute on 2 CPU cores trains it.
 TINY = dataclasses.replace(get_config("R_50_FPN_s1x"), head_channels=64, head_convs=2, min_size=96, max_size=160)
-TINY_SETTINGS = RCNNLossSettings(rpn_pre_nms_topk=200, rpn_post_nms_topk=100, roi_batch_per_image=32,
+TINY_SETTINGS = RCNNLossConfig(rpn_pre_nms_topk=200, rpn_post_nms_topk=100, roi_batch_per_image=32,
                                  densepose_rois_per_image=4)
 
 
@@ -47,8 +48,8 @@ def synth_data(tmp_path_factory) -> Path:
     return out / "densepose_coco.json"
 
 
-def _options(data: Path, out: Path, **changes) -> DensePoseTrainOptions:
-    options = DensePoseTrainOptions(data=data, out=out, batch_size=1, lr=0.003, min_size=96)
+def _options(data: Path, out: Path, **changes) -> DensePoseTrainConfig:
+    options = DensePoseTrainConfig(data=data, out=out, batch_size=1, lr=0.003, min_size=96)
     return dataclasses.replace(options, **changes)
 
 
@@ -58,22 +59,22 @@ def _metrics(run: Path) -> list[dict]:
 
 def _evaluate(model, data: Path):
     """GPS / GPSm / box AP of ``model`` on the images of ``data`` (the DensePose-COCO evaluator)."""
-    from human3d.densepose.predictor import DensePosePredictor
+    from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
     from human3d.eval.densepose_metrics import evaluate_densepose
     from human3d.eval.densepose_run import predict_coco_images
 
-    results = predict_coco_images(DensePosePredictor(model).predict, data, progress=False).results
+    results = predict_coco_images(RCNNDensePosePredictor(model).predict, data, progress=False).results
     return evaluate_densepose(results, data)
 
 
 def _point_accuracy(model, data: Path) -> float:
     """Fraction of annotated points whose fine part (read on the ground-truth boxes) is right."""
-    from human3d.densepose.losses import sample_at_points
-    from human3d.densepose.targets import point_targets
+    from human3d.densepose.train.losses import sample_at_points
+    from human3d.densepose.train.targets import point_targets
 
     correct = total = 0
     with torch.no_grad():
-        for item in TrainingItems(DensePoseDataset(data), Augmentation(96, enabled=False)):
+        for item in TrainingItems(DensePoseDataset(data), AugmentationConfig(96, enabled=False)):
             images, _ = model.normalize([item["image"]])
             charts = model.roi_heads.densepose(model.backbone(images), [item["boxes"]])
             points = point_targets(item["boxes"], torch.arange(len(item["boxes"])), item)
@@ -108,11 +109,11 @@ def test_tiny_training_learns(synth_data: Path, tmp_path: Path) -> None:
 
 def _untrained(data: Path):
     """The tiny model before training: the same seed and initialisation, started on one training item."""
-    from human3d.densepose.train import build_training_model, calibrate_from_data
+    from human3d.densepose.train.rcnn import build_training_model, calibrate_from_data
 
     torch.manual_seed(0)
     model, _ = build_training_model(TINY, None, freeze_at=5)
-    calibrate_from_data(model, [TrainingItems(DensePoseDataset(data), Augmentation(96))[0]])
+    calibrate_from_data(model, [TrainingItems(DensePoseDataset(data), AugmentationConfig(96))[0]])
     return model.eval().requires_grad_(False)
 
 
@@ -186,8 +187,9 @@ def test_cli_refuses_bad_options(synth_data: Path, tmp_path: Path, monkeypatch, 
 
 def test_augmentation_moves_image_boxes_and_points_together(synth_data: Path) -> None:
     dataset = DensePoseDataset(synth_data)
-    original = TrainingItems(dataset, Augmentation(128, enabled=False))[0]
-    shifted_aug = Augmentation(128, scale_jitter=(1.0, 1.0), shift=0.2, brightness=0.0, contrast=0.0, saturation=0.0)
+    original = TrainingItems(dataset, AugmentationConfig(128, enabled=False))[0]
+    shifted_aug = AugmentationConfig(128, scale_jitter=(1.0, 1.0), shift=0.2, brightness=0.0, contrast=0.0,
+                                     saturation=0.0)
     torch.manual_seed(3)
     shifted = TrainingItems(dataset, shifted_aug)[0]
     offset = shifted["dp_boxes"][0, :2] - original["dp_boxes"][0, :2]
@@ -204,16 +206,16 @@ def test_augmentation_moves_image_boxes_and_points_together(synth_data: Path) ->
     torch.testing.assert_close(shifted["image"][:, after[:, 1], after[:, 0]],
                                original["image"][:, before[:, 1], before[:, 0]], atol=1e-3, rtol=0)
     # a half-size short side halves every coordinate
-    half = TrainingItems(dataset, Augmentation(64, enabled=False))[0]
+    half = TrainingItems(dataset, AugmentationConfig(64, enabled=False))[0]
     assert half["image"].shape[1:] == (64, 64)
     torch.testing.assert_close(half["dp_boxes"], original["dp_boxes"] / 2)
     torch.testing.assert_close(half["xy"], original["xy"] / 2)
 
 
 def test_from_scratch_start_gives_unit_scale_features_on_any_image(synth_data: Path) -> None:
-    from human3d.densepose.train import build_training_model, calibrate_from_data
+    from human3d.densepose.train.rcnn import build_training_model, calibrate_from_data
 
-    items = TrainingItems(DensePoseDataset(synth_data), Augmentation(96, enabled=False))
+    items = TrainingItems(DensePoseDataset(synth_data), AugmentationConfig(96, enabled=False))
     torch.manual_seed(0)
     model, needs_calibration = build_training_model(TINY, None)
     assert needs_calibration and all(p.requires_grad for p in model.parameters())  # from scratch: nothing frozen

@@ -45,4 +45,5 @@ def test_missing_bundled_weights_are_one_clear_error(monkeypatch, tmp_path):
 
 def test_the_protocol_module_imports_no_torch():
     code = "import sys, human3d.densepose.predictor, human3d.densepose; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -2,7 +2,7 @@
 
 Run by hand:  python benchmarks/densepose_light_speed.py [--threads 2] [--runs 20] [--checkpoint PKL]
 
-Weights: the bundled default (human3d/densepose/default_weights/human3d_densepose_light.pkl) unless
+Weights: the bundled default (human3d/densepose/light/default_weights/human3d_densepose_light.pkl) unless
 --checkpoint is given. Input: our own example person (examples/person.png, cut out with its mask)
 pasted twice over a grey gradient, so the decoding has people to work on; the "people" column says
 how many were found. Wall figures are medians of --runs calls after 2 warm-up calls; "total" is the
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from human3d.densepose.light import DEFAULT_WEIGHTS
-from human3d.densepose.light_predictor import LightDensePosePredictor, decode_image, pad_batch, shrink_to
-from human3d.densepose.model import build_densepose
+from human3d.weights.registry import get_weights
+from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image, pad_batch, shrink_to
+from human3d.densepose.predictor import build_densepose
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "person.png"
 SIZES = ((240, 320), (800, 1100))
@@ -87,13 +87,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_WEIGHTS)
+    parser.add_argument("--checkpoint", type=Path, default=get_weights("human3d_densepose_light").path)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = build_densepose(args.checkpoint)
     backends = {"torch": lambda: LightDensePosePredictor(model)}
     try:
-        from human3d.densepose.onnx_export import OnnxLightNetwork, export_onnx
+        from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
 
         folder = tempfile.mkdtemp(prefix="human3d_bench_")
         onnx_file = export_onnx(model, Path(folder) / "light.onnx")

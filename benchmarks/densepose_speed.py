@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from human3d.densepose.config import get_config
-from human3d.densepose.model import DensePoseRCNN, build_densepose
-from human3d.densepose.postprocess import to_result
-from human3d.densepose.predictor import DensePosePredictor
+from human3d.densepose.rcnn.config import get_config
+from human3d.densepose.rcnn.model import DensePoseRCNN
+from human3d.densepose.predictor import build_densepose
+from human3d.densepose.rcnn.postprocess import to_result
+from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference" / "densepose"
@@ -67,8 +68,8 @@ def sync(device: torch.device) -> None:
 
 
 @torch.inference_mode()
-def time_stages(predictor: DensePosePredictor, image: np.ndarray) -> tuple[dict[str, float], int, tuple[int, int]]:
-    """Seconds per stage for one image (same code path as DensePosePredictor.predict, split up)."""
+def time_stages(predictor: RCNNDensePosePredictor, image: np.ndarray) -> tuple[dict[str, float], int, tuple[int, int]]:
+    """Seconds per stage for one image (same code path as RCNNDensePosePredictor.predict, split up)."""
     model, device = predictor.model, predictor.device
     times: dict[str, float] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -116,7 +117,7 @@ def main() -> None:
     print("|---|---|---|" + "---|" * (len(stages) + 4))
     with tempfile.TemporaryDirectory() as folder:
         for config in CONFIGS:
-            predictor = DensePosePredictor(load_model(config, Path(folder)), device, min_score=0.0)
+            predictor = RCNNDensePosePredictor(load_model(config, Path(folder)), device, min_score=0.0)
             for width, height in SIZES:
                 image = test_image(width, height)
                 time_stages(predictor, image)

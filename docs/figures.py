@@ -34,10 +34,10 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
-    from human3d.pifuhd.weights import default_checkpoint
+    from human3d.weights.resolve import resolve_weights
 
     prepared = prepare_image(image, mask=mask)
-    result = reconstruct(PifuhdPredictor(load_pifuhd(default_checkpoint())), prepared, resolution, keep_largest=True)
+    result = reconstruct(PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd"))), prepared, resolution, keep_largest=True)
     x, y, w, h = prepared.rect
     rgb = prepared.rgb
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
@@ -48,18 +48,17 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
 
 def densepose_figure(source: Path, frame: int) -> np.ndarray:
     """The light default model's picture (parts, contours, boxes) over an image or a video frame (RGB)."""
-    from human3d.densepose.image import read_image_bgr
-    from human3d.densepose.light import DEFAULT_WEIGHTS
-    from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictors import predictor_for
-    from human3d.densepose.visualize import render
+    from human3d.densepose.rcnn.image import read_image_bgr
+    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.app.visualize import render
     from human3d.io.video import VideoReader, is_video_path
+    from human3d.weights.resolve import resolve_weights
 
     if is_video_path(source):
         image_bgr = next(f for i, f in enumerate(VideoReader(source)) if i == frame)[..., ::-1].copy()
     else:
         image_bgr = read_image_bgr(source)
-    predictor = predictor_for(build_densepose(DEFAULT_WEIGHTS))
+    predictor = predictor_for(build_densepose(resolve_weights("densepose-light")))
     return render(image_bgr, predictor(image_bgr))[..., ::-1]
 
 

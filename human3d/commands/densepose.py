@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 from human3d.commands import Subparsers, check_device
-from human3d.densepose.config import CONFIGS, get_config
+from human3d.densepose.rcnn.config import CONFIGS, get_config
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
 
 
 def _layers(text: str) -> set[str]:
-    from human3d.densepose.visualize import LAYERS
+    from human3d.densepose.app.visualize import LAYERS
 
     layers = {part.strip() for part in text.split(",") if part.strip()}
     unknown = layers - set(LAYERS)
@@ -33,7 +33,7 @@ def register(subparsers: Subparsers) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``human3d densepose``."""
-    from human3d.densepose.visualize import LAYERS
+    from human3d.densepose.app.visualize import LAYERS
 
     names = ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS)
     parser.add_argument("input", type=Path, help="image, folder of images, or video (mp4, mov, avi, mkv, webm...)")
@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
-    from human3d.densepose.dump import DUMP_SUFFIXES
+    from human3d.densepose.app.dump import DUMP_SUFFIXES
 
     checkpoint = resolve_weights("densepose-light", args.checkpoint)
     if args.dump is not None and args.dump.suffix.lower() not in DUMP_SUFFIXES:
@@ -65,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
-    from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictors import predictor_for
-    from human3d.densepose.run import default_output
-    from human3d.densepose.run import run as run_densepose
+    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.app.run import default_output
+    from human3d.densepose.app.run import run as run_densepose
 
     config = get_config(args.config) if args.config else None
     model = build_densepose(checkpoint, config)

@@ -6,15 +6,12 @@ import argparse
 import os
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from human3d.commands import check_device
-from human3d.densepose.config import CONFIGS
+from human3d.densepose.rcnn.config import CONFIGS
+from human3d.densepose.train.config import DensePoseTrainConfig
 from human3d.errors import Human3DError
 from human3d.weights.resolve import existing_checkpoint
-
-if TYPE_CHECKING:
-    from human3d.densepose.train import DensePoseTrainOptions
 
 _HELP = {
     "data": "DensePose-COCO JSON: ours (OUT/densepose_coco.json of `human3d synth`) or the real one",
@@ -36,10 +33,8 @@ _PATHS = {"data", "out", "image_root", "init"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per ``DensePoseTrainOptions`` field (``--batch-size`` for ``batch_size``, ...)."""
-    from human3d.densepose.train import DensePoseTrainOptions
-
-    for field in fields(DensePoseTrainOptions):
+    """One flag per :class:`DensePoseTrainConfig` field (``--batch-size`` for ``batch_size``, ...)."""
+    for field in fields(DensePoseTrainConfig):
         flag = "--" + field.name.replace("_", "-")
         required = field.name in ("data", "out")
         if field.name == "amp":
@@ -51,13 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=_HELP[field.name] + ("" if required or default is None else f" (default {default})"))
 
 
-def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
+def options_from_args(args: argparse.Namespace) -> DensePoseTrainConfig:
     """The parsed flags as options, checked."""
-    from human3d.densepose.train import DensePoseTrainOptions
-
-    options = DensePoseTrainOptions(**{f.name: getattr(args, f.name) for f in fields(DensePoseTrainOptions)})
+    options = DensePoseTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DensePoseTrainConfig)})
     if options.model != "light":
-        from human3d.densepose.config import get_config
+        from human3d.densepose.rcnn.config import get_config
 
         get_config(options.model)  # a one-line error for an unknown name
     if not options.data.is_file():
@@ -75,7 +68,7 @@ def options_from_args(args: argparse.Namespace) -> DensePoseTrainOptions:
 
 def run(args: argparse.Namespace) -> int:
     """Train; prints the final checkpoint's path (once: under torchrun only rank 0 prints)."""
-    from human3d.densepose.train import train_densepose
+    from human3d.densepose.train.driver import train_densepose
 
     path = train_densepose(options_from_args(args))
     if int(os.environ.get("RANK", "0")) == 0:

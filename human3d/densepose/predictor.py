@@ -1,56 +1,101 @@
-"""Images in, people out: detectron2's test-time preprocessing around one batched forward pass."""
+"""The DensePose predictor protocol and the factories behind it: checkpoint -> model -> predictor.
+
+Every model's predictor implements :class:`DensePosePredictor`: the R-CNN's
+(:class:`human3d.densepose.rcnn.predictor.RCNNDensePosePredictor`) and the light model's
+(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`, on torch or on onnxruntime via
+:func:`human3d.densepose.light.onnx.onnx_predictor`). All return
+:class:`human3d.densepose.result.DensePoseResult`.
+
+Importing this module does not import torch; the factories import the models when called.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
-import torch
 
-from human3d.densepose.image import resize_bgr
-from human3d.densepose.model import DensePoseRCNN
-from human3d.densepose.postprocess import DensePoseResult, to_result
+from human3d.errors import Human3DError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.rcnn.config import DensePoseConfig
+    from human3d.densepose.rcnn.model import DensePoseRCNN
+    from human3d.densepose.result import DensePoseResult
 
 
-class DensePosePredictor:
-    """Run a built :class:`DensePoseRCNN` on BGR uint8 images.
+@runtime_checkable
+class DensePosePredictor(Protocol):
+    """What callers use of any DensePose predictor: BGR uint8 images in, one result per image out.
 
-    ``min_score`` replaces the detection score threshold (default: the config's 0.05). Convolutions
-    run channels-last (about 10 % faster on CPU here as well); on CUDA the network runs in float16
-    autocast, while box decoding, NMS and the chart post-processing stay in float32.
+    ``predict`` runs one forward pass for the whole batch; ``__call__`` predicts one image. Results
+    are in input-image pixels. ``device`` is where the network runs.
     """
 
-    def __init__(self, model: DensePoseRCNN, device: str | torch.device = "cpu", min_score: float | None = None,
-                 channels_last: bool = True) -> None:
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
-        if min_score is not None:
-            self.model.roi_heads.score_thresh = float(min_score)
-        cuda = self.device.type == "cuda"
-        self.channels_last = channels_last
-        if channels_last:
-            self.model.to(memory_format=torch.channels_last)
-        self.autocast = torch.autocast("cuda", dtype=torch.float16) if cuda else contextlib.nullcontext()
-        self.config = model.config
+    device: torch.device
 
-    def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
-        """The resized uint8 BGR image the network sees (short side 800, long side at most 1333)."""
-        return resize_bgr(image_bgr, self.config.min_size, self.config.max_size)
-
-    @torch.inference_mode()
     def predict(self, images_bgr: Sequence[np.ndarray]) -> list[DensePoseResult]:
-        """One forward pass for the whole batch; one :class:`DensePoseResult` per image, in input pixels."""
-        resized = [self.prepare(image) for image in images_bgr]
-        tensors = [torch.from_numpy(np.ascontiguousarray(r.transpose(2, 0, 1))).to(self.device) for r in resized]
-        batch, sizes = self.model.normalize(tensors)
-        if self.channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        with self.autocast:
-            outputs = self.model(batch, sizes)
-        return [to_result(out.boxes, out.scores, out.charts, size, image.shape[:2])
-                for out, size, image in zip(outputs, sizes, images_bgr)]
+        """One :class:`DensePoseResult` per image, in input pixels."""
+        ...
 
     def __call__(self, image_bgr: np.ndarray) -> DensePoseResult:
         """Predict one image."""
-        return self.predict([image_bgr])[0]
+        ...
+
+
+def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config: str | DensePoseConfig | None = None
+                    ) -> DensePoseRCNN | LightDensePose:
+    """Read a model-zoo ``.pkl`` (or a state dict), recognise or take its config, return the model in eval mode.
+
+    A checkpoint of the light model (:mod:`human3d.densepose.light.model`) is recognised by its names and
+    gives a :class:`LightDensePose` instead (``config`` does not apply to it).
+    """
+    from human3d.densepose.light.model import build_light_densepose, is_light_state
+    from human3d.densepose.rcnn.checkpoint import read_state_dict
+    from human3d.densepose.rcnn.model import build_rcnn
+
+    source = "state dict" if isinstance(checkpoint, Mapping) else str(checkpoint)
+    state = dict(checkpoint) if isinstance(checkpoint, Mapping) else read_state_dict(checkpoint)
+    if is_light_state(state):  # human3d's light single-stage model (its own names), ``config`` does not apply
+        return build_light_densepose(state, source)
+    return build_rcnn(state, config, source)
+
+
+def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None,
+                  onnx: bool = False) -> DensePosePredictor:
+    """An ``RCNNDensePosePredictor`` for an R-CNN, a ``LightDensePosePredictor`` for the light model
+    (through onnxruntime when ``onnx``; CPU only). ``min_score`` None keeps each model's default."""
+    from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.light.predictor import LightDensePosePredictor
+    from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
+
+    if not isinstance(model, LightDensePose):
+        if onnx:
+            raise Human3DError("--onnx runs the light model only (leave out --checkpoint, or pass a light-model .pkl)")
+        return RCNNDensePosePredictor(model, device, min_score)
+    if onnx:
+        if device != "cpu":
+            raise Human3DError("--onnx runs on the CPU (leave out --device)")
+        from human3d.densepose.light.onnx import onnx_predictor
+
+        return onnx_predictor(model, min_score=min_score)
+    return LightDensePosePredictor(model, device, min_score)
+
+
+def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | None = None, *,
+                        config: str | DensePoseConfig | None = None, device: str = "cpu",
+                        min_score: float | None = None, onnx: bool = False) -> DensePosePredictor:
+    """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light model's
+    weights, as ``human3d densepose`` uses), then :func:`predictor_for`.
+
+    Raises :class:`Human3DError` (one line) when ``checkpoint`` is None and the bundled weights are missing.
+    """
+    if checkpoint is None:
+        from human3d.weights.resolve import resolve_weights
+
+        checkpoint = resolve_weights("densepose-light")
+    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx)

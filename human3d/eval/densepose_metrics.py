@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import zoom
 
-from human3d.densepose.postprocess import DensePoseResult
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.eval.geodesic import GPS_COARSE_OF_FINE, SMPL_MEAN_GEODESIC, BodyGeodesics, reference_body_geodesics
 from human3d.io.atomic import write_text_atomic

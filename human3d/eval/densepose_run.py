@@ -10,8 +10,8 @@ from typing import Callable, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from human3d.densepose.image import read_image_bgr
-from human3d.densepose.postprocess import DensePoseResult
+from human3d.densepose.rcnn.image import read_image_bgr
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.synth import coco
 
@@ -26,8 +26,7 @@ class Predictions:
 
 def build_predictor(checkpoint: str | Path, device: str = "cpu", min_score: float | None = None):
     """The predictor of a DensePose checkpoint: a model-zoo R-CNN or human3d's light model (recognised by its names)."""
-    from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictors import predictor_for
+    from human3d.densepose.predictor import build_densepose, predictor_for
 
     return predictor_for(build_densepose(checkpoint), device, min_score)
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from human3d.densepose.config import CONFIGS, DensePoseConfig
+from human3d.densepose.rcnn.config import CONFIGS, DensePoseConfig
 from human3d.errors import Human3DError
 
 ENV_VAR = "HUMAN3D_WEIGHTS"
@@ -128,11 +128,11 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
         filename="human3d_densepose_light.pkl",
         kind=BUNDLED,
         url="",
-        upstream="shipped inside the human3d package (human3d/densepose/default_weights/)",
+        upstream="shipped inside the human3d package (human3d/densepose/light/default_weights/)",
         licence=HUMAN3D_LICENCE,
         non_commercial=False,
         description="human3d's light real-time DensePose model (`human3d train densepose --model light`), 0.7 MB",
-        package_dir="densepose/default_weights",
+        package_dir="densepose/light/default_weights",
     ),
 )
 

@@ -50,16 +50,16 @@ class StagedRun:
 @pytest.fixture(scope="session", params=sorted(RECORDS))
 def staged(request: pytest.FixtureRequest, densepose_ref: Path, checkpoints: dict[str, Path]) -> StagedRun:
     """Run one public record stage by stage (through ``build_densepose`` on the user's ``.pkl`` path)."""
-    from human3d.densepose.chart_predictor import ChartOutput
-    from human3d.densepose.model import build_densepose
-    from human3d.densepose.predictor import DensePosePredictor
+    from human3d.densepose.rcnn.chart_predictor import ChartOutput
+    from human3d.densepose.predictor import build_densepose
+    from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
     record = request.param
     with np.load(densepose_ref / "public" / f"{record}.npz") as data:
         ref = {k: data[k] for k in data.files}
     meta = json.loads((densepose_ref / "public" / f"{record}.json").read_text())
     model = build_densepose(checkpoints[RECORDS[record]])
-    predictor = DensePosePredictor(model)
+    predictor = RCNNDensePosePredictor(model)
     out: dict = {"record": record, "config": model.config.name, "resized": predictor.prepare(ref["image_bgr_orig_u8"])}
 
     def capture(module: torch.nn.Module, key: str, take_input: bool = False) -> None:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from human3d.densepose.postprocess import DensePoseResult
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.eval.densepose_metrics import (
     IOU_THRESHOLDS,
@@ -23,6 +23,7 @@ from human3d.eval.densepose_metrics import (
     precision_curve,
 )
 from human3d.eval.geodesic import reference_body_geodesics
+from human3d.weights.registry import get_weights
 from human3d.synth import coco
 from human3d.synth.writer import MAX_PEOPLE, read_iuv
 
@@ -235,8 +236,8 @@ def test_smpl_kappa_is_the_published_table(dp_data: Path, truth) -> None:
 
 
 def test_cli_runs_end_to_end_with_the_default_model(dp_data: Path, tmp_path: Path, capsys) -> None:
-    light = pytest.importorskip("human3d.densepose.light")
-    if not light.DEFAULT_WEIGHTS.is_file():
+    bundled_light = get_weights("human3d_densepose_light").path
+    if not bundled_light.is_file():
         pytest.skip("no bundled default DensePose model in this checkout")
     from human3d.cli import main
 
@@ -246,7 +247,7 @@ def test_cli_runs_end_to_end_with_the_default_model(dp_data: Path, tmp_path: Pat
     assert status == 0
     assert "GPS " in printed and "GPSm" in printed and "box" in printed and "time per image" in printed
     written = json.loads(out.read_text())
-    assert written["images"] == 2 and written["checkpoint"] == str(light.DEFAULT_WEIGHTS)
+    assert written["images"] == 2 and written["checkpoint"] == str(bundled_light)
     assert written["people"] == 4 and written["kappa"] == "ours"
     assert set(written["gps"]) == {"ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large"}
     assert all(0.0 <= written[m]["ap"] <= 1.0 for m in ("gps", "gpsm", "box"))

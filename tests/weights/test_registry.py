@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from human3d.cli import main
-from human3d.densepose.config import CONFIGS
+from human3d.densepose.rcnn.config import CONFIGS
 from human3d.errors import Human3DError
 from human3d.weights import registry
 from human3d.weights.registry import BUNDLED, OFFICIAL, TASKS, get_weights, list_weights, weights_dir

@@ -1,0 +1,68 @@
+"""The light DensePose network as ONNX, and an onnxruntime-backed predictor with the usual interface.
+
+Only the network (BGR image batch -> stride-4 maps; batch, height and width dynamic, batch norms
+folded) goes to ONNX; the decoding stays the same torch code for both back ends
+(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`). Needs the optional extra
+``pip install 'human3d[onnx]'`` (``onnx``, ``onnxruntime``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from human3d.densepose.light.model import LightDensePose
+from human3d.densepose.light.predictor import LightDensePosePredictor
+from human3d.errors import Human3DError
+from human3d.io.atomic import atomic_path
+
+INPUT_NAME, OUTPUT_NAME = "images_bgr", "maps"
+OPSET = 17
+
+
+def export_onnx(model: LightDensePose, path: str | Path, example_hw: tuple[int, int] = (256, 320)) -> Path:
+    """Write ``model`` (eval mode) as an ONNX file; returns the path. Batch, height and width stay dynamic."""
+    model = model.eval()
+    example = torch.zeros((1, 3, *example_hw))
+    axes = {0: "batch", 2: "height", 3: "width"}
+    with atomic_path(path) as temporary, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(model, (example,), str(temporary), dynamo=False, opset_version=OPSET,
+                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes})
+    return Path(path)
+
+
+class OnnxLightNetwork:
+    """An onnxruntime session (CPU) standing in for the torch network: float batch in, maps out."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise Human3DError("onnxruntime is not installed (pip install 'human3d[onnx]')") from None
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own exception types for bad files
+            raise Human3DError.for_path(path, f"not a loadable ONNX model ({type(error).__name__})") from None
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        images = np.ascontiguousarray(batch.detach().float().cpu().numpy())
+        return torch.from_numpy(self.session.run([OUTPUT_NAME], {INPUT_NAME: images})[0])
+
+
+def onnx_predictor(model: LightDensePose, onnx_path: str | Path | None = None, min_score: float | None = None,
+                   threads: int | None = None) -> LightDensePosePredictor:
+    """A predictor running ``model`` through onnxruntime (exported to ``onnx_path``, or a temporary file)."""
+    if onnx_path is None:
+        with tempfile.TemporaryDirectory(prefix="human3d_onnx_") as folder:
+            return onnx_predictor(model, Path(folder) / "light_densepose.onnx", min_score, threads)
+    export_onnx(model, onnx_path)
+    return LightDensePosePredictor(OnnxLightNetwork(onnx_path, threads), "cpu", min_score)

@@ -1,0 +1,49 @@
+"""The predictor protocol and its factories: every model's predictor implements it and returns the one result type."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from human3d.densepose.light.predictor import LightDensePosePredictor
+from human3d.densepose.predictor import DensePosePredictor, densepose_predictor, predictor_for
+from human3d.densepose.rcnn.config import get_config
+from human3d.densepose.rcnn.model import DensePoseRCNN
+from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
+from human3d.densepose.result import DensePoseResult
+from human3d.errors import Human3DError
+from human3d.weights import registry
+
+
+def test_default_predictor_is_the_bundled_light_model_and_follows_the_protocol():
+    predictor = densepose_predictor(min_score=0.99)
+    assert isinstance(predictor, LightDensePosePredictor) and isinstance(predictor, DensePosePredictor)
+    assert predictor.min_score == 0.99 and predictor.device.type == "cpu"
+    image = np.full((64, 48, 3), 128, np.uint8)
+    results = predictor.predict([image, image])
+    assert len(results) == 2 and all(isinstance(r, DensePoseResult) for r in results)
+    assert isinstance(predictor(image), DensePoseResult)
+
+
+def test_rcnn_predictor_follows_the_protocol_and_refuses_onnx():
+    model = DensePoseRCNN(get_config("R_50_FPN_s1x")).eval()
+    predictor = predictor_for(model, min_score=0.5)
+    assert isinstance(predictor, RCNNDensePosePredictor) and isinstance(predictor, DensePosePredictor)
+    assert model.roi_heads.score_thresh == 0.5
+    with pytest.raises(Human3DError, match="--onnx runs the light model only"):
+        predictor_for(model, onnx=True)
+
+
+def test_missing_bundled_weights_are_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "PACKAGE_DIR", tmp_path / "no_package")  # the bundled light model's file gone
+    with pytest.raises(Human3DError, match="no DensePose weights are installed"):
+        densepose_predictor()
+
+
+def test_the_protocol_module_imports_no_torch():
+    code = "import sys, human3d.densepose.predictor, human3d.densepose; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

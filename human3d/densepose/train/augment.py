@@ -50,6 +50,7 @@ def _resize(image: np.ndarray, short: int, max_size: int) -> tuple[np.ndarray, f
 
 
 def jitter_colour(image: np.ndarray, aug: AugmentationConfig, rng: np.random.Generator) -> np.ndarray:
+    """``image`` (H, W, 3 floats in [0, 1]) with random saturation, contrast and brightness, clipped to [0, 1]."""
     gray = image.mean(axis=2, keepdims=True)
     image = gray + (image - gray) * rng.uniform(1 - aug.saturation, 1 + aug.saturation)
     mean = image.mean()

@@ -25,7 +25,9 @@ def _normal_views(mesh: trimesh.Trimesh, size: int) -> list[np.ndarray]:
 
     views = normal_images(mesh, size=size, half_extent=1.0, views=(0, 90))
     shaded = [np.clip(view * 0.5 + 0.5, 0.0, 1.0) for view in views]
-    return [(np.where((view == view[0, 0]).all(-1, keepdims=True), 1.0, view) * 255).astype(np.uint8) for view in shaded]
+    return [
+        (np.where((view == view[0, 0]).all(-1, keepdims=True), 1.0, view) * 255).astype(np.uint8) for view in shaded
+    ]
 
 
 def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512) -> np.ndarray:
@@ -37,7 +39,7 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
 
     prepared = prepare_image(image, mask=mask)
     result = reconstruct(PifuhdPredictor(load_pifuhd(default_checkpoint())), prepared, resolution, keep_largest=True)
-    x, y, w, h = prepared.rect
+    x, y, w, h = prepared.rect.xywh
     rgb = prepared.rgb
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
     crop = cv2.resize(padded[y + h:y + 2 * h, x + w:x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)

@@ -38,7 +38,7 @@ from human3d.densepose.train import FINAL_CHECKPOINT, DensePoseTrainOptions
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
 from human3d.synth.datasets import DensePoseDataset
-from human3d.synth.writer import read_iuv
+from human3d.formats.synth_sample import read_iuv
 from human3d.training.data import infinite_batches
 from human3d.training.loop import fit
 from human3d.training.runtime import setup_runtime, teardown

@@ -18,18 +18,17 @@ import torch
 from human3d.cli import main
 from human3d.errors import Human3DError
 from human3d.io.meshes import read_mesh
-from human3d.pifuhd.augment import (
-    Augmentation, PifuhdTrainingSet, crop_rect, crop_to_image_frame, depth_origin, points_to_crop, surface_depths,
-)
+from human3d.geometry.crop import crop_to_image_frame, depth_origin
+from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet, crop_rect, surface_depths
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
 from human3d.pifuhd.train import (
     CHECKPOINT_NAME, CoarseStage, FineStage, TrainSettings, evaluate_occupancy, train_pifuhd, write_model,
 )
 from human3d.pifuhd.train_config import named_options
-from human3d.synth.occupancy import WindingNumber
+from human3d.geometry.winding import WindingNumber
 from human3d.synth.scene import SceneConfig
-from human3d.synth.writer import read_camera, read_depth
+from human3d.formats.synth_sample import read_camera, read_depth
 
 TINY = named_options("tiny")
 POINTS = 600
@@ -152,8 +151,8 @@ def test_every_hourglass_stack_of_the_coarse_filter_is_supervised(train_data, tm
         image = torch.cat([batch["image"], *net.netG.normal_maps(batch["image"])], 1)
         maps = net.netG.image_filter.stacks(image)
         assert len(maps) == 2 and torch.equal(maps[-1], net.netG.image_filter(image))
-        per_stack = [torch.nn.functional.binary_cross_entropy(net.netG.query(features, batch["samples"])[0], batch["labels"])
-                     for features in maps]
+        bce = torch.nn.functional.binary_cross_entropy
+        per_stack = [bce(net.netG.query(features, batch["samples"])[0], batch["labels"]) for features in maps]
     assert abs(float(per_stack[0]) - float(per_stack[1])) > 1e-3  # the stacks answer differently ...
     assert torch.isclose(loss, (per_stack[0] + per_stack[1]) / 2, atol=1e-6)  # ... and the loss is their mean
 
@@ -164,7 +163,9 @@ def test_every_hourglass_stack_of_the_coarse_filter_is_supervised(train_data, tm
     assert abs(float(fine_out["bce_stack0"]) - float(fine_out["bce_stack1"])) > 1e-3
     assert torch.isclose(fine_out["loss"], (fine_out["bce_stack0"] + fine_out["bce_stack1"]) / 2, atol=1e-6)
 
-    settings = _settings(train_data, tmp_path / "run", options=two_stacks, stages=("coarse",), steps={"coarse": 2}, log_every=1)
+    settings = _settings(
+        train_data, tmp_path / "run", options=two_stacks, stages=("coarse",), steps={"coarse": 2}, log_every=1
+    )
     train_pifuhd(settings)
     assert load_pifuhd(tmp_path / "run" / CHECKPOINT_NAME).options.coarse.num_stack == 2
     for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines():
@@ -218,7 +219,8 @@ def test_free_space_points_are_outside_the_mesh_and_some_lie_on_the_persons_rays
     z_origin = depth_origin(mesh.vertices, calib)
     assert z_origin == pytest.approx(np.median(mesh.vertices @ calib[2, :3] + calib[2, 3]))
     # back to world through the inference rect (no augmentation) and the mesh's median depth
-    frame = crop_to_image_frame(view["samples"].numpy().astype(np.float64), crop_rect(mask, None, None), mask.shape[0], z_origin)
+    samples = view["samples"].numpy().astype(np.float64)
+    frame = crop_to_image_frame(samples, crop_rect(mask, None, None), mask.shape[::-1], z_origin)
     world = (np.linalg.inv(calib) @ np.vstack([frame, np.ones((1, frame.shape[1]))]))[:3].T
     winding = WindingNumber(mesh.vertices, mesh.faces)(world)
     labels = view["labels"].numpy()[0]
@@ -257,14 +259,6 @@ def test_surface_depths_are_the_calib_depth_of_the_surface_for_a_turned_camera(t
     np.testing.assert_array_equal(turned_maps[1], back)
 
 
-def test_points_to_crop_maps_the_crop_corners_to_the_unit_square():
-    calib = np.eye(4)
-    # an image of 100 px; a crop of side 50 centred on pixel (30, 40): x from 5 to 55, y from 15 to 65 (down)
-    corners = np.array([[5 / 50 - 1, 55 / 50 - 1], [1 - 15 / 50, 1 - 65 / 50], [0.2, 0.2]])
-    moved = points_to_crop(corners, calib, (30.0, 40.0, 50.0), 100)
-    assert np.allclose(moved, [[-1, 1], [1, -1], [0.4, 0.4]])
-
-
 def test_bad_data_gives_one_line_naming_the_folder(train_data, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -283,7 +277,8 @@ def test_bad_data_gives_one_line_naming_the_folder(train_data, tmp_path, capsys)
         assert len(err) == 1 and message in err[0], err
     assert main(["train", "pifuhd", "--data", str(empty), "--out", str(tmp_path / "run"), "--steps", "coarse=x"]) == 1
     assert "--steps 'coarse=x'" in capsys.readouterr().err
-    assert main(["train", "pifuhd", "--data", str(train_data), "--out", str(tmp_path / "run"), "--background-points", "1"]) == 1
+    args = ["train", "pifuhd", "--data", str(train_data), "--out", str(tmp_path / "run"), "--background-points", "1"]
+    assert main(args) == 1
     assert capsys.readouterr().err.strip() == "human3d: error: --background-points must be in [0, 1), got 1.0"
     assert not (tmp_path / "run").exists()  # nothing written
     with pytest.raises(Human3DError, match="unknown configuration"):

@@ -38,7 +38,7 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
 
     prepared = prepare_image(image, mask=mask)
     result = reconstruct(PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd"))), prepared, resolution, keep_largest=True)
-    x, y, w, h = prepared.rect
+    x, y, w, h = prepared.rect.xywh
     rgb = prepared.rgb
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
     crop = cv2.resize(padded[y + h:y + 2 * h, x + w:x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)

@@ -11,7 +11,7 @@ triangle flips and no two triangles overlap. Charts belong to the mesh topology,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,10 +19,25 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.sparse.linalg import spsolve
 from scipy.spatial import cKDTree
 
-from human3d.body.proximity import closest_surface_points, project_to_triangles
+from human3d.geometry.closest import closest_surface_points, project_to_triangles
 
-if TYPE_CHECKING:
-    from human3d.body.model import PosedBody
+
+class ChartedBody(Protocol):
+    """What the (I, U, V) functions below need of a posed body (:class:`human3d.body.model.PosedBody` has it)."""
+
+    vertices: np.ndarray  # (V, 3)
+
+    @property
+    def faces(self) -> np.ndarray: ...  # (F, 3)
+
+    @property
+    def face_parts(self) -> np.ndarray: ...  # (F,) part 1..24
+
+    @property
+    def corner_uv(self) -> np.ndarray: ...  # (F, 3, 2)
+
+    @property
+    def locator(self) -> "ChartLocator": ...
 
 
 def _boundary_loops(faces: np.ndarray) -> list[np.ndarray]:
@@ -233,7 +248,7 @@ class ChartLocator:
 
 
 def surface_to_iuv(
-    body: "PosedBody", face_index: np.ndarray, barycentric: np.ndarray
+    body: ChartedBody, face_index: np.ndarray, barycentric: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Part I (uint8, 1..24) and chart coordinates U, V (float32) of surface points (face, barycentric)."""
     face_index = np.asarray(face_index)
@@ -242,32 +257,32 @@ def surface_to_iuv(
     return body.face_parts[face_index], uv[:, 0].astype(np.float32), uv[:, 1].astype(np.float32)
 
 
-def iuv_to_surface(body: "PosedBody", I: np.ndarray, U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def iuv_to_surface(body: ChartedBody, I: np.ndarray, U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Face index (int64) and barycentric coordinates (float64, (N, 3)) of chart points (I, U, V).
 
     The inverse of :func:`surface_to_iuv` within a part; (U, V) outside the part's disk snap to its rim.
     """
     I = np.asarray(I).astype(np.int64).ravel()
     uv = np.stack([np.asarray(U, dtype=np.float64).ravel(), np.asarray(V, dtype=np.float64).ravel()], axis=1)
-    unknown = np.setdiff1d(np.unique(I), list(body.topology.locator.part_faces))
+    unknown = np.setdiff1d(np.unique(I), list(body.locator.part_faces))
     if len(unknown):
         raise ValueError(f"part index {int(unknown[0])} is not a body part (1..24)")
     face_index = np.zeros(len(I), dtype=np.int64)
     barycentric = np.zeros((len(I), 3))
     for part in np.unique(I):
         rows = I == part
-        face_index[rows], barycentric[rows] = body.topology.locator.locate(int(part), uv[rows])
+        face_index[rows], barycentric[rows] = body.locator.locate(int(part), uv[rows])
     return face_index, barycentric
 
 
-def iuv_to_points(body: "PosedBody", I: np.ndarray, U: np.ndarray, V: np.ndarray) -> np.ndarray:
+def iuv_to_points(body: ChartedBody, I: np.ndarray, U: np.ndarray, V: np.ndarray) -> np.ndarray:
     """(N, 3) float32 positions on the posed body of chart points (I, U, V)."""
     face_index, barycentric = iuv_to_surface(body, I, U, V)
     corners = body.vertices[body.faces[face_index]].astype(np.float64)
     return np.einsum("nc,ncd->nd", barycentric, corners).astype(np.float32)
 
 
-def closest_iuv(body: "PosedBody", points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def closest_iuv(body: ChartedBody, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(I, U, V) of the body surface point nearest to each 3D point (e.g. a clothing vertex)."""
     face_index, barycentric, _ = closest_surface_points(body.vertices, body.faces, points)
     return surface_to_iuv(body, face_index, barycentric)

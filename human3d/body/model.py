@@ -80,6 +80,11 @@ class PosedBody:
         return self.topology.corner_uv
 
     @property
+    def locator(self) -> ChartLocator:
+        """Finds the chart triangle under a part's (U, V) (shared by every pose of the topology)."""
+        return self.topology.locator
+
+    @property
     def vertex_parts(self) -> np.ndarray:
         """(V,) uint8 DensePose part 1..24 of each vertex (the part of most faces around it)."""
         return self.topology.vertex_parts

@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 
 from human3d.body.model import BodyModel, BodyParams, PosedBody, get_body_model
 from human3d.body.parts import PART_NAMES
-from human3d.body.proximity import depth_under
+from human3d.geometry.closest import depth_under
 
 POSE_KINDS: tuple[str, ...] = ("standing", "walking", "sitting", "arms_raised", "arms_crossed", "bending")
 

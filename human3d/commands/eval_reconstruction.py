@@ -32,7 +32,8 @@ def _writable_folder(folder: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table, write the JSON; exit status 1 when a sample could not be scored."""
-    from human3d.eval.reconstruction import evaluate_model, format_table, sample_dirs, write_report_json
+    from human3d.eval.reconstruction import evaluate_model, format_table, write_report_json
+    from human3d.formats.synth_sample import sample_dirs
     from human3d.pifuhd.model import load_pifuhd
 
     if args.resolution < 8:

@@ -79,7 +79,7 @@ def parse_steps(text: str, stages: tuple[str, ...]) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Train, then optionally evaluate on held-out data; the final model is ``RUN_DIR/checkpoint.pt``."""
-    from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
+    from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet
     from human3d.pifuhd.train import CHECKPOINT_NAME, STAGES, PifuhdTrainConfig, evaluate_occupancy, train_pifuhd
     from human3d.pifuhd.train import write_model
     from human3d.pifuhd.train_config import named_options
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         steps=parse_steps(args.steps, stages), batch_size=args.batch_size, lr=args.lr, points=args.points,
         workers=args.workers, device=device, amp=args.amp, init=args.init, ground_truth_normals=args.gt_normals,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, seed=args.seed,
-        augmentation=None if args.no_augment else Augmentation(), background_points=args.background_points,
+        augmentation=None if args.no_augment else AugmentationConfig(), background_points=args.background_points,
     )
     train_pifuhd(settings)
     if os.environ.get("RANK", "0") != "0":

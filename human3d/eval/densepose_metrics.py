@@ -38,8 +38,8 @@ from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.eval.geodesic import GPS_COARSE_OF_FINE, SMPL_MEAN_GEODESIC, BodyGeodesics, reference_body_geodesics
 from human3d.io.atomic import write_text_atomic
-from human3d.synth import coco
-from human3d.synth.datasets import segmentation_mask
+from human3d.formats import densepose_coco as coco
+from human3d.formats.densepose_coco import segmentation_mask
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 """COCO's similarity thresholds 0.50:0.05:0.95."""
@@ -169,7 +169,9 @@ class AnnotatedPerson:
     same distances as an unlimited one wherever it reaches the predicted point's triangle.
     """
 
-    def __init__(self, geodesics: BodyGeodesics, kappa: np.ndarray, I: np.ndarray, U: np.ndarray, V: np.ndarray) -> None:
+    def __init__(
+        self, geodesics: BodyGeodesics, kappa: np.ndarray, I: np.ndarray, U: np.ndarray, V: np.ndarray
+    ) -> None:
         """``kappa``: (9,) per coarse part (:func:`coarse_kappa`); I, U, V: the annotated chart points."""
         self.geodesics = geodesics
         self.I = np.asarray(I, dtype=np.int64)
@@ -202,7 +204,8 @@ class AnnotatedPerson:
         within = straight <= cutoff  # the rest score below 1e-6: 0
         rows, targets, sources, cutoff = rows[within], targets.take(within), sources.take(within), cutoff[within]
         self._grow(rows, np.where(straight[within] <= NEAR_RADIUS, np.minimum(NEAR_RADIUS, cutoff), cutoff))
-        unreached = ~np.isfinite(np.take_along_axis(self._fields[rows], surface.faces[targets.face], axis=1)).all(axis=1)
+        corner_fields = np.take_along_axis(self._fields[rows], surface.faces[targets.face], axis=1)
+        unreached = ~np.isfinite(corner_fields).all(axis=1)
         self._grow(rows[unreached], cutoff[unreached])
         distances = surface.distances_from_fields(self._fields[rows], sources, targets)
         result[rows] = point_scores(distances, self.kappa[rows])
@@ -273,7 +276,8 @@ def match_image(similarity: np.ndarray, gt_ignore: np.ndarray, gt_crowd: np.ndar
     are all ignored; an unmatched detection whose best still-unmatched person by ``box_similarity``
     (IoU >= 0.8) is an ignored one is not counted).
     """
-    gt_ignore = np.asarray(gt_ignore, bool) | (np.asarray(gt_areas) < area_range[0]) | (np.asarray(gt_areas) > area_range[1])
+    areas = np.asarray(gt_areas)
+    gt_ignore = np.asarray(gt_ignore, bool) | (areas < area_range[0]) | (areas > area_range[1])
     order = np.argsort(gt_ignore, kind="mergesort")  # people that count first
     gt_ignore, crowd = gt_ignore[order], np.asarray(gt_crowd, bool)[order]
     similarity = np.asarray(similarity, dtype=np.float64).reshape(len(det_scores), len(order))[:, order]
@@ -361,9 +365,11 @@ def _summarize(images: list[_ImageSimilarities], densepose_rules: bool, with_sma
     """AP, AP50, AP75 (area all) and per area range, over all images."""
 
     def curve(area: str) -> np.ndarray | None:
-        return precision_curve([match_image(i.similarity, i.gt_ignore, i.gt_crowd, i.gt_areas, i.det_scores, i.det_areas,
-                                            AREA_RANGES[area], box_similarity=i.box_similarity,
-                                            densepose_rules=densepose_rules) for i in images])
+        return precision_curve([
+            match_image(i.similarity, i.gt_ignore, i.gt_crowd, i.gt_areas, i.det_scores, i.det_areas, AREA_RANGES[area],
+                        box_similarity=i.box_similarity, densepose_rules=densepose_rules)
+            for i in images
+        ])
 
     overall = curve("all")
     return APSummary(_ap(overall), _ap(overall, 0.5), _ap(overall, 0.75), _ap(curve("small")) if with_small else None,

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from human3d.densepose.rcnn.image import read_image_bgr
 from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
-from human3d.synth import coco
+from human3d.formats import densepose_coco as coco
 
 
 @dataclass

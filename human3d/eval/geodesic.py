@@ -260,7 +260,7 @@ class BodyGeodesics:
             return np.array(json.loads(path.read_text())["mean_distances"], dtype=np.float64)
         except (OSError, ValueError, KeyError):
             pass
-        from human3d.synth.coco import COARSE_OF_FINE
+        from human3d.formats.densepose_coco import COARSE_OF_FINE
 
         segment_part = np.zeros(COARSE_OF_FINE.max() + 1, dtype=np.int64)
         segment_part[COARSE_OF_FINE] = GPS_COARSE_OF_FINE

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from human3d.body.proximity import closest_surface_points
-from human3d.synth.sampling import sample_surface
+from human3d.geometry.closest import closest_surface_points
+from human3d.geometry.sampling import sample_surface
 
 ICON_SAMPLES = 1000
 NORMAL_VIEWS_DEGREES = (0.0, 90.0, 180.0, 270.0)
@@ -61,7 +61,7 @@ def normal_images(
     """(views, size, size, 3) float32 unit normals in the mesh frame seen by orthographic cameras on
     the horizontal circle around the origin (yaw 0 looks along -z), showing x, y in [-half_extent,
     half_extent]; background pixels hold ``BACKGROUND_NORMAL``."""
-    from human3d.synth.camera import orthographic
+    from human3d.geometry.cameras import orthographic
     from human3d.synth.renderer import Material, Surface, shared_renderer
 
     faces = np.asarray(mesh.faces, dtype=np.int64)

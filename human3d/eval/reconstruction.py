@@ -26,14 +26,15 @@ import trimesh
 
 from human3d.errors import Human3DError
 from human3d.eval.mesh_metrics import ICON_SAMPLES, NORMAL_IMAGE_SIZE, chamfer_and_p2s, normal_consistency
+from human3d.formats import synth_sample as layout
+from human3d.formats.synth_sample import read_calib, sample_dirs
+from human3d.geometry.crop import crop_to_world, depth_origin
 from human3d.io.atomic import write_text_atomic
 from human3d.io.meshes import read_mesh
-from human3d.pifuhd.augment import depth_origin
 from human3d.pifuhd.model import PifuhdNet
 from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
 from human3d.pifuhd.predictor import PifuhdPredictor
 
-SAMPLE_FILES = ("rgb.png", "mask.png", "camera.json", "mesh.ply")
 CM_PER_METRE = 100.0
 
 Mesher = Callable[[PreparedImage], tuple[np.ndarray, np.ndarray]]
@@ -94,56 +95,14 @@ class ReconstructionReport:
 def protocol() -> dict:
     """The metric definitions in force (written into every report)."""
     return {
-        "p2s": f"mean distance from {ICON_SAMPLES} area-uniform ground-truth surface points to the predicted surface, cm",
+        "p2s": f"mean distance from {ICON_SAMPLES} area-uniform ground-truth surface points to the predicted "
+        "surface, cm",
         "chamfer": "mean of P2S and the same from predicted surface points to the ground truth, cm",
-        "normal": f"mean |n_pred - n_gt|^2 over 4 orthographic views (0/90/180/270 deg about y), {NORMAL_IMAGE_SIZE}^2 px, image crop frame",
-        "frame": "world metres through camera.json pifu_calib and the mask crop rect; z = 0 at the ground truth's median vertex depth",
+        "normal": "mean |n_pred - n_gt|^2 over 4 orthographic views (0/90/180/270 deg about y), "
+        f"{NORMAL_IMAGE_SIZE}^2 px, image crop frame",
+        "frame": f"world metres through {layout.CAMERA} pifu_calib and the mask crop rect; z = 0 at the ground "
+        "truth's median vertex depth",
     }
-
-
-def sample_dirs(data_dir: str | Path) -> list[Path]:
-    """Sample folders of a ``human3d synth`` run (``DIR/samples/*``) or a folder of sample folders, sorted."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise Human3DError.for_path(data_dir, "data folder not found")
-    root = data_dir / "samples" if (data_dir / "samples").is_dir() else data_dir
-    # names starting with "." are samples still being written (the data engine's temporary folders)
-    found = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "rgb.png").is_file())
-    if not found:
-        raise Human3DError.for_path(data_dir, "no samples (folders with rgb.png, mask.png, camera.json, mesh.ply)")
-    return found
-
-
-def read_calib(sample_dir: Path) -> tuple[np.ndarray, tuple[int, int]]:
-    """The sample's ``pifu_calib`` (world -> image crop frame) and image (width, height)."""
-    path = sample_dir / "camera.json"
-    try:
-        data = json.loads(path.read_text())
-        size = (int(data["width"]), int(data["height"]))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise Human3DError.for_path(path, f"unreadable camera ({type(error).__name__})") from None
-    if data.get("kind") != "orthographic" or "pifu_calib" not in data:
-        raise Human3DError.for_path(path, f"needs a square orthographic camera (found {data.get('kind')!r}); render with --camera orthographic")
-    return np.asarray(data["pifu_calib"], dtype=np.float64), size
-
-
-def crop_to_world(
-    rect: tuple[int, int, int, int], image_size: tuple[int, int], calib: np.ndarray, z_origin: float = 0.0
-) -> np.ndarray:
-    """4x4 map from a crop's frame (the square rect ``x y w h`` spans x, y in [-1, 1]; z has x's scale,
-    z = 0 at ``z_origin``) to world, through the whole image's crop frame (``calib``: the image spans
-    [-1, 1], pixel edges; ``z_origin`` is a z of that frame)."""
-    x, y, w, h = rect
-    width, height = image_size
-    crop_to_image = np.array(
-        [
-            [w / width, 0.0, 0.0, (2.0 * x + w) / width - 1.0],
-            [0.0, h / height, 0.0, 1.0 - (2.0 * y + h) / height],
-            [0.0, 0.0, w / width, z_origin],
-            [0.0, 0.0, 0.0, 1.0],
-        ]
-    )
-    return np.linalg.inv(calib) @ crop_to_image
 
 
 def _transform(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -156,19 +115,21 @@ def evaluate_sample(sample_dir: str | Path, mesher: Mesher, samples: int = ICON_
     score = SampleScore(sample_dir.name)
     start = time.perf_counter()
     try:
-        missing = [name for name in SAMPLE_FILES if not (sample_dir / name).is_file()]
+        missing = [name for name in layout.EVAL_FILES if not (sample_dir / name).is_file()]
         if missing:
             raise Human3DError.for_path(sample_dir, f"incomplete sample (missing {', '.join(missing)})")
         calib, image_size = read_calib(sample_dir)
-        truth = read_mesh(sample_dir / "mesh.ply")
-        prepared = prepare_image(sample_dir / "rgb.png", mask=sample_dir / "mask.png")
+        truth = read_mesh(sample_dir / layout.MESH)
+        prepared = prepare_image(sample_dir / layout.RGB, mask=sample_dir / layout.MASK)
         vertices, faces = mesher(prepared)
         score.reconstruct_seconds = time.perf_counter() - start
         to_world = crop_to_world(prepared.rect, image_size, calib, depth_origin(truth.vertices, calib))
         predicted = trimesh.Trimesh(_transform(vertices, to_world), faces, process=False)
         chamfer, p2s = chamfer_and_p2s(predicted, truth, samples)
         score.chamfer_cm, score.p2s_cm = chamfer * CM_PER_METRE, p2s * CM_PER_METRE
-        in_image_frame = [trimesh.Trimesh(_transform(m.vertices, calib), m.faces, process=False) for m in (predicted, truth)]
+        in_image_frame = [
+            trimesh.Trimesh(_transform(m.vertices, calib), m.faces, process=False) for m in (predicted, truth)
+        ]
         score.normal = normal_consistency(*in_image_frame)
     except Human3DError as error:
         score.error = str(error)
@@ -188,7 +149,8 @@ def evaluate_samples(
         for folder in bar:
             rows.append(evaluate_sample(folder, mesher))
             means = ReconstructionReport(str(data_dir), rows).means
-            bar.set_postfix(chamfer_cm=f"{means['chamfer_cm']:.3f}", failed=len(rows) - sum(r.error is None for r in rows))
+            failed = len(rows) - sum(r.error is None for r in rows)
+            bar.set_postfix(chamfer_cm=f"{means['chamfer_cm']:.3f}", failed=failed)
     return ReconstructionReport(str(data_dir), rows, settings or {})
 
 
@@ -203,7 +165,12 @@ def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256) -> Mesher:
 
 
 def evaluate_model(
-    model: PifuhdNet, data_dir: str | Path, resolution: int = 256, device: str = "cpu", limit: int | None = None, progress: bool = True
+    model: PifuhdNet,
+    data_dir: str | Path,
+    resolution: int = 256,
+    device: str = "cpu",
+    limit: int | None = None,
+    progress: bool = True,
 ) -> ReconstructionReport:
     """Chamfer / P2S (cm) and normal consistency of a :class:`~human3d.pifuhd.model.PifuhdNet` on a
     folder of held-out samples (see the module docstring)."""
@@ -218,12 +185,17 @@ def format_table(report: ReconstructionReport) -> str:
     lines = [header, "-" * len(header)]
     for row in report.rows:
         if row.error is None:
-            lines.append(f"{row.name:<12} {row.chamfer_cm:>10.3f} {row.p2s_cm:>8.3f} {row.normal:>8.4f} {row.seconds:>8.1f}")
+            lines.append(
+                f"{row.name:<12} {row.chamfer_cm:>10.3f} {row.p2s_cm:>8.3f} {row.normal:>8.4f} {row.seconds:>8.1f}"
+            )
         else:
             lines.append(f"{row.name:<12} failed: {row.error}")
     means = report.means
     lines.append("-" * len(header))
-    lines.append(f"{'mean':<12} {means['chamfer_cm']:>10.3f} {means['p2s_cm']:>8.3f} {means['normal']:>8.4f} {means['seconds']:>8.1f}")
+    lines.append(
+        f"{'mean':<12} {means['chamfer_cm']:>10.3f} {means['p2s_cm']:>8.3f} {means['normal']:>8.4f} "
+        f"{means['seconds']:>8.1f}"
+    )
     lines.append(f"{len(report.scored)} of {len(report.rows)} samples scored; {report.failed} failed")
     return "\n".join(lines)
 

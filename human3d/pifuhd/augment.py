@@ -1,11 +1,14 @@
-"""PIFuHD training views of synthetic samples, framed the way inference frames a photo.
+"""PIFuHD training data from synthetic samples: plain items, and views framed the way inference frames a photo.
 
-Inference crops a square around the person's mask (side 1.2x the mask's larger extent, padded with
-black outside the image; see :func:`human3d.pifuhd.preprocess.rect_from_mask`) and resizes it to the
-coarse and fine input sizes. A training view takes that same crop, jittered in scale and position,
-recolours the person, pastes a random background behind the mask, and moves the labelled points
-into the crop frame (x right, y up, z toward the camera, the crop spans [-1, 1], z = 0 at the
-median depth of the mesh's vertices: :func:`depth_origin`).
+:class:`ImplicitDataset`: image, mask, front/back normal maps, PIFu ``calib`` and labelled 3-D points
+(the stored ``points.npy``, or PIFu's sampling on ``mesh.ply`` on the fly) of each sample.
+
+:class:`PifuhdTrainingSet`: inference crops a square around the person's mask (side 1.2x the mask's
+larger extent, padded with black outside the image; see :func:`human3d.geometry.crop.crop_from_mask`)
+and resizes it to the coarse and fine input sizes. A training view takes that same crop, jittered in
+scale and position, recolours the person, pastes a random background behind the mask, and moves the
+labelled points into the crop frame (x right, y up, z toward the camera, the crop spans [-1, 1], z = 0
+at the median depth of the mesh's vertices: :func:`human3d.geometry.crop.depth_origin`).
 """
 
 from __future__ import annotations
@@ -19,19 +22,20 @@ import torch
 from torch.utils.data import Dataset
 
 from human3d.errors import Human3DError
+from human3d.formats import synth_sample as layout
+from human3d.formats.synth_sample import read_camera, read_depth
+from human3d.geometry.cameras import Camera
+from human3d.geometry.crop import Crop, crop_from_mask, crop_to_image_frame, depth_origin, points_to_crop
+from human3d.geometry.sampling import sample_training_points
 from human3d.io.meshes import read_mesh
-from human3d.pifuhd.options import PifuhdOptions
-from human3d.pifuhd.preprocess import rect_from_mask
-from human3d.synth.camera import Camera
-from human3d.synth.datasets import ImplicitDataset
-from human3d.synth.writer import read_camera, read_depth
+from human3d.pifuhd.options import PifuhdConfig
 
 GREY = 0.5  # the background inference composites a masked photo over
 SURFACE_MARGIN = 0.005  # free-space points keep this far (crop units of the image) from the rendered surfaces
 
 
 @dataclass(frozen=True)
-class Augmentation:
+class AugmentationConfig:
     """Random changes of a training view (all off: the plain inference framing over grey)."""
 
     scale: float = 0.12  # the crop side is multiplied by exp(U(-scale, scale))
@@ -80,64 +84,32 @@ class ColourJitter:
         return np.clip(rgb * np.asarray(self.gain, dtype=np.float32), 0.0, 1.0)
 
 
-def crop_rect(mask: np.ndarray, rng: np.random.Generator | None, augmentation: Augmentation | None) -> tuple[float, float, float]:
-    """The crop (centre column, centre row, side) in pixels: the inference mask rule, jittered."""
+def crop_rect(mask: np.ndarray, rng: np.random.Generator | None, augmentation: AugmentationConfig | None) -> Crop:
+    """The square crop of a training view: the inference mask rule, jittered."""
     height, width = mask.shape
     if augmentation is not None and rng is not None and rng.random() < augmentation.whole_image:
-        return width / 2, height / 2, float(max(height, width))
+        return Crop.square(width / 2, height / 2, max(height, width))
     try:
-        x, y, w, h = rect_from_mask(mask)
+        found = crop_from_mask(mask)
     except Human3DError:
-        return width / 2, height / 2, float(max(height, width))
-    cx, cy, side = x + w / 2, y + h / 2, float(w)
+        return Crop.square(width / 2, height / 2, max(height, width))
+    cx, cy, side = found.cx, found.cy, found.side
     if augmentation is not None and rng is not None:
         side *= float(np.exp(rng.uniform(-augmentation.scale, augmentation.scale)))
         cx += rng.uniform(-augmentation.shift, augmentation.shift) * side
         cy += rng.uniform(-augmentation.shift, augmentation.shift) * side
-    return cx, cy, side
+    return Crop.square(cx, cy, side)
 
 
-def warp_crop(image: np.ndarray, rect: tuple[float, float, float], size: int, nearest: bool = False) -> np.ndarray:
-    """The square ``rect`` of ``image`` resized to ``size`` pixels; outside the image is 0 (black)."""
-    cx, cy, side = rect
-    scale = size / side
+def warp_crop(image: np.ndarray, rect: Crop, size: int, nearest: bool = False) -> np.ndarray:
+    """The ``rect`` of ``image`` resized to ``size`` x ``size`` pixels; outside the image is 0 (black)."""
+    scale_x, scale_y = size / rect.width, size / rect.height
     # pixel centres at +0.5 on both sides, as cv2.resize of the cropped rect does at inference
-    matrix = np.array([[scale, 0, size / 2 - 0.5 + (0.5 - cx) * scale],
-                       [0, scale, size / 2 - 0.5 + (0.5 - cy) * scale]], dtype=np.float64)
+    matrix = np.array([[scale_x, 0, size / 2 - 0.5 + (0.5 - rect.cx) * scale_x],
+                       [0, scale_y, size / 2 - 0.5 + (0.5 - rect.cy) * scale_y]], dtype=np.float64)
     flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     warped = cv2.warpAffine(image, matrix, (size, size), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return warped.reshape(size, size, -1) if image.ndim == 3 else warped
-
-
-def depth_origin(vertices: np.ndarray, calib: np.ndarray) -> float:
-    """The depth (z in ``calib``'s frame) that the crop frame puts at z = 0: the median of the mesh's vertices.
-
-    As in PIFu's training renders, which centre each mesh on its vertex median. A single image does
-    not show absolute depth; the median sits in the torso whatever the arms and legs do, so the
-    network can infer where it is (the middle of a bounding box moves with every outstretched limb).
-    Evaluation places a reconstruction's z = 0 at the same depth of the ground truth.
-    """
-    return float(np.median(np.asarray(vertices, dtype=np.float64) @ calib[2, :3] + calib[2, 3]))
-
-
-def points_to_crop(
-    points: np.ndarray, calib: np.ndarray, rect: tuple[float, float, float], image_size: int, z_origin: float = 0.0
-) -> np.ndarray:
-    """World points (3, N) -> the crop frame of ``rect`` (the whole image is [-1, 1] in ``calib``'s frame;
-    ``z_origin``, in that frame, becomes z = 0)."""
-    frame = calib[:3, :3] @ points + calib[:3, 3:4]
-    return ((frame - _crop_centre(rect, image_size, z_origin)) * (image_size / rect[2])).astype(np.float32)
-
-
-def crop_to_image_frame(points: np.ndarray, rect: tuple[float, float, float], image_size: int, z_origin: float) -> np.ndarray:
-    """Inverse of :func:`points_to_crop` after ``calib``: crop-frame points (3, N) -> the whole image's frame."""
-    return points * (rect[2] / image_size) + _crop_centre(rect, image_size, z_origin)
-
-
-def _crop_centre(rect: tuple[float, float, float], image_size: int, z_origin: float) -> np.ndarray:
-    """The crop frame's origin (3, 1) in the whole image's frame: the rect's centre, at depth ``z_origin``."""
-    cx, cy, _ = rect
-    return np.array([[2 * cx / image_size - 1], [1 - 2 * cy / image_size], [z_origin]])
 
 
 def surface_depths(sample_dir: Path, camera: Camera, margin_pixels: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -162,10 +134,52 @@ def window_points(uv: np.ndarray, size: int, window: tuple[int, int], crop: int)
     return (pixels[0] >= x0) & (pixels[0] <= x0 + crop - 1) & (pixels[1] >= y0) & (pixels[1] <= y0 + crop - 1)
 
 
-def stored_point_count(root: Path) -> int:
-    """Labelled points per sample in ``points.npy`` of the first sample (0 when there are none)."""
-    first = next(iter(sorted((root / "samples").glob("[0-9]*/points.npy"))), None)
-    return 0 if first is None else int(np.load(first, mmap_mode="r").shape[0])
+class ImplicitDataset(Dataset):
+    """PIFuHD training items from a synth folder (orthographic samples, square images).
+
+    Item: ``image`` (3, H, W) in [-1, 1] (PIFuHD's normalisation), ``mask`` (1, H, W),
+    ``normal_front``/``normal_back`` (3, H, W) camera frame, ``calib`` (4, 4) (world -> crop frame,
+    PIFuHD's convention), ``samples`` (3, N) world points, ``labels`` (1, N) occupancy 1/0.
+    Points come from ``points.npy`` when it holds at least ``num_points``, else PIFu's sampling with
+    ``sigma`` runs on ``mesh.ply``; the subset/sampling is seeded by (``seed``, index).
+    """
+
+    def __init__(self, root: str | Path, num_points: int = 5000, sigma: float = 0.05, seed: int = 0) -> None:
+        self.root = Path(root)
+        self.dirs = layout.finished_sample_dirs(self.root)
+        self.num_points, self.sigma, self.seed = num_points, sigma, seed
+
+    def __len__(self) -> int:
+        return len(self.dirs)
+
+    def labelled_points(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sample ``index``'s ``num_points`` world points (N, 3) and inside flags (N,) (seeded by index)."""
+        sample_dir = self.dirs[index]
+        rng = np.random.default_rng([self.seed, index])
+        table = layout.read_points(sample_dir)
+        if table is not None and len(table) >= self.num_points:
+            pick = np.sort(rng.choice(len(table), self.num_points, replace=False))
+            return table[pick, :3], table[pick, 3] > 0.5
+        import trimesh
+
+        mesh = trimesh.load(sample_dir / layout.MESH, process=False)
+        return sample_training_points(mesh.vertices, mesh.faces, self.num_points, rng, sigma=self.sigma)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample_dir = self.dirs[index]
+        camera, _ = read_camera(sample_dir)
+        image = layout.read_rgb(sample_dir).astype(np.float32) / 255.0
+        mask = layout.read_mask(sample_dir)
+        points, inside = self.labelled_points(index)
+        return {
+            "image": torch.from_numpy((image.transpose(2, 0, 1) - 0.5) / 0.5),
+            "mask": torch.from_numpy(mask[None].astype(np.float32)),
+            "normal_front": torch.from_numpy(layout.read_normals(sample_dir, "front").transpose(2, 0, 1).copy()),
+            "normal_back": torch.from_numpy(layout.read_normals(sample_dir, "back").transpose(2, 0, 1).copy()),
+            "calib": torch.from_numpy(camera.pifu_calib().astype(np.float32)),
+            "samples": torch.from_numpy(np.ascontiguousarray(points.T, dtype=np.float32)),
+            "labels": torch.from_numpy(inside[None].astype(np.float32)),
+        }
 
 
 class PifuhdTrainingSet(Dataset):
@@ -188,10 +202,10 @@ class PifuhdTrainingSet(Dataset):
     def __init__(
         self,
         root: str | Path,
-        options: PifuhdOptions,
+        options: PifuhdConfig,
         num_points: int,
         fine: bool = False,
-        augmentation: Augmentation | None = Augmentation(),
+        augmentation: AugmentationConfig | None = AugmentationConfig(),
         seed: int = 0,
         whole_big: bool = False,
         background_points: float = 0.0,
@@ -199,12 +213,15 @@ class PifuhdTrainingSet(Dataset):
         self.root = Path(root)
         if not self.root.is_dir():
             raise Human3DError.for_path(self.root, "training data folder not found")
-        stored = stored_point_count(self.root)
+        stored = layout.stored_point_count(self.root)
         self.source = ImplicitDataset(self.root, num_points=stored or num_points, seed=seed)
         camera, _ = read_camera(self.source.dirs[0])
         if camera.kind != "orthographic" or camera.width != camera.height:
-            raise Human3DError.for_path(self.root, f"PIFuHD training needs square images from an orthographic camera "
-                                                   f"(this folder has {camera.kind} {camera.width}x{camera.height}; use `human3d synth --camera orthographic`)")
+            raise Human3DError.for_path(
+                self.root,
+                f"PIFuHD training needs square images from an orthographic camera (this folder has {camera.kind} "
+                f"{camera.width}x{camera.height}; use `human3d synth --camera orthographic`)",
+            )
         self.num_points, self.fine, self.augmentation, self.seed = num_points, fine, augmentation, seed
         self.whole_big, self.background_points = whole_big, background_points
         self._origins: dict[int, float] = {}
@@ -221,7 +238,7 @@ class PifuhdTrainingSet(Dataset):
         return np.random.default_rng(int(torch.randint(0, 2**62, ())))
 
     def _person_over(
-        self, bgr: np.ndarray, mask: np.ndarray, rect: tuple[float, float, float], size: int,
+        self, bgr: np.ndarray, mask: np.ndarray, rect: Crop, size: int,
         jitter: ColourJitter, background: np.ndarray,
     ) -> np.ndarray:
         """The crop at ``size`` pixels, person recoloured over ``background``, black outside the image.
@@ -231,17 +248,21 @@ class PifuhdTrainingSet(Dataset):
         """
         alpha = warp_crop(mask.astype(np.float32), rect, size)[..., None]
         extent = warp_crop(np.ones(mask.shape, np.float32), rect, size)[..., None]
-        premultiplied = warp_crop(cv2.bitwise_and(bgr, bgr, mask=mask), rect, size)[..., ::-1].astype(np.float32) / 255.0
+        person_only = cv2.bitwise_and(bgr, bgr, mask=mask)
+        premultiplied = warp_crop(person_only, rect, size)[..., ::-1].astype(np.float32) / 255.0
         person = jitter(premultiplied / np.maximum(alpha, 1e-3))
-        resized = background if background.shape[0] == size else cv2.resize(background, (size, size), interpolation=cv2.INTER_AREA)
+        if background.shape[0] == size:
+            resized = background
+        else:
+            resized = cv2.resize(background, (size, size), interpolation=cv2.INTER_AREA)
         return alpha * person + np.clip(extent - alpha, 0, 1) * resized
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         sample_dir = self.source.dirs[index]
         rng = self._rng(index)
         augment = self.augmentation
-        bgr = _read(sample_dir / "rgb.png", cv2.IMREAD_COLOR)
-        mask = (_read(sample_dir / "mask.png", cv2.IMREAD_GRAYSCALE) > 0).astype(np.uint8)
+        bgr = layout.imread(sample_dir / layout.RGB, cv2.IMREAD_COLOR)
+        mask = layout.read_mask(sample_dir).astype(np.uint8)
         if bgr.shape[0] != bgr.shape[1] or mask.shape != bgr.shape[:2]:
             raise Human3DError.for_path(sample_dir, "PIFuHD training needs square images with a mask of the same size")
         rect = crop_rect(mask, rng, augment)
@@ -249,22 +270,26 @@ class PifuhdTrainingSet(Dataset):
         if augment is not None:
             jitter = ColourJitter.draw(rng, augment.colour)
             random_background = rng.random() < augment.background
-            background = _random_background(rng, largest) if random_background else np.full((largest, largest, 3), GREY, np.float32)
+            if random_background:
+                background = _random_background(rng, largest)
+            else:
+                background = np.full((largest, largest, 3), GREY, np.float32)
         else:
             jitter, background = ColourJitter(), np.full((largest, largest, 3), GREY, np.float32)
         view = {
             "image": _to_tensor(self._person_over(bgr, mask, rect, self.size, jitter, background) * 2 - 1),
             "mask": _to_tensor(warp_crop(mask, rect, self.size, nearest=True)[..., None].astype(np.float32)),
         }
-        for side in ("front", "back"):
-            encoded = warp_crop(_read(sample_dir / f"normal_{side}.png", cv2.IMREAD_COLOR)[..., ::-1], rect, self.size, True)
+        for side in layout.SIDES:
+            encoded = warp_crop(layout.read_normal_png(sample_dir, side), rect, self.size, True)
             normals = encoded.astype(np.float32) / 255.0 * 2.0 - 1.0
             view[f"normal_{side}"] = _to_tensor(normals * view["mask"].numpy().transpose(1, 2, 0))
         camera, _ = read_camera(sample_dir)
         calib = camera.pifu_calib()
         z_origin = self._depth_origin(index, calib)
-        world, labels = self.source._points(sample_dir, index)
-        points = points_to_crop(np.asarray(world, np.float64).T, calib, rect, bgr.shape[0], z_origin)
+        world, labels = self.source.labelled_points(index)
+        image_size = (bgr.shape[1], bgr.shape[0])
+        points = points_to_crop(np.asarray(world, np.float64).T, calib, rect, image_size, z_origin)
         candidates = np.arange(points.shape[1])
         if self.fine or self.whole_big:
             big = self._person_over(bgr, mask, rect, self.big, jitter, background) * 2 - 1
@@ -289,11 +314,11 @@ class PifuhdTrainingSet(Dataset):
     def _depth_origin(self, index: int, calib: np.ndarray) -> float:
         """:func:`depth_origin` of sample ``index``'s mesh (read once per process)."""
         if index not in self._origins:
-            self._origins[index] = depth_origin(read_mesh(self.source.dirs[index] / "mesh.ply").vertices, calib)
+            self._origins[index] = depth_origin(read_mesh(self.source.dirs[index] / layout.MESH).vertices, calib)
         return self._origins[index]
 
     def _free_space(
-        self, sample_dir: Path, camera: Camera, rect: tuple[float, float, float], z_origin: float,
+        self, sample_dir: Path, camera: Camera, rect: Crop, z_origin: float,
         rng: np.random.Generator, window: torch.Tensor | None,
     ) -> np.ndarray:
         """Up to ``background_points * num_points`` crop-cube points (3, K) outside the person for certain."""
@@ -308,7 +333,7 @@ class PifuhdTrainingSet(Dataset):
             cube[1] = -(low[1] + (cube[1] + 1) / 2 * (high[1] - low[1]))
         front, back = surface_depths(sample_dir, camera)
         size = front.shape[0]
-        frame = crop_to_image_frame(cube.astype(np.float64), rect, size, z_origin)
+        frame = crop_to_image_frame(cube.astype(np.float64), rect, (size, size), z_origin)
         cols = np.rint((frame[0] + 1) / 2 * size - 0.5).astype(int)
         rows = np.rint((1 - frame[1]) / 2 * size - 0.5).astype(int)
         on_image = (cols >= 0) & (cols < size) & (rows >= 0) & (rows < size)
@@ -318,13 +343,6 @@ class PifuhdTrainingSet(Dataset):
         on_rays = free & on_image & np.isfinite(near)  # in front of or behind the person: up to half of them
         keep = np.concatenate([np.flatnonzero(on_rays)[: wanted // 2], np.flatnonzero(free & ~on_rays)])
         return cube[:, np.sort(keep[:wanted])]
-
-
-def _read(path: Path, flags: int) -> np.ndarray:
-    image = cv2.imread(str(path), flags)
-    if image is None:
-        raise Human3DError.for_path(path, "missing or not an image")
-    return image
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:

@@ -92,11 +92,6 @@ class PifuhdConfig:
         return asdict(self)
 
 
-# Transitional: human3d/pifuhd/augment.py (rewritten on another branch) still imports the old name.
-# Removed at merge, when that file is renamed to PifuhdConfig.
-PifuhdOptions = PifuhdConfig
-
-
 def _field(namespace: Any, name: str, level: str) -> Any:
     values = vars(namespace) if not isinstance(namespace, Mapping) else namespace
     if name not in values:

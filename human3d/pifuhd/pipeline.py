@@ -10,6 +10,7 @@ import numpy as np
 from scipy import ndimage
 
 from human3d.errors import Human3DError
+from human3d.geometry.crop import Crop, crop_from_mask
 from human3d.io.images import read_image, read_mask
 from human3d.pifuhd import preprocess
 from human3d.pifuhd.predictor import PifuhdPredictor
@@ -32,7 +33,7 @@ class PreparedImage:
 
     path: Path
     rgb: np.ndarray
-    rect: tuple[int, int, int, int]
+    rect: Crop
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Reconstruction:
     colors: np.ndarray  # float [V, 3] in [0, 1]
     normal_front: np.ndarray | None
     normal_back: np.ndarray | None
-    rect: tuple[int, int, int, int]
+    rect: Crop
     queries: int
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -77,7 +78,9 @@ def prepare_image(
     if mask is not None:
         alpha = read_mask(mask)
         if alpha.shape != image.shape[:2]:
-            raise Human3DError.for_path(mask, f"mask size {alpha.shape[::-1]} differs from the image's {image.shape[1::-1]}")
+            raise Human3DError.for_path(
+                mask, f"mask size {alpha.shape[::-1]} differs from the image's {image.shape[1::-1]}"
+            )
         image = np.concatenate([image[:, :, :3], np.round(alpha * 255.0).astype(np.uint8)[:, :, None]], 2)
     elif image.shape[2] == 4:
         alpha = image[:, :, 3].astype(np.float32) / 255.0
@@ -87,11 +90,10 @@ def prepare_image(
     elif rect is not None:
         person_rect = preprocess.read_rect(rect)
     elif alpha is not None:
-        person_rect = preprocess.rect_from_mask(alpha, mask or image_path)
+        person_rect = crop_from_mask(alpha, mask or image_path)
     else:
         height, width = rgb.shape[:2]
-        side = max(height, width)
-        person_rect = ((width - side) // 2, (height - side) // 2, side, side)
+        person_rect = Crop.whole_image(width, height)
     return PreparedImage(image_path, rgb, person_rect)
 
 
@@ -123,7 +125,8 @@ def reconstruct(
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     options = predictor.model.options
-    inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, options.fine.load_size_big, options.coarse.load_size)
+    sizes = options.fine.load_size_big, options.coarse.load_size
+    inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, *sizes)
     seconds["preprocess"] = time.perf_counter() - start
 
     start = time.perf_counter()

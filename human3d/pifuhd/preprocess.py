@@ -1,8 +1,9 @@
 """The person crop and the network inputs, as the official evaluation datasets make them.
 
-The crop is a square rect (x, y, w, h) in image pixels, from OpenPose BODY_25 keypoints (official
-``fullbody`` rule), from a rect file (``x y w h``), or from a foreground mask (our rule: the mask's
-bounding box, centred, enlarged to the keypoint rule's margin).
+The crop (a :class:`~human3d.geometry.crop.Crop`, from the official integer rect ``x y w h`` in image
+pixels) comes from OpenPose BODY_25 keypoints (official ``fullbody`` rule), from a rect file
+(``x y w h``), or from a foreground mask (our rule, :func:`human3d.geometry.crop.crop_from_mask`:
+the mask's bounding box, centred, enlarged to the keypoint rule's margin).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import cv2
 import numpy as np
 
 from human3d.errors import Human3DError
+from human3d.geometry.crop import Crop
 
 FEET = (11, 19, 21, 22)  # RAnkle, LBigToe, LHeel, RBigToe in BODY_25
 MID_HIP = 8
-MASK_MARGIN = 0.6  # half-side of the square crop per unit of the mask's larger extent
-MIN_FOREGROUND_FRACTION = 0.10  # the mask's bounding box must span this much of the image height
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class NetworkInputs:
     image_512: np.ndarray
     image_1024: np.ndarray
     crop_rgb: np.ndarray  # the padded crop, uint8 RGB, at its native size
-    rect: tuple[int, int, int, int]
+    rect: Crop
 
 
 def composite_over_grey(rgba: np.ndarray) -> np.ndarray:
@@ -70,7 +70,7 @@ def read_keypoints(path: str | Path) -> np.ndarray:
     return select_person(people, path)
 
 
-def rect_from_keypoints(keypoints: np.ndarray) -> tuple[int, int, int, int]:
+def rect_from_keypoints(keypoints: np.ndarray) -> Crop:
     """Official full-body crop: square around the confident keypoints, integer truncation as in numpy."""
     if not (keypoints[list(FEET), 2] > 0.5).any():
         center = keypoints[MID_HIP, :2].astype(int)
@@ -85,10 +85,10 @@ def rect_from_keypoints(keypoints: np.ndarray) -> tuple[int, int, int, int]:
         center = (0.5 * (pmax[:2] + pmin[:2])).astype(int)
         radius = int(0.65 * max(pmax[0] - pmin[0], pmax[1] - pmin[1]))
     x, y = int(center[0]), int(center[1])
-    return (x - radius, y - radius, 2 * radius, 2 * radius)
+    return Crop.from_xywh(x - radius, y - radius, 2 * radius, 2 * radius)
 
 
-def read_rect(path: str | Path) -> tuple[int, int, int, int]:
+def read_rect(path: str | Path) -> Crop:
     """The first ``x y w h`` line of a rect file (official ``<name>_rect.txt``)."""
     path = Path(path)
     try:
@@ -99,23 +99,12 @@ def read_rect(path: str | Path) -> tuple[int, int, int, int]:
         raise Human3DError.for_path(path, "not a rect file (expected 'x y w h')") from None
     if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
         raise Human3DError.for_path(path, "not a rect file (expected 'x y w h' with positive size)")
-    return (values[0], values[1], values[2], values[3])
+    return Crop.from_xywh(values[0], values[1], values[2], values[3])
 
 
-def rect_from_mask(mask: np.ndarray, source: str | Path = "mask") -> tuple[int, int, int, int]:
-    """Square crop around the foreground (mask > 0.5): centred on its bounding box, side 1.2x its larger extent."""
-    rows, cols = np.nonzero(mask > 0.5)
-    if len(rows) == 0 or rows.max() - rows.min() + 1 < MIN_FOREGROUND_FRACTION * mask.shape[0]:
-        raise Human3DError.for_path(source, "no person-sized foreground in the mask")
-    extent = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
-    cx, cy = (cols.max() + cols.min() + 1) // 2, (rows.max() + rows.min() + 1) // 2
-    radius = int(MASK_MARGIN * extent)
-    return (int(cx - radius), int(cy - radius), 2 * radius, 2 * radius)
-
-
-def crop(image: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
-    """The rect of ``image``; parts outside the image are black (official padding)."""
-    x, y, w, h = rect
+def crop(image: np.ndarray, rect: Crop) -> np.ndarray:
+    """The integer rect of ``image``; parts outside the image are black (official padding)."""
+    x, y, w, h = rect.xywh
     out = np.zeros((h, w) + image.shape[2:], dtype=image.dtype)
     x0, y0 = max(x, 0), max(y, 0)
     x1, y1 = min(x + w, image.shape[1]), min(y + h, image.shape[0])
@@ -131,10 +120,10 @@ def normalise(rgb: np.ndarray) -> np.ndarray:
 
 
 def network_inputs(
-    rgb: np.ndarray, rect: tuple[int, int, int, int], local_size: int = 1024, global_size: int = 512
+    rgb: np.ndarray, rect: Crop, local_size: int = 1024, global_size: int = 512
 ) -> NetworkInputs:
     """Crop, resize (OpenCV bilinear) to ``global_size`` (the coarse ``loadSize``) and ``local_size``, normalise."""
     cropped = crop(rgb, rect)
     resized_512 = cv2.resize(cropped, (global_size, global_size), interpolation=cv2.INTER_LINEAR)
     resized_big = cv2.resize(cropped, (local_size, local_size), interpolation=cv2.INTER_LINEAR)
-    return NetworkInputs(normalise(resized_512), normalise(resized_big), cropped, tuple(int(v) for v in rect))
+    return NetworkInputs(normalise(resized_512), normalise(resized_big), cropped, rect)

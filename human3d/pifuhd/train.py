@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from human3d.errors import Human3DError
-from human3d.pifuhd.augment import Augmentation, PifuhdTrainingSet
+from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss, stacked_occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
@@ -171,7 +171,7 @@ class PifuhdTrainConfig:
     checkpoint_every: int = 200
     log_every: int = 10
     seed: int = 0
-    augmentation: Augmentation | None = field(default_factory=Augmentation)
+    augmentation: AugmentationConfig | None = field(default_factory=AugmentationConfig)
     progress: bool = True
 
 

@@ -14,16 +14,17 @@ import cv2
 import numpy as np
 
 from human3d.errors import Human3DError
+from human3d.formats import synth_sample as layout
 from human3d.io.atomic import atomic_path
 
-COLUMNS = ("rgb", "normal_front", "normal_back", "iuv", "mask")
+COLUMNS = (layout.RGB, layout.normal_map("front"), layout.normal_map("back"), layout.IUV, layout.MASK)
 
 
 def _tile(sample_dir: Path, name: str, tile: int) -> np.ndarray:
-    image = cv2.imread(str(sample_dir / f"{name}.png"), cv2.IMREAD_COLOR)
+    image = cv2.imread(str(sample_dir / name), cv2.IMREAD_COLOR)
     if image is None:
-        raise Human3DError.for_path(sample_dir / f"{name}.png", "missing or unreadable")
-    if name == "iuv":  # spread I over 0..255 so parts are visible
+        raise Human3DError.for_path(sample_dir / name, "missing or unreadable")
+    if name == layout.IUV:  # spread I over 0..255 so parts are visible
         image = image.copy()
         image[..., 2] = (image[..., 2].astype(np.int32) * 10).clip(0, 255).astype(np.uint8)
     return cv2.resize(image, (tile, tile), interpolation=cv2.INTER_AREA)
@@ -40,10 +41,10 @@ def contact_sheet(sample_dirs: list[Path], tile: int = 128, per_row: int = 2) ->
 
 def rgba_cutout(sample_dir: Path) -> np.ndarray:
     """BGRA image of a sample: its RGB with the mask as alpha."""
-    rgb = cv2.imread(str(sample_dir / "rgb.png"), cv2.IMREAD_COLOR)
-    mask = cv2.imread(str(sample_dir / "mask.png"), cv2.IMREAD_GRAYSCALE)
+    rgb = cv2.imread(str(sample_dir / layout.RGB), cv2.IMREAD_COLOR)
+    mask = cv2.imread(str(sample_dir / layout.MASK), cv2.IMREAD_GRAYSCALE)
     if rgb is None or mask is None:
-        raise Human3DError.for_path(sample_dir, "not a sample folder (rgb.png and mask.png needed)")
+        raise Human3DError.for_path(sample_dir, f"not a sample folder ({layout.RGB} and {layout.MASK} needed)")
     return np.concatenate([rgb * (mask[..., None] > 0), mask[..., None]], axis=2)
 
 
@@ -57,7 +58,7 @@ def write_rgba_cutout(sample_dir: Path, png: Path) -> Path:
 
 def write_contact_sheet(source: Path, png: Path, count: int = 16, seed: int = 0, tile: int = 128) -> Path:
     """Write a :func:`contact_sheet` of ``count`` random samples of a ``human3d synth`` folder to ``png``."""
-    dirs = sorted(p for p in (source / "samples").glob("[0-9]*") if p.is_dir())
+    dirs = sorted(p for p in (source / layout.SAMPLES).glob("[0-9]*") if p.is_dir())
     if not dirs:
         raise Human3DError.for_path(source, "no samples here (a folder written by `human3d synth` is needed)")
     rng = np.random.default_rng(seed)

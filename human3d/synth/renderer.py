@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from human3d.errors import Human3DError
-from human3d.synth.camera import Camera
+from human3d.geometry.cameras import Camera
 
 SH_BANDS = 9
 
@@ -82,8 +82,10 @@ float hash(vec3 p) { return fract(sin(dot(p, vec3(12.9898, 78.233, 37.719))) * 4
 float value_noise(vec3 p) {
     vec3 i = floor(p); vec3 f = fract(p); f = f * f * (3.0 - 2.0 * f);
     float n000 = hash(i), n100 = hash(i + vec3(1,0,0)), n010 = hash(i + vec3(0,1,0)), n110 = hash(i + vec3(1,1,0));
-    float n001 = hash(i + vec3(0,0,1)), n101 = hash(i + vec3(1,0,1)), n011 = hash(i + vec3(0,1,1)), n111 = hash(i + vec3(1,1,1));
-    return mix(mix(mix(n000, n100, f.x), mix(n010, n110, f.x), f.y), mix(mix(n001, n101, f.x), mix(n011, n111, f.x), f.y), f.z);
+    float n001 = hash(i + vec3(0,0,1)), n101 = hash(i + vec3(1,0,1));
+    float n011 = hash(i + vec3(0,1,1)), n111 = hash(i + vec3(1,1,1));
+    return mix(mix(mix(n000, n100, f.x), mix(n010, n110, f.x), f.y),
+               mix(mix(n001, n101, f.x), mix(n011, n111, f.x), f.y), f.z);
 }
 float pattern(vec3 p, float kind, float freq) {
     if (kind < 0.5) return 0.25 * value_noise(p * freq);                 // plain, slightly mottled
@@ -133,7 +135,8 @@ class Surface:
     material: Material
     instance: int = 1  # person id, 1..255
     label: int = 1  # garment class >= 1 (see human3d.synth.clothing.LABELS); the mask is label > 0
-    corner_colors: np.ndarray | None = None  # (F, 3, 3) RGB per corner (e.g. a scan's texture); replaces the material's colours
+    # (F, 3, 3) RGB per corner (e.g. a scan's texture); replaces the material's colours
+    corner_colors: np.ndarray | None = None
     normals: np.ndarray | None = None  # (V, 3) shading normals; None = area-weighted vertex normals of the faces
 
 
@@ -186,7 +189,9 @@ def _corner_buffer(surface: Surface) -> np.ndarray:
     faces = np.asarray(surface.faces, dtype=np.int64)
     corners = faces.reshape(-1)
     count = len(corners)
-    normals = surface.normals if surface.normals is not None else vertex_normals(np.asarray(surface.vertices, dtype=np.float64), faces)
+    normals = surface.normals
+    if normals is None:
+        normals = vertex_normals(np.asarray(surface.vertices, dtype=np.float64), faces)
     data = np.empty((count, _FLOATS_PER_CORNER), dtype=np.float32)
     data[:, 0:3] = surface.vertices[corners]
     data[:, 3:6] = normals[corners]
@@ -237,7 +242,10 @@ class Renderer:
 
         lighting = lighting or Lighting()
         width, height = camera.width, camera.height
-        data = np.concatenate([_corner_buffer(s) for s in surfaces]) if surfaces else np.zeros((0, _FLOATS_PER_CORNER), np.float32)
+        if surfaces:
+            data = np.concatenate([_corner_buffer(s) for s in surfaces])
+        else:
+            data = np.zeros((0, _FLOATS_PER_CORNER), np.float32)
         fbo = self._framebuffer(width, height)
         program = self.program
         program["view"].write(camera.view.T.astype("f4").tobytes())

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from human3d.errors import Human3DError
+from human3d.geometry.cameras import yaw_matrix
 from human3d.synth.renderer import Material, Surface
 
 SCAN_SUFFIXES = (".obj", ".ply", ".glb", ".gltf", ".off", ".stl")
@@ -40,7 +41,8 @@ def load_scan(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     try:
         mesh = trimesh.load(path, force="mesh", process=False)
     except Exception as error:  # trimesh raises many types for broken files
-        raise Human3DError.for_path(path, f"not a readable mesh ({error.__class__.__name__}: {error})".splitlines()[0]) from error
+        message = f"not a readable mesh ({error.__class__.__name__}: {error})".splitlines()[0]
+        raise Human3DError.for_path(path, message) from error
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0 or not np.isfinite(mesh.vertices).all():
         raise Human3DError.for_path(path, "not a readable mesh (no triangles)")
     colours = None
@@ -58,13 +60,12 @@ def load_scan(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     return vertices.astype(np.float32), np.asarray(mesh.faces, dtype=np.int32), colours
 
 
-def scan_person(path: Path, rng: np.random.Generator):
-    """One scan as a :class:`human3d.synth.scene.Person`, turned by a random yaw about y."""
-    from human3d.synth.scene import Person, _yaw_matrix
-
+def placed_scan(path: Path, rng: np.random.Generator) -> tuple[dict, Surface]:
+    """One scan turned by a random yaw about y: its JSON-ready description and its render surface
+    (the scene makes it a person; a scan has no keypoints)."""
     vertices, faces, colours = load_scan(Path(path))
     yaw = rng.uniform(-np.pi, np.pi)
-    placed = (vertices.astype(np.float64) @ _yaw_matrix(yaw).T).astype(np.float32)
+    placed = (vertices.astype(np.float64) @ yaw_matrix(yaw).T).astype(np.float32)
     surface = Surface(
         vertices=placed,
         faces=faces,
@@ -76,4 +77,4 @@ def scan_person(path: Path, rng: np.random.Generator):
         corner_colors=None if colours is None else colours[faces],
     )
     description = {"scan": Path(path).name, "yaw": round(float(yaw), 6)}
-    return Person(description, np.full((17, 3), np.nan), [surface])
+    return description, surface

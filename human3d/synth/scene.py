@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from human3d.synth import appearance, camera as cameras
-from human3d.synth.camera import Camera
+from human3d.geometry import cameras
+from human3d.synth import appearance
+from human3d.geometry.cameras import Camera
 from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
 from human3d.synth.renderer import Lighting, Material, RenderResult, Surface, shared_renderer
-from human3d.synth.sampling import sample_training_points
+from human3d.geometry.sampling import sample_training_points
 
 CAMERAS = ("orthographic", "perspective")
 
@@ -34,7 +35,8 @@ class SceneConfig:
     sigma: float = 0.05  # metres, Gaussian offset of surface samples
 
     def to_dict(self) -> dict:
-        return {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points, "sigma": self.sigma,
+        return {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points,
+                "sigma": self.sigma,
                 "backgrounds": len(self.backgrounds), "scans": [p.name for p in self.scans]}  # fmt: skip
 
 
@@ -64,16 +66,13 @@ class Sample:
     inside: np.ndarray | None = None  # (N,) bool
 
 
-def _yaw_matrix(yaw: float) -> np.ndarray:
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
-
-
 def place_body(body, yaw: float, offset: np.ndarray):
     """The posed body turned by ``yaw`` about y and moved by ``offset`` (a new PosedBody)."""
-    rotation = _yaw_matrix(yaw)
+    rotation = cameras.yaw_matrix(yaw)
     move = lambda points: (np.asarray(points, dtype=np.float64) @ rotation.T + offset).astype(np.float32)  # noqa: E731
-    return dataclasses.replace(body, vertices=move(body.vertices), keypoints_coco17=move(body.keypoints_coco17), joints=move(body.joints))
+    return dataclasses.replace(
+        body, vertices=move(body.vertices), keypoints_coco17=move(body.keypoints_coco17), joints=move(body.joints)
+    )
 
 
 def make_person(body_model, rng: np.random.Generator, instance: int, yaw: float, offset: np.ndarray) -> Person:
@@ -108,7 +107,8 @@ class Look:
 def dress_person(body, look: Look, rng: np.random.Generator, instance: int) -> tuple[list[Surface], list]:
     """The render surfaces of a placed body in ``look``: skin, then each garment; and the garments."""
     garments = dress_body(body, look.outfit)
-    surfaces = [Surface(body.vertices, body.faces, body.face_parts, body.corner_uv, look.skin, instance, LABELS["skin"])]
+    skin = Surface(body.vertices, body.faces, body.face_parts, body.corner_uv, look.skin, instance, LABELS["skin"])
+    surfaces = [skin]
     for garment in garments:
         if garment.label == LABELS["hair"]:
             material = look.hair
@@ -116,7 +116,8 @@ def dress_person(body, look: Look, rng: np.random.Generator, instance: int) -> t
             material = look.cloth.setdefault(garment.name, appearance.cloth_material(rng))
         shell = garment.shell
         surfaces.append(
-            Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label, normals=shell.shading_normals)
+            Surface(shell.vertices, shell.faces, shell.face_parts, shell.corner_uv, material, instance, garment.label,
+                    normals=shell.shading_normals)
         )
     return surfaces, garments
 
@@ -150,7 +151,8 @@ def _keypoints_2d(camera: Camera, keypoints: np.ndarray, instance_map: np.ndarra
 def _synthetic_person(body_model, rng: np.random.Generator, config: SceneConfig, k: int) -> Person:
     yaw = rng.uniform(-np.pi, np.pi) if config.people == 1 else rng.uniform(-1.2, 1.2)
     spacing = rng.uniform(0.7, 0.9)
-    offset = np.array([(k - (config.people - 1) / 2) * spacing, 0.0, rng.uniform(-0.4, 0.4) if config.people > 1 else 0.0])
+    depth = rng.uniform(-0.4, 0.4) if config.people > 1 else 0.0
+    offset = np.array([(k - (config.people - 1) / 2) * spacing, 0.0, depth])
     return make_person(body_model, rng, k + 1, yaw, offset)
 
 
@@ -161,9 +163,10 @@ def make_sample(index: int, seed: int, config: SceneConfig, body_model) -> Sampl
         raise ValueError(f"camera must be one of {CAMERAS}")
     rng = np.random.default_rng([seed, index])
     if config.scans:
-        from human3d.synth.scans import scan_person
+        from human3d.synth.scans import placed_scan
 
-        people = [scan_person(config.scans[index % len(config.scans)], rng)]
+        description, surface = placed_scan(config.scans[index % len(config.scans)], rng)
+        people = [Person(description, np.full((17, 3), np.nan), [surface])]
     else:
         people = [_synthetic_person(body_model, rng, config, k) for k in range(config.people)]
     return compose_sample(index, people, config, rng)

@@ -1,23 +1,7 @@
 """The on-disk layout of a synthetic dataset: writing (atomic, resumable, sharded, multi-process)
 and reading back one sample.
 
-Layout (see the README, "On-disk layout", for every field)::
-
-    OUT/dataset.json                 run settings: format, version, seed, size, people, camera, points
-    OUT/densepose_coco.json          DensePose-COCO JSON of every finished sample (rebuilt after each run)
-    OUT/samples/000042/rgb.png       (H, W, 3) people over the background
-                       mask.png       0/255, any person
-                       normal_front.png, normal_back.png   uint8 RGB = round((n + 1) / 2 * 255), camera frame, 0 off the mask
-                       depth_front.png, depth_back.png     uint16: 0 off the mask, else 1 + round((depth - depth_offset) / 1e-4)
-                       iuv.png        uint8 RGB: I (0..24), round(U * 255), round(V * 255)
-                       parts.png      uint8: DensePose's 14 coarse parts (0 = background)
-                       labels.png     uint8: garment class (clothing.LABELS)
-                       instance.png   uint8: person id 1..K (0 = background)
-                       mesh.ply       every closed shell (bodies + garments), world metres
-                       camera.json    view, projection, pifu_calib, depth_offset
-                       meta.json      people (shape, pose kind, outfit, placement, 3-D and 2-D keypoints), lighting
-                       densepose.json this sample's COCO image entry and annotations
-                       points.npy     optional (N, 4) float32: x, y, z, inside (1/0)
+Layout, file names and readers: :mod:`human3d.formats.synth_sample`.
 
 A sample folder is built under a hidden temporary name and renamed into place when complete, so a
 folder ``samples/NNNNNN`` always holds a whole sample; a re-run skips the indices already there.
@@ -37,8 +21,9 @@ import numpy as np
 
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
-from human3d.synth import coco
-from human3d.synth.camera import Camera
+from human3d.formats import densepose_coco as coco
+from human3d.formats import synth_sample as layout
+from human3d.formats.synth_sample import is_finished, sample_name
 from human3d.synth.scene import Sample, SceneConfig, make_sample
 
 FORMAT = "human3d-synth"
@@ -46,11 +31,6 @@ VERSION = 1
 DEPTH_UNIT = 1e-4  # metres per step of the uint16 depth maps
 PNG_FLAGS = [cv2.IMWRITE_PNG_COMPRESSION, 1]
 MAX_PEOPLE = 100
-
-
-def sample_name(index: int) -> str:
-    """Folder name of sample ``index``."""
-    return f"{index:06d}"
 
 
 def shard_indices(count: int, shard: int, shards: int) -> list[int]:
@@ -100,7 +80,7 @@ def _round(value, digits: int = 6):
 def _annotations(sample: Sample) -> tuple[dict, list[dict]]:
     image_id = sample.index + 1
     height, width = sample.maps.mask.shape
-    image = {"id": image_id, "file_name": f"samples/{sample_name(sample.index)}/rgb.png", "width": width, "height": height}
+    image = {"id": image_id, "file_name": layout.image_file_name(sample.index), "width": width, "height": height}
     rng = np.random.default_rng([sample.index, 17])
     annotations = []
     for k in range(len(sample.people)):
@@ -108,7 +88,9 @@ def _annotations(sample: Sample) -> tuple[dict, list[dict]]:
         if not person_mask.any():
             continue
         annotations.append(
-            coco.person_annotation(image_id * MAX_PEOPLE + k, image_id, sample.maps.iuv, person_mask, rng, sample.keypoints_2d[k])
+            coco.person_annotation(
+                image_id * MAX_PEOPLE + k, image_id, sample.maps.iuv, person_mask, rng, sample.keypoints_2d[k]
+            )
         )
     return image, annotations
 
@@ -120,74 +102,46 @@ def write_sample(samples_dir: Path, sample: Sample) -> Path:
     try:
         maps, mask = sample.maps, sample.maps.mask
         depth_offset = float(np.floor(maps.depth_front[mask].min() * 100) / 100 - 0.01) if mask.any() else 0.0
-        _write_png(work / "rgb.png", sample.rgb)
-        _write_png(work / "mask.png", mask.astype(np.uint8) * 255)
-        _write_png(work / "normal_front.png", _normals_png(maps.normal_front, mask))
-        _write_png(work / "normal_back.png", _normals_png(maps.normal_back, mask))
-        _write_png(work / "depth_front.png", _depth_png(maps.depth_front, mask, depth_offset))
-        _write_png(work / "depth_back.png", _depth_png(maps.depth_back, mask, depth_offset))
+        _write_png(work / layout.RGB, sample.rgb)
+        _write_png(work / layout.MASK, mask.astype(np.uint8) * 255)
+        _write_png(work / layout.normal_map("front"), _normals_png(maps.normal_front, mask))
+        _write_png(work / layout.normal_map("back"), _normals_png(maps.normal_back, mask))
+        _write_png(work / layout.depth_map("front"), _depth_png(maps.depth_front, mask, depth_offset))
+        _write_png(work / layout.depth_map("back"), _depth_png(maps.depth_back, mask, depth_offset))
         iuv = np.stack([maps.iuv[..., 0], maps.iuv[..., 1] * 255, maps.iuv[..., 2] * 255], -1)
-        _write_png(work / "iuv.png", np.where(mask[..., None], np.clip(np.rint(iuv), 0, 255), 0).astype(np.uint8))
-        _write_png(work / "parts.png", coco.COARSE_OF_FINE[np.rint(maps.iuv[..., 0]).astype(np.int64)] * mask)
-        _write_png(work / "labels.png", maps.label)
-        _write_png(work / "instance.png", maps.instance)
-        write_ply(work / "mesh.ply", sample.mesh_vertices, sample.mesh_faces)
+        _write_png(work / layout.IUV, np.where(mask[..., None], np.clip(np.rint(iuv), 0, 255), 0).astype(np.uint8))
+        _write_png(work / layout.PARTS, coco.COARSE_OF_FINE[np.rint(maps.iuv[..., 0]).astype(np.int64)] * mask)
+        _write_png(work / layout.LABELS, maps.label)
+        _write_png(work / layout.INSTANCE, maps.instance)
+        write_ply(work / layout.MESH, sample.mesh_vertices, sample.mesh_faces)
         camera = {**sample.camera.to_dict(), "depth_offset": depth_offset, "depth_unit": DEPTH_UNIT}
-        (work / "camera.json").write_text(json.dumps(camera, sort_keys=True, indent=1))
+        (work / layout.CAMERA).write_text(json.dumps(camera, sort_keys=True, indent=1))
         lighting = sample.lighting
         meta = {
             "index": sample.index,
             "people": [
-                {**p.description, "keypoints_3d": _round(p.keypoints) if np.isfinite(p.keypoints).all() else None, "keypoints_2d": _round(sample.keypoints_2d[k], 3)}
+                {
+                    **p.description,
+                    "keypoints_3d": _round(p.keypoints) if np.isfinite(p.keypoints).all() else None,
+                    "keypoints_2d": _round(sample.keypoints_2d[k], 3),
+                }
                 for k, p in enumerate(sample.people)
             ],
             "lighting": {"ambient": _round(lighting.ambient), "direction": _round(lighting.direction),
                          "color": _round(lighting.color), "sh": _round(lighting.sh)},  # fmt: skip
         }
-        (work / "meta.json").write_text(json.dumps(meta, sort_keys=True, indent=1))
+        (work / layout.META).write_text(json.dumps(meta, sort_keys=True, indent=1))
         image, annotations = _annotations(sample)
-        (work / "densepose.json").write_text(json.dumps({"image": image, "annotations": annotations}, sort_keys=True))
+        (work / layout.DENSEPOSE).write_text(json.dumps({"image": image, "annotations": annotations}, sort_keys=True))
         if sample.points is not None:
             table = np.concatenate([sample.points, sample.inside[:, None].astype(np.float32)], axis=1).astype("<f4")
-            np.save(work / "points.npy", table)
+            np.save(work / layout.POINTS, table)
         os.chmod(work, 0o755)
         os.rename(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return final
-
-
-def is_finished(out: Path, index: int) -> bool:
-    """True when sample ``index`` has been written completely under ``out``."""
-    return (out / "samples" / sample_name(index) / "densepose.json").is_file()
-
-
-def read_camera(sample_dir: Path) -> tuple[Camera, dict]:
-    """The camera of a written sample and the raw camera.json (with depth_offset/depth_unit)."""
-    data = json.loads((Path(sample_dir) / "camera.json").read_text())
-    return Camera.from_dict(data), data
-
-
-def read_depth(sample_dir: Path, which: str = "front") -> np.ndarray:
-    """Depth map (H, W) float32 metres of a written sample (0 off the mask)."""
-    _, data = read_camera(sample_dir)
-    raw = cv2.imread(str(Path(sample_dir) / f"depth_{which}.png"), cv2.IMREAD_UNCHANGED).astype(np.float64)
-    depth = (raw - 1) * data["depth_unit"] + data["depth_offset"]
-    return np.where(raw > 0, depth, 0).astype(np.float32)
-
-
-def read_normals(sample_dir: Path, which: str = "front") -> np.ndarray:
-    """Normal map (H, W, 3) float32 in [-1, 1] of a written sample (0 off the mask)."""
-    raw = cv2.imread(str(Path(sample_dir) / f"normal_{which}.png"), cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32)
-    mask = cv2.imread(str(Path(sample_dir) / "mask.png"), cv2.IMREAD_GRAYSCALE) > 0
-    return np.where(mask[..., None], raw / 255.0 * 2.0 - 1.0, 0.0).astype(np.float32)
-
-
-def read_iuv(sample_dir: Path) -> np.ndarray:
-    """IUV map (H, W, 3) float32: I (0..24), U, V in [0, 1]."""
-    raw = cv2.imread(str(Path(sample_dir) / "iuv.png"), cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32)
-    return np.stack([raw[..., 0], raw[..., 1] / 255.0, raw[..., 2] / 255.0], axis=-1)
 
 
 # ---------------------------------------------------------------- runs
@@ -201,12 +155,12 @@ def prepare_output(out: Path, seed: int, count: int, config: SceneConfig) -> Non
     """Create ``out`` (or check that an earlier run there used the same settings)."""
     settings = _settings(seed, count, config)
     try:
-        (out / "samples").mkdir(parents=True, exist_ok=True)
+        (out / layout.SAMPLES).mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=out, prefix=".probe.", delete=True)
         probe.close()
     except OSError as error:
         raise Human3DError.for_path(out, f"cannot write the output folder ({error.strerror or error})") from error
-    existing = out / "dataset.json"
+    existing = out / layout.DATASET
     if existing.is_file():
         try:
             previous = json.loads(existing.read_text())
@@ -214,7 +168,9 @@ def prepare_output(out: Path, seed: int, count: int, config: SceneConfig) -> Non
             raise Human3DError.for_path(existing, "unreadable dataset.json") from error
         different = {k: (previous.get(k), v) for k, v in settings.items() if k != "count" and previous.get(k) != v}
         if different:
-            raise Human3DError.for_path(out, f"holds a run with other settings {different} (old, new); use another folder")
+            raise Human3DError.for_path(
+                out, f"holds a run with other settings {different} (old, new); use another folder"
+            )
         settings["count"] = max(settings["count"], int(previous.get("count", 0)))
     write_text_atomic(existing, json.dumps(settings, sort_keys=True, indent=1))
 
@@ -231,7 +187,7 @@ def _generate_one(job: tuple[Path, int, int, SceneConfig]) -> int:
 
     out, index, seed, config = job
     body_model = None if config.scans else get_body_model("cpu")
-    write_sample(out / "samples", make_sample(index, seed, config, body_model))
+    write_sample(out / layout.SAMPLES, make_sample(index, seed, config, body_model))
     return index
 
 
@@ -273,10 +229,10 @@ def write_coco_json(out: str | Path) -> Path:
     """Rebuild ``OUT/densepose_coco.json`` from every finished sample's ``densepose.json``."""
     out = Path(out)
     images, annotations = [], []
-    for fragment in sorted((out / "samples").glob("[0-9]*/densepose.json")):
+    for fragment in layout.densepose_fragments(out):
         data = json.loads(fragment.read_text())
         images.append(data["image"])
         annotations.extend(data["annotations"])
-    target = out / "densepose_coco.json"
+    target = out / layout.COCO
     coco.write_coco(target, coco.coco_document(images, annotations))
     return target

@@ -7,7 +7,7 @@ import trimesh
 
 from human3d.body import PosedBody, closest_iuv, iuv_to_points, iuv_to_surface, surface_to_iuv
 from human3d.body.charts import signed_uv_areas
-from human3d.body.proximity import closest_surface_points, project_to_triangles
+from human3d.geometry.closest import closest_surface_points, project_to_triangles
 
 
 def test_charts_lie_in_the_unit_disk(rest_body: PosedBody) -> None:

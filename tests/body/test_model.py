@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from human3d.body import COCO17_NAMES, BodyParams, PosedBody
-from human3d.synth.occupancy import WindingNumber
+from human3d.geometry.winding import WindingNumber
 
 
 def test_shapes_and_dtypes(rest_body: PosedBody) -> None:
@@ -47,7 +47,8 @@ def test_world_frame_and_placement(rest_body: PosedBody) -> None:
 
 def test_keypoints_lie_inside_the_body(rest_body: PosedBody) -> None:
     joints = [COCO17_NAMES.index(n) for n in ("left_shoulder", "left_hip", "left_knee", "right_ankle", "right_elbow")]
-    assert np.all(WindingNumber(rest_body.vertices, rest_body.faces, far_factor=math.inf)(rest_body.keypoints_coco17[joints]) > 0.99)
+    winding = WindingNumber(rest_body.vertices, rest_body.faces, far_factor=math.inf)
+    assert np.all(winding(rest_body.keypoints_coco17[joints]) > 0.99)
 
 
 def test_phenotype_changes_the_body(body_model) -> None:

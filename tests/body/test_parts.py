@@ -8,7 +8,7 @@ from scipy.sparse.csgraph import connected_components
 
 from human3d.body import COCO17_NAMES, PART_NAMES, PosedBody
 from human3d.body.parts import bone_group, face_adjacency, vertex_parts
-from human3d.body.proximity import closest_surface_points
+from human3d.geometry.closest import closest_surface_points
 
 # Each part's centre (mean of its face corners) lies near the segment between these keypoints,
 # nearer than to the mirrored segment on the other side of the body.

@@ -23,9 +23,10 @@ from human3d.eval.densepose_metrics import (
     precision_curve,
 )
 from human3d.eval.geodesic import reference_body_geodesics
+from human3d.formats import densepose_coco as coco
+from human3d.formats.synth_sample import read_iuv
+from human3d.synth.writer import MAX_PEOPLE
 from human3d.weights.registry import get_weights
-from human3d.synth import coco
-from human3d.synth.writer import MAX_PEOPLE, read_iuv
 
 DATA_SEED, DATA_COUNT, DATA_SIZE = 21, 3, 192
 
@@ -131,11 +132,13 @@ def test_box_and_segm_style_iou_match_pycocotools() -> None:
     dets = np.column_stack([rng.uniform(0, 50, (7, 2)), rng.uniform(5, 40, (7, 2))])
     gts = np.column_stack([rng.uniform(0, 50, (4, 2)), rng.uniform(5, 40, (4, 2))])
     crowd = np.array([0, 1, 0, 1])
-    np.testing.assert_allclose(box_iou(dets, gts, crowd), mask_utils.iou(dets.tolist(), gts.tolist(), crowd.tolist()), atol=1e-12)
+    expected = mask_utils.iou(dets.tolist(), gts.tolist(), crowd.tolist())
+    np.testing.assert_allclose(box_iou(dets, gts, crowd), expected, atol=1e-12)
     masks = [rng.random((40, 50)) < p for p in (0.2, 0.5, 0.7)]
     crowd = np.array([0, 1, 0])
     encode = [mask_utils.encode(np.asfortranarray(m.astype(np.uint8))) for m in masks]
-    np.testing.assert_allclose(mask_iou(masks, masks, crowd), mask_utils.iou(encode, encode, crowd.tolist()), atol=1e-12)
+    expected = mask_utils.iou(encode, encode, crowd.tolist())
+    np.testing.assert_allclose(mask_iou(masks, masks, crowd), expected, atol=1e-12)
 
 
 def _with_extra_people(dp_data: Path, folder: Path) -> Path:
@@ -180,7 +183,8 @@ def test_box_ap_equals_pycocotools(dp_data: Path, truth, tmp_path: Path) -> None
     evaluation.accumulate()
     evaluation.summarize()
     expected = evaluation.stats[:6]
-    ours = [report.box.ap, report.box.ap50, report.box.ap75, report.box.ap_small, report.box.ap_medium, report.box.ap_large]
+    box = report.box
+    ours = [box.ap, box.ap50, box.ap75, box.ap_small, box.ap_medium, box.ap_large]
     np.testing.assert_allclose(ours, expected, atol=1e-9)
     assert 0.1 < report.box.ap < 0.95  # a real mix of hits and misses
     assert report.gps.ap == 0.0  # every detection is background
@@ -206,7 +210,8 @@ def test_densepose_rules_for_people_without_points() -> None:
     args = (ignore, crowd, areas, scores, areas, (0, 1e10))
     with_rule = precision_curve([match_image(similarity, *args, box_similarity=boxes, densepose_rules=True)])
     without = precision_curve([match_image(similarity, *args)])
-    assert with_rule.mean() == pytest.approx(1.0) and without.mean() == pytest.approx(1.0)  # the FP comes last either way
+    # the FP comes last either way
+    assert with_rule.mean() == pytest.approx(1.0) and without.mean() == pytest.approx(1.0)
     flipped = np.array([[0.0, 0.0], [0.97, 0.0]])  # now the box-only detection scores higher
     boxes_flipped = boxes[::-1]
     with_rule = precision_curve([match_image(flipped, *args, box_similarity=boxes_flipped, densepose_rules=True)])
@@ -258,6 +263,7 @@ def test_cli_errors(dp_data: Path, tmp_path: Path, capsys) -> None:
 
     assert main(["eval", "densepose", "--data", str(tmp_path / "missing.json"), "--checkpoint", "x.pkl"]) == 1
     assert "missing.json: DensePose-COCO JSON not found" in capsys.readouterr().err
-    assert main(["eval", "densepose", "--data", str(dp_data), "--checkpoint", "x.pkl", "--json", str(tmp_path / "r.txt")]) == 1
+    args = ["eval", "densepose", "--data", str(dp_data), "--checkpoint", "x.pkl", "--json", str(tmp_path / "r.txt")]
+    assert main(args) == 1
     assert "r.txt: the report file must end in .json" in capsys.readouterr().err
     assert not (tmp_path / "r.txt").exists()

@@ -16,17 +16,17 @@ from human3d.io.meshes import read_mesh
 from human3d.eval.reconstruction import (
     ReconstructionReport,
     SampleScore,
-    crop_to_world,
     evaluate_sample,
     format_table,
-    read_calib,
-    sample_dirs,
     write_report_json,
 )
+from human3d.formats.synth_sample import read_calib, sample_dirs
+from human3d.geometry.crop import Crop, crop_to_world
 from human3d.pifuhd.pipeline import pifuhd_grid
 from human3d.surface import extract_mesh, sparse_field
 from human3d.synth.scene import SceneConfig
-from human3d.synth.writer import generate, read_camera, read_depth, write_ply
+from human3d.formats.synth_sample import read_camera, read_depth
+from human3d.synth.writer import generate, write_ply
 
 IMAGE_SIZE = 384
 ORACLE_RESOLUTION = 128
@@ -68,7 +68,7 @@ def depth_oracle(sample_dir: Path, full_image_crop: bool = False):
     origin_depth = float(np.median(camera.to_pixels(read_mesh(sample_dir / "mesh.ply").vertices)[:, 2]))
 
     def mesher(prepared):
-        x0, y0, w, h = (0, 0, width, height) if full_image_crop else prepared.rect
+        x0, y0, w, h = (0, 0, width, height) if full_image_crop else prepared.rect.xywh
         metres_per_unit = half_width * w / width
 
         def occupancy(points: np.ndarray) -> np.ndarray:
@@ -110,7 +110,7 @@ def test_crop_to_world_maps_the_rect_corners_onto_the_image_corners_in_world(fig
     folder = sample_dirs(figure_dataset)[0]
     calib, size = read_calib(folder)
     camera, _ = read_camera(folder)
-    rect = (40, -10, 300, 300)
+    rect = Crop.from_xywh(40, -10, 300, 300)
     matrix = crop_to_world(rect, size, calib)
     corners = np.array([[-1.0, 1.0, 0.0, 1.0], [1.0, -1.0, 0.25, 1.0]]) @ matrix.T
     pixels = camera.to_pixels(corners[:, :3])
@@ -179,7 +179,8 @@ def test_cli_runs_the_model_and_reports_a_sample_with_no_surface(figure_dataset,
             "--limit", "1", "--resolution", "16", "--json", str(out)]  # fmt: skip
     assert main(args) == 1  # a sample that could not be scored makes the exit status 1
     printed = capsys.readouterr().out
-    assert "000000       failed:" in printed and "no surface found" in printed and "0 of 1 samples scored; 1 failed" in printed
+    assert "000000       failed:" in printed and "no surface found" in printed
+    assert "0 of 1 samples scored; 1 failed" in printed
     data = json.loads(out.read_text())
     assert data["samples"] == 1 and data["failed"] == 1 and data["mean"]["chamfer_cm"] is None
     assert data["settings"] == {"resolution": 16, "device": "cpu", "checkpoint": str(blind_checkpoint)}
@@ -190,7 +191,8 @@ def test_cli_refuses_bad_input_before_loading_anything(figure_dataset, tmp_path,
     missing = tmp_path / "none"
     assert main(["eval", "reconstruction", "--data", str(missing), "--checkpoint", "x.pt"]) == 1
     assert capsys.readouterr().err.strip() == f"human3d: error: {missing}: data folder not found"
-    assert main(["eval", "reconstruction", "--data", str(figure_dataset), "--resolution", "4", "--checkpoint", "x.pt"]) == 1
+    args = ["eval", "reconstruction", "--data", str(figure_dataset), "--resolution", "4", "--checkpoint", "x.pt"]
+    assert main(args) == 1
     assert "--resolution 4 is too small" in capsys.readouterr().err
     assert main(["eval", "reconstruction", "--data", str(figure_dataset), "--checkpoint", str(tmp_path / "x.pt")]) == 1
     assert f"{tmp_path / 'x.pt'}" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from human3d.errors import Human3DError
+from human3d.geometry.crop import Crop
 from human3d.io.images import read_image
 from human3d.pifuhd.pipeline import prepare_image
 from human3d.pifuhd.preprocess import (
@@ -16,7 +17,6 @@ from human3d.pifuhd.preprocess import (
     read_keypoints,
     read_rect,
     rect_from_keypoints,
-    rect_from_mask,
 )
 
 
@@ -28,7 +28,7 @@ def test_photo_and_keypoints_file_give_the_official_rect(shared_dir, pifuhd_refe
     assert len(json.loads(keypoints_file.read_text())["people"]) == 3
     np.testing.assert_allclose(keypoints, vectors["src_keypoints_selected"])
     prepared = prepare_image(photo, keypoints=keypoints_file)
-    assert prepared.rect == tuple(vectors["crop_rect_xywh"]) == rect_from_keypoints(keypoints)
+    assert prepared.rect.xywh == tuple(vectors["crop_rect_xywh"]) == rect_from_keypoints(keypoints).xywh
     np.testing.assert_array_equal(prepared.rgb, vectors["src_image_rgb"])
 
 
@@ -41,7 +41,8 @@ def test_rect_without_confident_feet_uses_the_hip_rule():
     keypoints[8, :2] = (120.7, 150.2)
     center = np.array([120, 150])
     radius = int(1.45 * np.sqrt(((center - keypoints[keypoints[:, 2] > 0.5, :2]) ** 2).sum(1)).max())
-    assert rect_from_keypoints(keypoints) == (120 - radius, 150 + int(0.05 * radius) - radius, 2 * radius, 2 * radius)
+    expected = (120 - radius, 150 + int(0.05 * radius) - radius, 2 * radius, 2 * radius)
+    assert rect_from_keypoints(keypoints).xywh == expected
 
 
 def test_keypoints_without_a_person(tmp_path):
@@ -62,7 +63,7 @@ def test_keypoints_without_a_person(tmp_path):
 def test_rect_file(tmp_path):
     good = tmp_path / "a_rect.txt"
     good.write_text("-11 -5 564 564\n3 4 5 6\n")
-    assert read_rect(good) == (-11, -5, 564, 564)
+    assert read_rect(good).xywh == (-11, -5, 564, 564)
     bad = tmp_path / "bad_rect.txt"
     bad.write_text("1 2 three")
     with pytest.raises(Human3DError, match=r"bad_rect\.txt: not a rect file"):
@@ -71,25 +72,23 @@ def test_rect_file(tmp_path):
 
 def test_crop_pads_with_black_outside_the_image():
     image = np.arange(5 * 6 * 3, dtype=np.uint8).reshape(5, 6, 3) + 1
-    out = crop(image, (-2, 1, 4, 4))
+    out = crop(image, Crop.from_xywh(-2, 1, 4, 4))
     assert out.shape == (4, 4, 3)
     assert (out[:, :2] == 0).all()
     np.testing.assert_array_equal(out[:, 2:], image[1:5, 0:2])
-    assert (crop(image, (10, 10, 3, 3)) == 0).all()
+    assert (crop(image, Crop.from_xywh(10, 10, 3, 3)) == 0).all()
 
 
-def test_mask_rect_and_errors(shared_dir, tmp_path):
-    mask = read_image(shared_dir / "photos" / "ryota_mask.png")[:, :, 0] / 255.0
-    x, y, w, h = rect_from_mask(mask)
-    rows, cols = np.nonzero(mask > 0.5)
-    assert w == h and x <= cols.min() and y <= rows.min() and x + w > cols.max() and y + h > rows.max()
-    assert w <= 1.3 * max(np.ptp(rows), np.ptp(cols)) + 2
-    with pytest.raises(Human3DError, match="m.png: no person-sized foreground"):
-        rect_from_mask(np.zeros((100, 100)), "m.png")
-    tiny = np.zeros((100, 100))
-    tiny[50:53, 50:53] = 1
-    with pytest.raises(Human3DError, match="no person-sized foreground"):
-        rect_from_mask(tiny)
+def test_a_rect_file_that_is_not_square_crops_its_own_width_and_height(tmp_path):
+    rect_file = tmp_path / "tall_rect.txt"
+    rect_file.write_text("1 -1 3 5\n")
+    rect = read_rect(rect_file)
+    assert rect.xywh == (1, -1, 3, 5) and (rect.width, rect.height) == (3, 5)
+    image = np.arange(5 * 6 * 3, dtype=np.uint8).reshape(5, 6, 3) + 1
+    out = crop(image, rect)
+    assert out.shape == (5, 3, 3)
+    assert (out[0] == 0).all()
+    np.testing.assert_array_equal(out[1:], image[0:4, 1:4])
 
 
 def test_mask_file_and_alpha_give_the_same_inputs(shared_dir, tmp_path):
@@ -115,5 +114,6 @@ def test_composite_over_grey_matches_the_official_formula():
     np.testing.assert_array_equal(out[0, 0], [200, 100, 0])
     np.testing.assert_array_equal(out[0, 1], [127, 127, 127])
     a = np.float32(128 / 255)
-    expected = (255.0 * (a * (np.float32([90, 60, 30]) / 255 / (a + np.float32(1e-8))) + 0.5 * (1 - a))).astype(np.uint8)
+    unpremultiplied = np.float32([90, 60, 30]) / 255 / (a + np.float32(1e-8))
+    expected = (255.0 * (a * unpremultiplied + 0.5 * (1 - a))).astype(np.uint8)
     np.testing.assert_array_equal(out[0, 2], expected)

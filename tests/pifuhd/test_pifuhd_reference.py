@@ -13,11 +13,11 @@ from human3d.surface import dense_field, extract_mesh, sparse_field
 def test_crop_rect_and_inputs_are_exact(reference_run):
     vectors = reference_run.vectors
     rect = rect_from_keypoints(vectors["src_keypoints_selected"])
-    assert rect == tuple(vectors["crop_rect_xywh"])
+    assert rect.xywh == tuple(vectors["crop_rect_xywh"])
     inputs = network_inputs(vectors["src_image_rgb"], rect, 1024)
     np.testing.assert_array_equal(inputs.image_512, vectors["input_global_512"])
     np.testing.assert_array_equal(inputs.image_1024, vectors["input_local_1024"])
-    assert inputs.crop_rgb.shape[:2] == (rect[3], rect[2])
+    assert inputs.crop_rgb.shape[:2] == (rect.xywh[3], rect.xywh[2])
     np.testing.assert_array_equal(crop(vectors["src_image_rgb"], rect), inputs.crop_rgb)
 
 

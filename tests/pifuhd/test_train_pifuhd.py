@@ -18,18 +18,17 @@ import torch
 from human3d.cli import main
 from human3d.errors import Human3DError
 from human3d.io.meshes import read_mesh
-from human3d.pifuhd.augment import (
-    Augmentation, PifuhdTrainingSet, crop_rect, crop_to_image_frame, depth_origin, points_to_crop, surface_depths,
-)
+from human3d.geometry.crop import crop_to_image_frame, depth_origin
+from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet, crop_rect, surface_depths
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
 from human3d.pifuhd.train import (
     CHECKPOINT_NAME, CoarseStage, FineStage, PifuhdTrainConfig, evaluate_occupancy, train_pifuhd, write_model,
 )
 from human3d.pifuhd.train_config import named_options
-from human3d.synth.occupancy import WindingNumber
+from human3d.geometry.winding import WindingNumber
 from human3d.synth.scene import SceneConfig
-from human3d.synth.writer import read_camera, read_depth
+from human3d.formats.synth_sample import read_camera, read_depth
 
 TINY = named_options("tiny")
 POINTS = 600
@@ -189,7 +188,7 @@ def test_two_processes_train_with_ddp_on_gloo(train_data, tmp_path):
 
 
 def test_training_views_put_inside_points_on_the_person(train_data):
-    dataset = PifuhdTrainingSet(train_data, TINY, 1000, augmentation=Augmentation(), fine=True, background_points=0.1)
+    dataset = PifuhdTrainingSet(train_data, TINY, 1000, augmentation=AugmentationConfig(), fine=True, background_points=0.1)
     torch.manual_seed(3)
     view = dataset[0]
     size = TINY.coarse.load_size
@@ -220,7 +219,7 @@ def test_free_space_points_are_outside_the_mesh_and_some_lie_on_the_persons_rays
     assert z_origin == pytest.approx(np.median(mesh.vertices @ calib[2, :3] + calib[2, 3]))
     # back to world through the inference rect (no augmentation) and the mesh's median depth
     samples = view["samples"].numpy().astype(np.float64)
-    frame = crop_to_image_frame(samples, crop_rect(mask, None, None), mask.shape[0], z_origin)
+    frame = crop_to_image_frame(samples, crop_rect(mask, None, None), mask.shape[::-1], z_origin)
     world = (np.linalg.inv(calib) @ np.vstack([frame, np.ones((1, frame.shape[1]))]))[:3].T
     winding = WindingNumber(mesh.vertices, mesh.faces)(world)
     labels = view["labels"].numpy()[0]
@@ -257,14 +256,6 @@ def test_surface_depths_are_the_calib_depth_of_the_surface_for_a_turned_camera(t
     turned_maps = surface_depths(turned, read_camera(turned)[0], margin_pixels=0)
     np.testing.assert_array_equal(turned_maps[0], front)
     np.testing.assert_array_equal(turned_maps[1], back)
-
-
-def test_points_to_crop_maps_the_crop_corners_to_the_unit_square():
-    calib = np.eye(4)
-    # an image of 100 px; a crop of side 50 centred on pixel (30, 40): x from 5 to 55, y from 15 to 65 (down)
-    corners = np.array([[5 / 50 - 1, 55 / 50 - 1], [1 - 15 / 50, 1 - 65 / 50], [0.2, 0.2]])
-    moved = points_to_crop(corners, calib, (30.0, 40.0, 50.0), 100)
-    assert np.allclose(moved, [[-1, 1], [1, -1], [0.4, 0.4]])
 
 
 def test_bad_data_gives_one_line_naming_the_folder(train_data, tmp_path, capsys):

@@ -9,10 +9,11 @@ import numpy as np
 import trimesh
 
 from human3d.cli import main
-from human3d.synth import coco
+from human3d.formats import densepose_coco as coco
 
 FILES = {"rgb.png", "mask.png", "normal_front.png", "normal_back.png", "depth_front.png", "depth_back.png", "iuv.png",
-         "parts.png", "labels.png", "instance.png", "mesh.ply", "camera.json", "meta.json", "densepose.json"}  # fmt: skip
+         "parts.png", "labels.png", "instance.png", "mesh.ply", "camera.json", "meta.json",
+         "densepose.json"}  # fmt: skip
 
 
 def _one_error_line(capsys) -> str:
@@ -82,10 +83,13 @@ def test_textured_scan_renders_into_the_layout(tmp_path, capsys):
     texture[..., 0] = 255  # pure red
     from PIL import Image
 
-    capsule.visual = trimesh.visual.TextureVisuals(uv=np.full((len(capsule.vertices), 2), 0.5), image=Image.fromarray(texture))
+    uv = np.full((len(capsule.vertices), 2), 0.5)
+    capsule.visual = trimesh.visual.TextureVisuals(uv=uv, image=Image.fromarray(texture))
     capsule.export(scans / "0001.obj")
     out = tmp_path / "o"
-    assert main(["synth", "--out", str(out), "--count", "1", "--size", "64", "--scans", str(tmp_path / "scans"), "--points", "200"]) == 0
+    scans = str(tmp_path / "scans")
+    args = ["synth", "--out", str(out), "--count", "1", "--size", "64", "--scans", scans, "--points", "200"]
+    assert main(args) == 0
     sample = out / "samples" / "000000"
     mask = cv2.imread(str(sample / "mask.png"), cv2.IMREAD_GRAYSCALE) > 0
     rows, cols = np.nonzero(mask)

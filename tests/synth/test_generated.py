@@ -1,5 +1,5 @@
 """Generated samples: maps agree with each other and with the labels, files are deterministic,
-runs resume and shard, both datasets read the layout."""
+runs resume and shard, the DensePose dataset reads the layout."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import torch
 
-from human3d.synth import coco
-from human3d.synth.camera import Camera
-from human3d.synth.datasets import DensePoseDataset, ImplicitDataset
-from human3d.synth.writer import generate, read_depth, read_iuv, read_normals, shard_indices
+from human3d.formats import densepose_coco as coco
+from human3d.geometry.cameras import Camera
+from human3d.densepose.train.dataset import DensePoseDataset
+from human3d.formats.synth_sample import read_depth, read_iuv, read_normals
+from human3d.synth.writer import generate, shard_indices
 
 from .conftest import RUN_CONFIG, RUN_COUNT, RUN_SEED
 
@@ -60,7 +61,8 @@ def test_written_maps_agree(run_dir):
         iuv = read_iuv(sample_dir)
         assert (mask == (iuv[..., 0] > 0)).all()
         assert (coco.COARSE_OF_FINE[iuv[..., 0].astype(int)] == _gray(sample_dir / "parts.png")).all()
-        assert ((_gray(sample_dir / "instance.png") > 0) == mask).all() and ((_gray(sample_dir / "labels.png") > 0) == mask).all()
+        assert ((_gray(sample_dir / "instance.png") > 0) == mask).all()
+        assert ((_gray(sample_dir / "labels.png") > 0) == mask).all()
         front, back = read_depth(sample_dir, "front"), read_depth(sample_dir, "back")
         assert (back[mask] >= front[mask]).all() and (front[~mask] == 0).all()
         normals = read_normals(sample_dir, "front")
@@ -83,7 +85,8 @@ def test_stored_points_agree_with_the_rendered_silhouette(run_dir):
         rows, cols = rows.clip(0, camera.height - 1), cols.clip(0, camera.width - 1)
         # Sub-pixel edges: an inside point may project onto a neighbouring empty pixel, so allow 2 %.
         off_mask = inside & ~mask[rows, cols]
-        outside_depths = inside & mask[rows, cols] & ((depth < front[rows, cols] - 0.003) | (depth > back[rows, cols] + 0.003))
+        off_depth = (depth < front[rows, cols] - 0.003) | (depth > back[rows, cols] + 0.003)
+        outside_depths = inside & mask[rows, cols] & off_depth
         assert off_mask.mean() < 0.02 and outside_depths.mean() < 0.02
 
 
@@ -128,24 +131,6 @@ def test_shards_cover_every_index_once():
             assert flat == list(range(count))
 
 
-def test_implicit_dataset_items(run_dir):
-    dataset = ImplicitDataset(run_dir, num_points=500)
-    assert len(dataset) == RUN_COUNT
-    item = dataset[1]
-    assert item["image"].shape == (3, 128, 128) and item["image"].min() >= -1 and item["image"].max() <= 1
-    assert item["samples"].shape == (3, 500) and item["labels"].shape == (1, 500)
-    # calib takes the points into the crop cube; inside points sit on mask pixels.
-    calib = item["calib"]
-    crop = calib[:3, :3] @ item["samples"] + calib[:3, 3:]
-    assert crop.abs().max() <= 1.0
-    inside = item["labels"][0] > 0.5
-    cols = ((crop[0, inside] + 1) / 2 * 128).long().clamp(0, 127)
-    rows = ((1 - crop[1, inside]) / 2 * 128).long().clamp(0, 127)
-    assert item["mask"][0, rows, cols].float().mean() > 0.97
-    again = ImplicitDataset(run_dir, num_points=500)[1]
-    assert torch.equal(again["samples"], item["samples"])
-
-
 def test_densepose_dataset_reads_ours_and_real_style_polygons(run_dir, tmp_path):
     ours = DensePoseDataset(run_dir / "densepose_coco.json")
     item = ours[0]
@@ -161,11 +146,13 @@ def test_densepose_dataset_reads_ours_and_real_style_polygons(run_dir, tmp_path)
             {"id": 5, "image_id": 1, "category_id": 1, "iscrowd": 0, "bbox": [10.0, 5.0, 20.0, 40.0],
              "segmentation": [[10, 5, 30, 5, 30, 45, 10, 45]], "dp_x": [128.0], "dp_y": [64.0], "dp_I": [2.0],
              "dp_U": [0.5], "dp_V": [0.25]},
-            {"id": 6, "image_id": 1, "category_id": 1, "iscrowd": 0, "bbox": [0, 0, 5, 5], "segmentation": [[0, 0, 5, 0, 5, 5]]},
+            {"id": 6, "image_id": 1, "category_id": 1, "iscrowd": 0, "bbox": [0, 0, 5, 5],
+             "segmentation": [[0, 0, 5, 0, 5, 5]]},
         ],
     }  # fmt: skip
     (tmp_path / "real.json").write_text(json.dumps(real))
     item = DensePoseDataset(tmp_path / "real.json")[0]
     assert len(item["dp"]) == 1  # the person without DensePose points is left out
-    assert item["dp"][0]["x"].tolist() == [20.0] and item["dp"][0]["y"].tolist() == [15.0] and item["dp"][0]["I"].tolist() == [2]
+    points = item["dp"][0]
+    assert points["x"].tolist() == [20.0] and points["y"].tolist() == [15.0] and points["I"].tolist() == [2]
     assert item["masks"][0, 25, 20] and not item["masks"][0, 2, 50]

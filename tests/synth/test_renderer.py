@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from human3d.synth import camera as cameras
+from human3d.geometry import cameras
 from human3d.synth.renderer import Material, Surface, back_normals_as_seen_from_behind, shared_renderer
 
 PLAIN = Material((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))

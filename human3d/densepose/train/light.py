@@ -37,8 +37,8 @@ from human3d.densepose.light.model import (NUM_PARTS, OFFSET_UNIT, PIXEL_MEAN_BG
 from human3d.densepose.train.config import FINAL_CHECKPOINT, DensePoseTrainConfig
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
-from human3d.synth.datasets import DensePoseDataset
-from human3d.synth.writer import read_iuv
+from human3d.densepose.train.dataset import DensePoseDataset
+from human3d.formats.synth_sample import has_iuv, read_iuv
 from human3d.training.data import infinite_batches
 from human3d.training.loop import fit
 from human3d.training.runtime import setup_runtime, teardown
@@ -65,7 +65,7 @@ def _random_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tu
 def _dense_iuv(dataset: DensePoseDataset, index: int, shape: tuple[int, int]) -> np.ndarray | None:
     """The synth ``iuv.png`` beside the image (H, W, 3: I, U, V), or None for real data."""
     sample_dir = (dataset.image_root / dataset.images[index]["file_name"]).parent
-    if not (sample_dir / "iuv.png").is_file():
+    if not has_iuv(sample_dir):
         return None
     iuv = read_iuv(sample_dir)
     return iuv if iuv.shape[:2] == shape else None

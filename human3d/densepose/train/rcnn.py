@@ -27,7 +27,7 @@ from human3d.densepose.rcnn.model import DensePoseRCNN, load_weights
 from human3d.densepose.rcnn.rpn import LEVELS
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
-from human3d.synth.datasets import DensePoseDataset, collate_list
+from human3d.densepose.train.dataset import DensePoseDataset, collate_list
 from human3d.training.data import infinite_batches
 from human3d.training.loop import fit
 from human3d.training.runtime import setup_runtime, teardown

@@ -21,9 +21,9 @@ from human3d.densepose.predictor import build_densepose
 from human3d.densepose.train.config import DensePoseTrainConfig
 from human3d.densepose.app.visualize import paste_iuv
 from human3d.eval.densepose_run import predict_coco_images
-from human3d.synth.datasets import DensePoseDataset
+from human3d.densepose.train.dataset import DensePoseDataset
 from human3d.synth.scene import SceneConfig
-from human3d.synth.writer import read_iuv
+from human3d.formats.synth_sample import read_iuv
 
 TINY = LightConfig(widths=(8, 16, 24, 32, 48), depths=(1, 2, 2, 1), decoder=24)
 STEPS = 900

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from human3d.synth.occupancy import WindingNumber
+from human3d.geometry.winding import WindingNumber
 
 
 def sample_surface(vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:

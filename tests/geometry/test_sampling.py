@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from human3d.synth.sampling import sample_surface, sample_training_points
+from human3d.geometry.sampling import sample_surface, sample_training_points
 
 
 def test_surface_samples_lie_on_the_mesh():

@@ -89,6 +89,12 @@ def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarr
     return view
 
 
+def yaw_matrix(yaw: float) -> np.ndarray:
+    """(3, 3) rotation by ``yaw`` radians about the world's up axis (y)."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
 def _orbit_eye(target: np.ndarray, distance: float, yaw: float, pitch: float) -> np.ndarray:
     """Camera position on a sphere around ``target``; yaw 0 looks at the person's front (+z)."""
     return np.asarray(target, dtype=np.float64) + distance * np.array(

@@ -19,7 +19,9 @@ from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
 
 DP_GRID = 256
-COARSE_OF_FINE = np.array([0, 1, 1, 2, 3, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 14], np.uint8)
+COARSE_OF_FINE = np.array(
+    [0, 1, 1, 2, 3, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 14], np.uint8
+)
 """DensePose's 24 fine parts -> the 14 coarse parts of ``dp_masks`` (1 torso, 2 right hand, 3 left
 hand, 4 left foot, 5 right foot, 6/7 right/left upper leg, 8/9 right/left lower leg, 10/11 left/right
 upper arm, 12/13 left/right lower arm, 14 head); index 0 = background."""
@@ -33,7 +35,9 @@ COCO17_SKELETON = [
     [16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7], [6, 8], [7, 9],
     [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7],
 ]  # fmt: skip
-PERSON_CATEGORY = {"id": 1, "name": "person", "supercategory": "person", "keypoints": COCO17_NAMES, "skeleton": COCO17_SKELETON}
+PERSON_CATEGORY = {
+    "id": 1, "name": "person", "supercategory": "person", "keypoints": COCO17_NAMES, "skeleton": COCO17_SKELETON
+}
 
 
 def rle_encode(mask: np.ndarray) -> dict:
@@ -92,6 +96,17 @@ def rle_decode(rle: dict) -> np.ndarray:
     values[1::2] = True
     flat = np.repeat(values, counts)
     return flat.reshape((height, width), order="F")
+
+
+def segmentation_mask(segmentation, height: int, width: int) -> np.ndarray:
+    """A COCO ``segmentation`` (RLE dict or polygon list) as a boolean (H, W) mask."""
+    if isinstance(segmentation, dict):
+        return rle_decode(segmentation)
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for polygon in segmentation or []:
+        points = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+        cv2.fillPoly(mask, [np.rint(points).astype(np.int32)], 1)
+    return mask.astype(bool)
 
 
 def mask_bbox(mask: np.ndarray) -> list[float]:
@@ -162,7 +177,8 @@ def person_annotation(
     }
     if keypoints is not None:
         keypoints = np.asarray(keypoints, dtype=np.float64)
-        annotation["keypoints"] = [round(float(v), 3) if k % 3 < 2 else int(v) for k, v in enumerate(keypoints.reshape(-1))]
+        flat = keypoints.reshape(-1)
+        annotation["keypoints"] = [round(float(v), 3) if k % 3 < 2 else int(v) for k, v in enumerate(flat)]
         annotation["num_keypoints"] = int((keypoints[:, 2] > 0).sum())
     return annotation
 
@@ -190,7 +206,7 @@ def read_densepose_coco(path: str | Path) -> dict:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Human3DError.for_path(path, f"not a readable COCO JSON file ({error.__class__.__name__})") from error
-    if not isinstance(document, dict) or not isinstance(document.get("images"), list) or not isinstance(document.get("annotations"), list):
+    if not isinstance(document, dict) or not all(isinstance(document.get(k), list) for k in ("images", "annotations")):
         raise Human3DError.for_path(path, "not a COCO JSON file (needs 'images' and 'annotations' lists)")
     return document
 

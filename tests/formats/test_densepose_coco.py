@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from human3d.errors import Human3DError
-from human3d.synth import coco
+from human3d.formats import densepose_coco as coco
 
 
 def test_rle_known_strings_and_round_trips():
@@ -44,7 +44,8 @@ def test_annotation_written_and_read_back(tmp_path):
     annotation = coco.person_annotation(7, 3, iuv, mask, np.random.default_rng(0), max_points=40)
     assert annotation["bbox"] == [5.0, 10.0, 25.0, 40.0] and annotation["area"] == mask.sum()
     path = tmp_path / "dp.json"
-    coco.write_coco(path, coco.coco_document([{"id": 3, "file_name": "x.png", "width": 40, "height": 60}], [annotation]))
+    image = {"id": 3, "file_name": "x.png", "width": 40, "height": 60}
+    coco.write_coco(path, coco.coco_document([image], [annotation]))
     document = coco.read_densepose_coco(path)
     back = document["annotations"][0]
     assert (coco.rle_decode(back["segmentation"]) == mask).all()

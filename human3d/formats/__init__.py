@@ -1,0 +1,1 @@
+"""On-disk formats: the synthetic dataset's sample layout and DensePose-COCO JSON."""

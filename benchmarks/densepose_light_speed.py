@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from human3d.weights.registry import get_weights
 from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image, pad_batch, shrink_to
 from human3d.densepose.predictor import build_densepose
+from human3d.weights.registry import get_weights
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "person.png"
 SIZES = ((240, 320), (800, 1100))
@@ -108,8 +108,11 @@ def main() -> None:
         predictor = make()
         for height, width in SIZES:
             r = measure(predictor, test_image(height, width), args.runs)
-            print(f"| {name} | {height}×{width} | {r['network_hw'][0]}×{r['network_hw'][1]} | {r['people']} | "
-                  f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} | {r['cpu']:.1f} |")
+            print(
+                f"| {name} | {height}×{width} | {r['network_hw'][0]}×{r['network_hw'][1]} | {r['people']} | "
+                f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} | "
+                f"{r['cpu']:.1f} |"
+            )
     print(f"Published: {PUBLISHED}")
 
 

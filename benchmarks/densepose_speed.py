@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from human3d.densepose.predictor import build_densepose
 from human3d.densepose.rcnn.config import get_config
 from human3d.densepose.rcnn.model import DensePoseRCNN
-from human3d.densepose.predictor import build_densepose
 from human3d.densepose.rcnn.postprocess import to_result
 from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
@@ -113,7 +113,11 @@ def main() -> None:
     print(f"device: {name}; torch {torch.__version__}; minimum of {args.runs} runs after 1 warm-up; "
           f"load average {load}\n")
     stages = ("bb+FPN", "RPN", "box", "DensePose", "IUV")
-    print("| model | input W×H → network H×W | dets | " + " | ".join(stages) + " | total s | images/s | process CPU s | official total s |")
+    print(
+        "| model | input W×H → network H×W | dets | "
+        + " | ".join(stages)
+        + " | total s | images/s | process CPU s | official total s |"
+    )
     print("|---|---|---|" + "---|" * (len(stages) + 4))
     with tempfile.TemporaryDirectory() as folder:
         for config in CONFIGS:
@@ -125,10 +129,13 @@ def main() -> None:
                 best = min(runs, key=lambda r: r[0]["total"])
                 times, dets, size = best
                 official = OFFICIAL_CPU_S.get((config, (width, height)))
-                print(f"| {config.removeprefix('densepose_rcnn_')} | {width}×{height} → {size[0]}×{size[1]} | {dets} | "
-                      + " | ".join(f"{times[s]:.2f}" for s in stages)
-                      + f" | {times['total']:.2f} | {1.0 / times['total']:.2f} | {times['cpu']:.2f} | {official or '—'} |",
-                      flush=True)
+                print(
+                    f"| {config.removeprefix('densepose_rcnn_')} | {width}×{height} → {size[0]}×{size[1]} | {dets} | "
+                    + " | ".join(f"{times[s]:.2f}" for s in stages)
+                    + f" | {times['total']:.2f} | {1.0 / times['total']:.2f} | {times['cpu']:.2f}"
+                    + f" | {official or '—'} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

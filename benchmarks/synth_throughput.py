@@ -60,7 +60,12 @@ def _stages(size: int, points: int, repeats: int = 4) -> dict[str, float]:
             body = timed("pose body (anny)", model.pose, params)
             timed("clothes + hair", dress_body, body, sample_outfit(rng))
             sample = timed("whole sample in memory", scene.make_sample, k, 1, config, model)
-            timed("render every map (GL)", shared_renderer().render, [s for p in sample.people for s in p.surfaces], sample.camera)
+            timed(
+                "render every map (GL)",
+                shared_renderer().render,
+                [s for p in sample.people for s in p.surfaces],
+                sample.camera,
+            )
             timed("background", appearance.procedural_background, rng, size, size)
             timed("write files + COCO", write_sample, Path(folder), sample)
     return totals
@@ -74,7 +79,10 @@ def main() -> int:
     args = parser.parse_args()
     from human3d.synth.renderer import shared_renderer
 
-    print(f"machine: {os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}; GL: {shared_renderer().gl_renderer}")
+    print(
+        f"machine: {os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}; "
+        f"GL: {shared_renderer().gl_renderer}"
+    )
     _run_seconds(1, args.size, args.points, 1)  # warm-up: body model, GL context, caches in this process
     print(f"\n{args.size}x{args.size}, every map, {args.points} occupancy points per sample, {args.count} samples")
     print("\n| workers | samples/s end to end (start-up included) | samples/s steady state |\n|---|---|---|")

@@ -37,20 +37,22 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     from human3d.weights.resolve import resolve_weights
 
     prepared = prepare_image(image, mask=mask)
-    result = reconstruct(PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd"))), prepared, resolution, keep_largest=True)
+    result = reconstruct(
+        PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd"))), prepared, resolution, keep_largest=True
+    )
     x, y, w, h = prepared.rect.xywh
     rgb = prepared.rgb
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
-    crop = cv2.resize(padded[y + h:y + 2 * h, x + w:x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
+    crop = cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
     mesh = trimesh.Trimesh(result.vertices, result.faces, process=False)
     return np.concatenate([crop[..., :3]] + _normal_views(mesh, size), axis=1)
 
 
 def densepose_figure(source: Path, frame: int) -> np.ndarray:
     """The light default model's picture (parts, contours, boxes) over an image or a video frame (RGB)."""
-    from human3d.densepose.rcnn.image import read_image_bgr
-    from human3d.densepose.predictor import build_densepose, predictor_for
     from human3d.densepose.app.visualize import render
+    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.rcnn.image import read_image_bgr
     from human3d.io.video import VideoReader, is_video_path
     from human3d.weights.resolve import resolve_weights
 

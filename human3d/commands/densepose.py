@@ -65,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
-    from human3d.densepose.predictor import build_densepose, predictor_for
     from human3d.densepose.app.run import default_output
     from human3d.densepose.app.run import run as run_densepose
+    from human3d.densepose.predictor import build_densepose, predictor_for
 
     config = get_config(args.config) if args.config else None
     model = build_densepose(checkpoint, config)

@@ -6,7 +6,6 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from human3d.commands import Subparsers, check_device

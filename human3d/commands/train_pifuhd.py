@@ -80,8 +80,14 @@ def parse_steps(text: str, stages: tuple[str, ...]) -> dict[str, int]:
 def run(args: argparse.Namespace) -> int:
     """Train, then optionally evaluate on held-out data; the final model is ``RUN_DIR/checkpoint.pt``."""
     from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet
-    from human3d.pifuhd.train import CHECKPOINT_NAME, STAGES, PifuhdTrainConfig, evaluate_occupancy, train_pifuhd
-    from human3d.pifuhd.train import write_model
+    from human3d.pifuhd.train import (
+        CHECKPOINT_NAME,
+        STAGES,
+        PifuhdTrainConfig,
+        evaluate_occupancy,
+        train_pifuhd,
+        write_model,
+    )
     from human3d.pifuhd.train_config import named_options
 
     device = check_device(args.device)

@@ -37,9 +37,9 @@ from scipy.ndimage import zoom
 from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.eval.geodesic import GPS_COARSE_OF_FINE, SMPL_MEAN_GEODESIC, BodyGeodesics, reference_body_geodesics
-from human3d.io.atomic import write_text_atomic
 from human3d.formats import densepose_coco as coco
 from human3d.formats.densepose_coco import segmentation_mask
+from human3d.io.atomic import write_text_atomic
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 """COCO's similarity thresholds 0.50:0.05:0.95."""

@@ -33,7 +33,9 @@ def _decode(path: Path) -> np.ndarray:
     elif image.dtype != np.uint8:
         raise Human3DError.for_path(path, f"unsupported image sample type {image.dtype}")
     if min(image.shape[:2]) < MIN_SIDE:
-        raise Human3DError.for_path(path, f"image is too small ({image.shape[1]}x{image.shape[0]}, need >= {MIN_SIDE} px)")
+        raise Human3DError.for_path(
+            path, f"image is too small ({image.shape[1]}x{image.shape[0]}, need >= {MIN_SIDE} px)"
+        )
     return image
 
 

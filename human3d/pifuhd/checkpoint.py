@@ -26,7 +26,11 @@ from human3d.io.safe_pickle import AllowListUnpickler, UnsafePickleError
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
-_SYS_INFO = {"protocol_version": LEGACY_PROTOCOL, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
+_SYS_INFO = {
+    "protocol_version": LEGACY_PROTOCOL,
+    "little_endian": True,
+    "type_sizes": {"short": 2, "int": 4, "long": 4},
+}
 
 # Storage class name in the file -> dtype (the legacy typed storages).
 _STORAGE_DTYPES = {
@@ -209,7 +213,14 @@ class _LegacyPickler(pickle.Pickler):
         reference = _StorageReference(key, self.location, tensor.dtype, self.storages[key].numel())
         return (
             torch._utils._rebuild_tensor_v2,
-            (reference, tensor.storage_offset(), tuple(tensor.shape), tensor.stride(), False, collections.OrderedDict()),
+            (
+                reference,
+                tensor.storage_offset(),
+                tuple(tensor.shape),
+                tensor.stride(),
+                False,
+                collections.OrderedDict(),
+            ),
         )
 
     def persistent_id(self, obj: Any) -> Any:

@@ -14,9 +14,25 @@ from human3d.io.images import IMAGE_SUFFIXES, image_files
 from human3d.synth.renderer import SH_BANDS, Lighting, Material
 
 SKIN_TONES = np.array(
-    [[0.98, 0.86, 0.76], [0.93, 0.76, 0.62], [0.85, 0.64, 0.49], [0.72, 0.51, 0.36], [0.55, 0.37, 0.25], [0.36, 0.23, 0.15]]
+    [
+        [0.98, 0.86, 0.76],
+        [0.93, 0.76, 0.62],
+        [0.85, 0.64, 0.49],
+        [0.72, 0.51, 0.36],
+        [0.55, 0.37, 0.25],
+        [0.36, 0.23, 0.15],
+    ]
 )
-HAIR_COLOURS = np.array([[0.05, 0.04, 0.03], [0.22, 0.13, 0.07], [0.45, 0.30, 0.15], [0.80, 0.66, 0.42], [0.55, 0.22, 0.08], [0.6, 0.6, 0.6]])
+HAIR_COLOURS = np.array(
+    [
+        [0.05, 0.04, 0.03],
+        [0.22, 0.13, 0.07],
+        [0.45, 0.30, 0.15],
+        [0.80, 0.66, 0.42],
+        [0.55, 0.22, 0.08],
+        [0.6, 0.6, 0.6],
+    ]
+)
 
 
 def skin_material(rng: np.random.Generator) -> Material:
@@ -76,7 +92,9 @@ def background_images(folder: str | Path) -> list[Path]:
 
 def procedural_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     """(H, W, 3) uint8: a vertical gradient with soft coloured blobs and a floor line."""
-    top, bottom = (np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.6), rng.uniform(0.2, 0.95))) for _ in range(2))
+    top, bottom = (
+        np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.6), rng.uniform(0.2, 0.95))) for _ in range(2)
+    )
     # Smooth content is drawn at 1/4 size and upsampled (cheap); the floor line stays sharp.
     small_h, small_w = max(1, height // 4), max(1, width // 4)
     ramp = np.linspace(0.0, 1.0, small_h)[:, None, None]
@@ -100,7 +118,9 @@ def image_background(path: Path, rng: np.random.Generator, width: int, height: i
     image = image[..., ::-1]
     h, w = image.shape[:2]
     scale = max(width / w, height / h) * rng.uniform(1.0, 1.5)
-    resized = cv2.resize(image, (max(width, int(round(w * scale))), max(height, int(round(h * scale)))), interpolation=cv2.INTER_AREA)
+    resized = cv2.resize(
+        image, (max(width, int(round(w * scale))), max(height, int(round(h * scale)))), interpolation=cv2.INTER_AREA
+    )
     y = int(rng.integers(0, resized.shape[0] - height + 1))
     x = int(rng.integers(0, resized.shape[1] - width + 1))
     return np.ascontiguousarray(resized[y : y + height, x : x + width])

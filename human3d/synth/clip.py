@@ -13,8 +13,8 @@ import numpy as np
 from tqdm import tqdm
 
 from human3d.body.poses import sample_body_params
-from human3d.io.video import video_writer
 from human3d.geometry import cameras
+from human3d.io.video import video_writer
 from human3d.synth import appearance
 from human3d.synth.clothing import sample_outfit
 from human3d.synth.renderer import shared_renderer

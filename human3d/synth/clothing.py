@@ -98,7 +98,11 @@ def _sided(parts: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray
 def _folds(points: np.ndarray, phase: list[float], wavelength: float = 0.09) -> np.ndarray:
     """Smooth pseudo-random fold pattern in [-1, 1] over 3-D points."""
     k = 2 * np.pi / wavelength
-    return (np.sin(points[:, 0] * k + phase[0]) + np.sin(points[:, 1] * k * 0.7 + phase[1]) + np.sin(points[:, 2] * k + phase[2])) / 3.0
+    return (
+        np.sin(points[:, 0] * k + phase[0])
+        + np.sin(points[:, 1] * k * 0.7 + phase[1])
+        + np.sin(points[:, 2] * k + phase[2])
+    ) / 3.0
 
 
 class _BodyRegions:
@@ -117,10 +121,16 @@ class _BodyRegions:
         self.hip_mid = (k[L_HIP] + k[R_HIP]) / 2
         self.shoulder_mid = (k[L_SHOULDER] + k[R_SHOULDER]) / 2
         self.torso = _along(centres, self.hip_mid, self.shoulder_mid)
-        self.upper_arm = _sided(self.parts, _along(centres, k[L_SHOULDER], k[L_ELBOW]), _along(centres, k[R_SHOULDER], k[R_ELBOW]))
-        self.lower_arm = _sided(self.parts, _along(centres, k[L_ELBOW], k[L_WRIST]), _along(centres, k[R_ELBOW], k[R_WRIST]))
+        self.upper_arm = _sided(
+            self.parts, _along(centres, k[L_SHOULDER], k[L_ELBOW]), _along(centres, k[R_SHOULDER], k[R_ELBOW])
+        )
+        self.lower_arm = _sided(
+            self.parts, _along(centres, k[L_ELBOW], k[L_WRIST]), _along(centres, k[R_ELBOW], k[R_WRIST])
+        )
         self.upper_leg = _sided(self.parts, _along(centres, k[L_HIP], k[L_KNEE]), _along(centres, k[R_HIP], k[R_KNEE]))
-        self.lower_leg = _sided(self.parts, _along(centres, k[L_KNEE], k[L_ANKLE]), _along(centres, k[R_KNEE], k[R_ANKLE]))
+        self.lower_leg = _sided(
+            self.parts, _along(centres, k[L_KNEE], k[L_ANKLE]), _along(centres, k[R_KNEE], k[R_ANKLE])
+        )
 
     def is_part(self, parts) -> np.ndarray:
         return np.isin(self.parts, list(parts))
@@ -136,7 +146,9 @@ class _BodyRegions:
     def slab(self, selected: np.ndarray, face_thickness: np.ndarray) -> Shell:
         body = self.body
         thickness = self.vertex_values(selected, face_thickness)
-        return offset_shell(self.vertices, self.faces, self.parts, np.asarray(body.corner_uv), selected, thickness, self.normals)
+        return offset_shell(
+            self.vertices, self.faces, self.parts, np.asarray(body.corner_uv), selected, thickness, self.normals
+        )
 
 
 def _top(regions: _BodyRegions, outfit: Outfit) -> Shell:
@@ -154,7 +166,9 @@ def _top(regions: _BodyRegions, outfit: Outfit) -> Shell:
             selected |= regions.is_part(LOWER_ARMS) & (regions.lower_arm < 0.5 + 0.45 * outfit.sleeve)
         else:
             selected |= regions.is_part(UPPER_ARMS) & (regions.upper_arm < 0.25 + 0.6 * outfit.sleeve)
-        sleeve_thickness = base + 0.5 * flare * np.clip(np.where(regions.is_part(LOWER_ARMS), 1.0 + regions.lower_arm, regions.upper_arm), 0, 2)
+        sleeve_thickness = base + 0.5 * flare * np.clip(
+            np.where(regions.is_part(LOWER_ARMS), 1.0 + regions.lower_arm, regions.upper_arm), 0, 2
+        )
     lower = np.clip(1.0 - regions.torso / 0.7, 0.0, 1.0)
     thickness = np.where(regions.is_part(TORSO), base + flare * lower, sleeve_thickness)
     thickness *= 1.0 + 0.35 * loose * _folds(regions.centres, outfit.fold_phase)
@@ -186,7 +200,11 @@ def _skirt(regions: _BodyRegions, outfit: Outfit, top_fraction: float, segments:
     knee_y = float((k[L_KNEE, 1] + k[R_KNEE, 1]) / 2)
     ankle_y = float((k[L_ANKLE, 1] + k[R_ANKLE, 1]) / 2)
     long_skirt = outfit.bottom == "long_skirt"
-    hem_y = knee_y + (0.25 - 0.45 * outfit.hem) * (regions.hip_mid[1] - knee_y) if not long_skirt else ankle_y + (0.5 - 0.4 * outfit.hem) * (knee_y - ankle_y)
+    hem_y = (
+        knee_y + (0.25 - 0.45 * outfit.hem) * (regions.hip_mid[1] - knee_y)
+        if not long_skirt
+        else ankle_y + (0.5 - 0.4 * outfit.hem) * (knee_y - ankle_y)
+    )
     centre = regions.hip_mid
     body_faces = regions.is_part((*TORSO, *UPPER_LEGS, *LOWER_LEGS))
     keep = np.zeros(len(vertices), dtype=bool)
@@ -215,7 +233,12 @@ def _skirt(regions: _BodyRegions, outfit: Outfit, top_fraction: float, segments:
     wave = 1.0 + 0.08 * outfit.looseness * depth * np.sin(theta * 7 + outfit.fold_phase[0])
     profile = (profile + ease + flare * depth**1.5) * wave
     ring_points = np.stack(
-        [centre[0] + profile * np.cos(theta), np.broadcast_to(heights[:, None], profile.shape), centre[2] + profile * np.sin(theta)], axis=-1
+        [
+            centre[0] + profile * np.cos(theta),
+            np.broadcast_to(heights[:, None], profile.shape),
+            centre[2] + profile * np.sin(theta),
+        ],
+        axis=-1,
     )
     mesh_vertices, mesh_faces = closed_tube(ring_points)
     return _labelled_by_closest(regions.body, mesh_vertices, mesh_faces)
@@ -236,7 +259,9 @@ def _labelled_by_closest(body: "PosedBody", vertices: np.ndarray, faces: np.ndar
     face_uv = np.stack([u[len(vertices) :], v[len(vertices) :]], -1)
     same = vertex_part[faces] == face_part[:, None]
     corner_uv = np.where(same[..., None], vertex_uv[faces], face_uv[:, None, :])
-    return Shell(vertices.astype(np.float32), faces.astype(np.int32), face_part.astype(np.uint8), corner_uv.astype(np.float32))
+    return Shell(
+        vertices.astype(np.float32), faces.astype(np.int32), face_part.astype(np.uint8), corner_uv.astype(np.float32)
+    )
 
 
 def _head_frame(regions: _BodyRegions) -> tuple[np.ndarray, np.ndarray]:
@@ -256,13 +281,19 @@ def _hair(regions: _BodyRegions, outfit: Outfit) -> list[Shell]:
     centre, axes = _head_frame(regions)
     local = (regions.centres - centre) @ axes.T  # right, up, forward
     nape = {"short": 0.03, "bob": 0.06, "bun": 0.05, "long": 0.07}[outfit.hair]
-    scalp = regions.is_part(HEAD) & ((local[:, 1] > 0.045 + 0.3 * np.maximum(local[:, 2], 0)) | ((local[:, 2] < -0.02) & (local[:, 1] > -nape)))
+    scalp = regions.is_part(HEAD) & (
+        (local[:, 1] > 0.045 + 0.3 * np.maximum(local[:, 2], 0)) | ((local[:, 2] < -0.02) & (local[:, 1] > -nape))
+    )
     volume = 0.008 + 0.025 * outfit.hair_volume * (1.5 if outfit.hair == "bob" else 1.0)
     lift = np.clip((local[:, 1] + nape) / 0.15, 0.2, 1.0)  # fuller on top
     shells = [regions.slab(scalp, volume * lift * (1 + 0.2 * _folds(regions.centres, outfit.fold_phase, 0.05)))]
     if outfit.hair == "bun":
         bun_centre = centre + axes[1] * 0.06 - axes[2] * 0.1
-        shells.append(_labelled_by_closest(regions.body, *ellipsoid(bun_centre, axes, np.array([0.05, 0.045, 0.045]), subdivisions=2)))
+        shells.append(
+            _labelled_by_closest(
+                regions.body, *ellipsoid(bun_centre, axes, np.array([0.05, 0.045, 0.045]), subdivisions=2)
+            )
+        )
     elif outfit.hair == "long":
         length = 0.12 + 0.12 * outfit.hair_volume
         hang = centre - axes[1] * (length - 0.02) - axes[2] * 0.07
@@ -298,7 +329,13 @@ def dress_body(body: "PosedBody", outfit: Outfit) -> list[Garment]:
     if outfit.bottom in ("skirt", "long_skirt"):
         # Short skirts start at the waist; a long skirt under a tank top reads as a dress.
         dress = outfit.bottom == "long_skirt" and outfit.top == "tank"
-        garments.append(Garment("dress" if dress else outfit.bottom, LABELS["dress" if dress else "bottom"], _skirt(regions, outfit, 0.3)))
+        garments.append(
+            Garment(
+                "dress" if dress else outfit.bottom,
+                LABELS["dress" if dress else "bottom"],
+                _skirt(regions, outfit, 0.3),
+            )
+        )
     else:
         garments.append(Garment(outfit.bottom, LABELS["bottom"], _bottom_slab(regions, outfit)))
     if outfit.shoes:

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from human3d.geometry import cameras
-from human3d.synth import appearance
 from human3d.geometry.cameras import Camera
+from human3d.geometry.sampling import sample_training_points
+from human3d.synth import appearance
 from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
 from human3d.synth.renderer import Lighting, Material, RenderResult, Surface, shared_renderer
-from human3d.geometry.sampling import sample_training_points
 
 CAMERAS = ("orthographic", "perspective")
 

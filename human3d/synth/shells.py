@@ -60,7 +60,9 @@ def offset_shell(
     # Directed boundary edges: (a -> b) of a face whose reverse (b -> a) is in no selected face.
     edges = np.concatenate([local[:, [0, 1]], local[:, [1, 2]], local[:, [2, 0]]])
     edge_face = np.tile(np.arange(len(local)), 3)
-    edge_corners = np.concatenate([np.tile([0, 1], (len(local), 1)), np.tile([1, 2], (len(local), 1)), np.tile([2, 0], (len(local), 1))])
+    edge_corners = np.concatenate(
+        [np.tile([0, 1], (len(local), 1)), np.tile([1, 2], (len(local), 1)), np.tile([2, 0], (len(local), 1))]
+    )
     keys = edges[:, 0] * count + edges[:, 1]
     reverse = edges[:, 1] * count + edges[:, 0]
     boundary = ~np.isin(reverse, keys)
@@ -104,7 +106,9 @@ def closed_tube(rings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vertices.astype(np.float32), orient_outward(vertices, faces)
 
 
-def ellipsoid(centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, subdivisions: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def ellipsoid(
+    centre: np.ndarray, axes: np.ndarray, radii: np.ndarray, subdivisions: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """A closed ellipsoid mesh: unit icosphere scaled by ``radii`` along the rows of ``axes`` (3, 3)."""
     sphere = trimesh.creation.icosphere(subdivisions=subdivisions)
     vertices = (np.asarray(sphere.vertices) * radii) @ np.asarray(axes) + centre

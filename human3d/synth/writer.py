@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 
 from human3d.errors import Human3DError
-from human3d.io.atomic import write_text_atomic
 from human3d.formats import densepose_coco as coco
 from human3d.formats import synth_sample as layout
 from human3d.formats.synth_sample import is_finished, sample_name
+from human3d.io.atomic import write_text_atomic
 from human3d.synth.scene import Sample, SceneConfig, make_sample
 
 FORMAT = "human3d-synth"

@@ -50,8 +50,8 @@ class StagedRun:
 @pytest.fixture(scope="session", params=sorted(RECORDS))
 def staged(request: pytest.FixtureRequest, densepose_ref: Path, checkpoints: dict[str, Path]) -> StagedRun:
     """Run one public record stage by stage (through ``build_densepose`` on the user's ``.pkl`` path)."""
-    from human3d.densepose.rcnn.chart_predictor import ChartOutput
     from human3d.densepose.predictor import build_densepose
+    from human3d.densepose.rcnn.chart_predictor import ChartOutput
     from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
     record = request.param

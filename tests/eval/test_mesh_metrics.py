@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import trimesh
 
-from human3d.eval.mesh_metrics import BACKGROUND_NORMAL, chamfer_and_p2s, normal_consistency, normal_images, point_to_surface
+from human3d.eval.mesh_metrics import (
+    BACKGROUND_NORMAL,
+    chamfer_and_p2s,
+    normal_consistency,
+    normal_images,
+    point_to_surface,
+)
 
 
 def faceted(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
@@ -57,14 +63,21 @@ def test_p2s_runs_from_the_ground_truth_to_the_prediction():
     chamfer, p2s = chamfer_and_p2s(upper, sphere, samples=8000)
     assert p2s == pytest.approx(2.0 / 3.0 * (np.sqrt(2.0) - 1.0), abs=0.01)
     assert chamfer == pytest.approx(0.5 * p2s, abs=1e-6)  # the prediction lies on the truth
-    chamfer_swapped, p2s_swapped = chamfer_and_p2s(sphere, upper, samples=8000)  # every truth point lies on the prediction
+    chamfer_swapped, p2s_swapped = chamfer_and_p2s(
+        sphere, upper, samples=8000
+    )  # every truth point lies on the prediction
     assert p2s_swapped < 1e-9 and chamfer_swapped == pytest.approx(0.5 * p2s, abs=0.01)
 
 
 def test_point_to_surface_matches_brute_force():
     mesh = trimesh.creation.icosphere(2, 1.0)
     points = np.random.default_rng(0).normal(size=(200, 3)) * 0.8
-    brute = [np.linalg.norm(trimesh.triangles.closest_point(mesh.triangles, np.repeat(p[None], len(mesh.faces), 0)) - p, axis=1).min() for p in points]
+    brute = [
+        np.linalg.norm(
+            trimesh.triangles.closest_point(mesh.triangles, np.repeat(p[None], len(mesh.faces), 0)) - p, axis=1
+        ).min()
+        for p in points
+    ]
     np.testing.assert_allclose(point_to_surface(points, mesh), brute, atol=1e-9)
 
 

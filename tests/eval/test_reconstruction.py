@@ -12,7 +12,6 @@ import trimesh
 
 from human3d.cli import main
 from human3d.errors import Human3DError
-from human3d.io.meshes import read_mesh
 from human3d.eval.reconstruction import (
     ReconstructionReport,
     SampleScore,
@@ -20,12 +19,12 @@ from human3d.eval.reconstruction import (
     format_table,
     write_report_json,
 )
-from human3d.formats.synth_sample import read_calib, sample_dirs
+from human3d.formats.synth_sample import read_calib, read_camera, read_depth, sample_dirs
 from human3d.geometry.crop import Crop, crop_to_world
+from human3d.io.meshes import read_mesh
 from human3d.pifuhd.pipeline import pifuhd_grid
 from human3d.surface import extract_mesh, sparse_field
 from human3d.synth.scene import SceneConfig
-from human3d.formats.synth_sample import read_camera, read_depth
 from human3d.synth.writer import generate, write_ply
 
 IMAGE_SIZE = 384

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from human3d.errors import Human3DError
 from human3d.cli import main
+from human3d.errors import Human3DError
 from human3d.eval.scans import cut_plinth, scale_to_height
 from human3d.synth.writer import write_ply
 

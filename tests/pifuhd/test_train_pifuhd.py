@@ -17,18 +17,24 @@ import torch
 
 from human3d.cli import main
 from human3d.errors import Human3DError
-from human3d.io.meshes import read_mesh
+from human3d.formats.synth_sample import read_camera, read_depth
 from human3d.geometry.crop import crop_to_image_frame, depth_origin
+from human3d.geometry.winding import WindingNumber
+from human3d.io.meshes import read_mesh
 from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet, crop_rect, surface_depths
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss
 from human3d.pifuhd.model import PifuhdNet, load_pifuhd
 from human3d.pifuhd.train import (
-    CHECKPOINT_NAME, CoarseStage, FineStage, PifuhdTrainConfig, evaluate_occupancy, train_pifuhd, write_model,
+    CHECKPOINT_NAME,
+    CoarseStage,
+    FineStage,
+    PifuhdTrainConfig,
+    evaluate_occupancy,
+    train_pifuhd,
+    write_model,
 )
 from human3d.pifuhd.train_config import named_options
-from human3d.geometry.winding import WindingNumber
 from human3d.synth.scene import SceneConfig
-from human3d.formats.synth_sample import read_camera, read_depth
 
 TINY = named_options("tiny")
 POINTS = 600
@@ -188,7 +194,9 @@ def test_two_processes_train_with_ddp_on_gloo(train_data, tmp_path):
 
 
 def test_training_views_put_inside_points_on_the_person(train_data):
-    dataset = PifuhdTrainingSet(train_data, TINY, 1000, augmentation=AugmentationConfig(), fine=True, background_points=0.1)
+    dataset = PifuhdTrainingSet(
+        train_data, TINY, 1000, augmentation=AugmentationConfig(), fine=True, background_points=0.1
+    )
     torch.manual_seed(3)
     view = dataset[0]
     size = TINY.coarse.load_size

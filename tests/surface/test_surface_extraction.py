@@ -34,7 +34,9 @@ def box_grid(resolution: int) -> Grid:
     return Grid(resolution, transform)
 
 
-@pytest.mark.parametrize("grid", [pifuhd_grid(96), box_grid(129), pifuhd_grid(100)], ids=["pifuhd96", "box129", "odd100"])
+@pytest.mark.parametrize(
+    "grid", [pifuhd_grid(96), box_grid(129), pifuhd_grid(100)], ids=["pifuhd96", "box129", "odd100"]
+)
 def test_sparse_field_gives_the_dense_mesh_with_fewer_queries(grid):
     dense = dense_field(blobs, grid, batch_size=70_000)
     counter = Counter(blobs)
@@ -74,4 +76,6 @@ def test_field_without_surface_gives_an_empty_mesh():
     empty = dense_field(lambda p: np.zeros(len(p), np.float32), grid)
     vertices, faces = extract_mesh(empty.values, grid)
     assert vertices.shape == (0, 3) and faces.shape == (0, 3)
-    assert sparse_field(lambda p: np.zeros(len(p), np.float32), box_grid(128)).queries == 33**3  # the first lattice only
+    assert (
+        sparse_field(lambda p: np.zeros(len(p), np.float32), box_grid(128)).queries == 33**3
+    )  # the first lattice only

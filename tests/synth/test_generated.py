@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import torch
 
-from human3d.formats import densepose_coco as coco
-from human3d.geometry.cameras import Camera
 from human3d.densepose.train.dataset import DensePoseDataset
+from human3d.formats import densepose_coco as coco
 from human3d.formats.synth_sample import read_depth, read_iuv, read_normals
+from human3d.geometry.cameras import Camera
 from human3d.synth.writer import generate, shard_indices
 
 from .conftest import RUN_CONFIG, RUN_COUNT, RUN_SEED

@@ -10,14 +10,13 @@ import numpy as np
 from tqdm import tqdm
 
 from human3d.densepose.app.dump import write_dump
+from human3d.densepose.app.visualize import render
+from human3d.densepose.predictor import DensePosePredictor
 from human3d.densepose.rcnn.image import read_image_bgr
 from human3d.densepose.result import DensePoseResult
-from human3d.densepose.predictor import DensePosePredictor
-from human3d.densepose.app.visualize import render
 from human3d.errors import Human3DError
 from human3d.io.images import image_files, write_image
 from human3d.io.video import VideoReader, is_video_path, video_writer
-
 
 
 @dataclass

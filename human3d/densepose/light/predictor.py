@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from human3d.densepose.rcnn.boxes import clip_boxes, nms
 from human3d.densepose.light.model import OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightDensePose, LightMaps, split_maps
+from human3d.densepose.rcnn.boxes import clip_boxes, nms
 from human3d.densepose.rcnn.postprocess import rescale_detections
 from human3d.densepose.result import DensePoseResult, int_boxes_xywh
 

@@ -6,11 +6,10 @@ names anything else (``os.system``, ``builtins.eval``, ...) is refused before it
 
 from __future__ import annotations
 
+import pickle
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
-
-import pickle
 
 import numpy as np
 import torch

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from human3d.formats import densepose_coco as coco
 from human3d.densepose.train.dataset import DensePoseDataset
+from human3d.formats import densepose_coco as coco
 
 _MEAN_RGB = np.array([123.675, 116.280, 103.530], dtype=np.float32) / 255.0  # the model's BGR pixel mean, as RGB
 

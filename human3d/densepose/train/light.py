@@ -30,15 +30,24 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from human3d.densepose.train.augment import AugmentationConfig, jitter_colour
+from human3d.densepose.light.model import (
+    NUM_PARTS,
+    OFFSET_UNIT,
+    PIXEL_MEAN_BGR,
+    STRIDE,
+    LightConfig,
+    LightDensePose,
+    build_light_densepose,
+    checkpoint_state,
+    split_maps,
+)
 from human3d.densepose.rcnn.checkpoint import read_state_dict, write_state_dict
-from human3d.densepose.light.model import (NUM_PARTS, OFFSET_UNIT, PIXEL_MEAN_BGR, STRIDE, LightConfig, LightDensePose,
-                                     build_light_densepose, checkpoint_state, split_maps)
+from human3d.densepose.train.augment import AugmentationConfig, jitter_colour
 from human3d.densepose.train.config import FINAL_CHECKPOINT, DensePoseTrainConfig
-from human3d.errors import Human3DError
-from human3d.io.atomic import write_text_atomic
 from human3d.densepose.train.dataset import DensePoseDataset
+from human3d.errors import Human3DError
 from human3d.formats.synth_sample import has_iuv, read_iuv
+from human3d.io.atomic import write_text_atomic
 from human3d.training.data import infinite_batches
 from human3d.training.loop import fit
 from human3d.training.runtime import setup_runtime, teardown

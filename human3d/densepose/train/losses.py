@@ -20,8 +20,14 @@ from torch import nn
 from human3d.densepose.rcnn.chart_predictor import ChartOutput
 from human3d.densepose.rcnn.model import DensePoseRCNN
 from human3d.densepose.rcnn.rpn import LEVELS, flatten_deltas, flatten_logits
-from human3d.densepose.train.targets import (PointTargets, anchor_targets, coarse_targets, encode_deltas, point_targets,
-                                       sample_rois)
+from human3d.densepose.train.targets import (
+    PointTargets,
+    anchor_targets,
+    coarse_targets,
+    encode_deltas,
+    point_targets,
+    sample_rois,
+)
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.train.augment import AugmentationConfig, TrainingItems
-from human3d.densepose.train.config import FINAL_CHECKPOINT, DensePoseTrainConfig
 from human3d.densepose.rcnn.checkpoint import read_state_dict, write_state_dict
 from human3d.densepose.rcnn.config import DensePoseConfig, get_config
 from human3d.densepose.rcnn.layers import Conv2dNorm, FrozenBatchNorm2d
-from human3d.densepose.train.losses import DensePoseRCNNObjective, RCNNLossConfig
 from human3d.densepose.rcnn.model import DensePoseRCNN, load_weights
 from human3d.densepose.rcnn.rpn import LEVELS
+from human3d.densepose.train.augment import AugmentationConfig, TrainingItems
+from human3d.densepose.train.config import FINAL_CHECKPOINT, DensePoseTrainConfig
+from human3d.densepose.train.dataset import DensePoseDataset, collate_list
+from human3d.densepose.train.losses import DensePoseRCNNObjective, RCNNLossConfig
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_text_atomic
-from human3d.densepose.train.dataset import DensePoseDataset, collate_list
 from human3d.training.data import infinite_batches
 from human3d.training.loop import fit
 from human3d.training.runtime import setup_runtime, teardown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from human3d.densepose.app.visualize import paste_iuv, part_palette, render
+from human3d.densepose.app.visualize import part_palette, paste_iuv, render
 from human3d.densepose.result import DensePoseResult
 
 

@@ -11,13 +11,21 @@ import torch
 from PIL import Image
 
 from human3d.cli import main
-from human3d.densepose.rcnn.checkpoint import write_state_dict
 from human3d.densepose.app.dump import read_dump
-from human3d.densepose.rcnn.image import read_image_bgr
-from human3d.densepose.light.model import (CHANNELS, NUM_PARTS, OFFSET_UNIT, STRIDE, LightConfig, LightDensePose,
-                                     checkpoint_state, fuse_batch_norms)
+from human3d.densepose.light.model import (
+    CHANNELS,
+    NUM_PARTS,
+    OFFSET_UNIT,
+    STRIDE,
+    LightConfig,
+    LightDensePose,
+    checkpoint_state,
+    fuse_batch_norms,
+)
 from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image
 from human3d.densepose.predictor import build_densepose
+from human3d.densepose.rcnn.checkpoint import write_state_dict
+from human3d.densepose.rcnn.image import read_image_bgr
 from human3d.errors import Human3DError
 from human3d.weights.registry import get_weights
 

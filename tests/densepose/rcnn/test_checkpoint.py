@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from human3d.densepose.predictor import build_densepose
 from human3d.densepose.rcnn.checkpoint import read_state_dict
 from human3d.densepose.rcnn.config import CONFIGS
 from human3d.densepose.rcnn.model import DensePoseRCNN, load_weights
-from human3d.densepose.predictor import build_densepose
 from human3d.errors import Human3DError
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from human3d.densepose.predictor import build_densepose
 from human3d.densepose.rcnn.config import CONFIGS, get_config, recognize_config
 from human3d.densepose.rcnn.model import DensePoseRCNN
-from human3d.densepose.predictor import build_densepose
 from human3d.errors import Human3DError
 
 ALL = sorted(CONFIGS)

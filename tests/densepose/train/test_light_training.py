@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 import torch
 
+from human3d.densepose.app.visualize import paste_iuv
 from human3d.densepose.light.model import LightConfig, LightDensePose
 from human3d.densepose.light.predictor import LightDensePosePredictor
-from human3d.densepose.train.light import LightTrainingItems, collate_light, train_light
 from human3d.densepose.predictor import build_densepose
 from human3d.densepose.train.config import DensePoseTrainConfig
-from human3d.densepose.app.visualize import paste_iuv
-from human3d.eval.densepose_run import predict_coco_images
 from human3d.densepose.train.dataset import DensePoseDataset
-from human3d.synth.scene import SceneConfig
+from human3d.densepose.train.light import LightTrainingItems, collate_light, train_light
+from human3d.eval.densepose_run import predict_coco_images
 from human3d.formats.synth_sample import read_iuv
+from human3d.synth.scene import SceneConfig
 
 TINY = LightConfig(widths=(8, 16, 24, 32, 48), depths=(1, 2, 2, 1), decoder=24)
 STEPS = 900

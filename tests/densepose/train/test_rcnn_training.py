@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from human3d.densepose.train.augment import AugmentationConfig, TrainingItems
-from human3d.densepose.rcnn.config import get_config
-from human3d.densepose.train.losses import RCNNLossConfig
 from human3d.densepose.predictor import build_densepose
+from human3d.densepose.rcnn.config import get_config
+from human3d.densepose.train.augment import AugmentationConfig, TrainingItems
 from human3d.densepose.train.config import DensePoseTrainConfig
-from human3d.densepose.train.rcnn import train_rcnn
 from human3d.densepose.train.dataset import DensePoseDataset
+from human3d.densepose.train.losses import RCNNLossConfig
+from human3d.densepose.train.rcnn import train_rcnn
 
 # A tiny R-CNN: ResNet-50 frozen after its data-dependent start (FREEZE_AT 5), a 2-conv 64-channel
 # DensePose head, short sides of 96 px and few ROIs, so that about a minute on 2 CPU cores trains it.

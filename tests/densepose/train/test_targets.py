@@ -10,8 +10,15 @@ import torch.nn.functional as F
 
 from human3d.densepose.rcnn.boxes import apply_deltas
 from human3d.densepose.train.losses import sample_at_points
-from human3d.densepose.train.targets import (anchor_targets, coarse_targets, encode_deltas, match, pairwise_iou,
-                                       point_targets, sample_rois)
+from human3d.densepose.train.targets import (
+    anchor_targets,
+    coarse_targets,
+    encode_deltas,
+    match,
+    pairwise_iou,
+    point_targets,
+    sample_rois,
+)
 
 
 def test_encode_deltas_inverts_apply_deltas() -> None:
@@ -101,10 +108,10 @@ def test_sample_at_points_matches_grid_sample() -> None:
 
 
 def test_written_checkpoint_round_trips(tmp_path) -> None:
+    from human3d.densepose.predictor import build_densepose
     from human3d.densepose.rcnn.checkpoint import read_state_dict, write_state_dict
     from human3d.densepose.rcnn.config import get_config
     from human3d.densepose.rcnn.model import DensePoseRCNN
-    from human3d.densepose.predictor import build_densepose
     from human3d.densepose.train.rcnn import init_from_scratch
 
     model = DensePoseRCNN(get_config("R_50_FPN_s1x_legacy"))

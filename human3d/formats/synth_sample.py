@@ -122,7 +122,7 @@ def stored_point_count(root: Path) -> int:
 
 def imread(path: Path, flags: int) -> np.ndarray:
     """``cv2.imread`` with a one-line error for a missing or unreadable image."""
-    image = cv2.imread(str(path), flags)
+    image = cv2.imread(str(path), flags) if Path(path).is_file() else None  # no OpenCV warning for a missing file
     if image is None:
         raise Human3DError.for_path(path, "missing or not an image")
     return image

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from human3d.cli import main
+from human3d.formats.synth_sample import MASK
 from human3d.synth.preview import COLUMNS
 
 SIZE = 32
@@ -18,9 +19,9 @@ def fake_sample(folder: Path, value: int) -> Path:
     folder.mkdir(parents=True)
     for name in COLUMNS:
         image = np.full((SIZE, SIZE, 3), value, np.uint8)
-        if name == "mask":
+        if name == MASK:
             image[:, SIZE // 2:] = 0
-        cv2.imwrite(str(folder / f"{name}.png"), image)
+        cv2.imwrite(str(folder / name), image)
     return folder
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +31,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from human3d.io.atomic import write_text_atomic
+from human3d.io.cache import cache_dir as human3d_cache_dir
 
 if TYPE_CHECKING:
     from human3d.body.model import PosedBody
@@ -226,7 +226,7 @@ def mean_part_distances(geodesics: SurfaceGeodesics, vertex_segments: np.ndarray
 
 def cache_dir() -> Path:
     """Where evaluation caches live: ``$HUMAN3D_CACHE/eval`` (default ``~/.cache/human3d/eval``)."""
-    return Path(os.environ.get("HUMAN3D_CACHE", Path.home() / ".cache" / "human3d")) / "eval"
+    return human3d_cache_dir("eval")
 
 
 class BodyGeodesics:

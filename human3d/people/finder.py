@@ -1,0 +1,205 @@
+"""Every person in a real photo: box, score, 33 landmarks, COCO-17 keypoints, mask and face box.
+
+Build once, query many: :class:`PeopleFinder` loads MediaPipe's pose landmarker once and answers
+:meth:`PeopleFinder.find` for any number of images (RGB uint8).
+
+One pass over the whole image finds people who fill a fair part of it: BlazePose's detector was trained
+for one person near the camera and keys on faces. A second pass runs the same models on overlapping
+square tiles (side ``1/n`` of the image's shorter side for each ``n`` in ``tile_levels``, half a tile of
+overlap), where a small person is large again. A person cut by a tile's inner border is dropped there
+(the overlap puts anyone smaller than half a tile wholly inside another tile); the rest are merged by
+non-maximum suppression on their boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from human3d.errors import Human3DError
+from human3d.people.landmarks import FACE_LANDMARKS, coco17_keypoints
+from human3d.people.models import import_mediapipe, pose_task_bundle
+
+VISIBLE = 0.5  # landmark visibility from which a landmark counts as seen
+MASK_THRESHOLD = 0.5  # segmentation probability from which a pixel belongs to the person
+SAME_PERSON_IOU = 0.45  # boxes overlapping more than this are one person ...
+SAME_PERSON_COVER = 0.75  # ... and so is a box lying this much inside another
+BORDER = 0.02  # a box this close (fraction of the tile side) to a tile's inner border is cut by it
+FACE_SCALE = 1.6  # the face box: the face landmarks' box widened this much, made square
+
+
+@dataclass
+class Person:
+    """One person in image pixels: ``landmarks`` [33, 4] = x, y, z (relative depth, pixels, + away from the
+    camera, 0 at the hips), visibility; ``mask`` bool [H, W]; boxes ``[x1, y1, x2, y2]``."""
+
+    box_xyxy: np.ndarray
+    score: float
+    landmarks: np.ndarray
+    mask: np.ndarray
+    face_box_xyxy: np.ndarray
+    id: int = -1
+    source: str = field(default="image", compare=False)
+
+    @property
+    def keypoints_coco17(self) -> np.ndarray:
+        """COCO-17 keypoints [17, 3]: x, y, score (the landmark's visibility)."""
+        return coco17_keypoints(self.landmarks)
+
+    @property
+    def area(self) -> float:
+        """The box's area in square pixels."""
+        x1, y1, x2, y2 = self.box_xyxy
+        return float(max(0.0, x2 - x1) * max(0.0, y2 - y1))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A square part of the image the models look at: top-left corner and side in pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def inner_edges(self, image_width: int, image_height: int) -> tuple[bool, bool, bool, bool]:
+        """Which of the left, top, right, bottom edges lie inside the image (a person there may be cut)."""
+        return self.x > 0, self.y > 0, self.x + self.width < image_width, self.y + self.height < image_height
+
+
+def tile_windows(width: int, height: int, levels: tuple[int, ...]) -> list[Window]:
+    """Overlapping square tiles: for each ``n`` in ``levels``, side = shorter side / n, stride half a side."""
+    windows = []
+    for level in levels:
+        side = int(round(min(width, height) / level))
+        if side < 64:
+            continue
+        stride = max(1, side // 2)
+        xs = sorted({*range(0, max(1, width - side + 1), stride), max(0, width - side)})
+        ys = sorted({*range(0, max(1, height - side + 1), stride), max(0, height - side)})
+        windows += [Window(x, y, side, side) for y in ys for x in xs]
+    return windows
+
+
+def box_iou_cover(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Intersection over union of two xyxy boxes, and intersection over the smaller box's area."""
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    area_a = max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1])
+    area_b = max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+    union = area_a + area_b - inter
+    return (inter / union if union > 0 else 0.0), (inter / min(area_a, area_b) if min(area_a, area_b) > 0 else 0.0)
+
+
+def merge_people(people: list[Person]) -> list[Person]:
+    """Non-maximum suppression: the best-scoring of each group of overlapping people, largest box first."""
+    kept: list[Person] = []
+    for person in sorted(people, key=lambda p: (-p.score, -p.area)):
+        if not any(iou > SAME_PERSON_IOU or cover > SAME_PERSON_COVER
+                   for iou, cover in (box_iou_cover(person.box_xyxy, other.box_xyxy) for other in kept)):
+            kept.append(person)
+    return sorted(kept, key=lambda p: -p.area)
+
+
+def face_box(landmarks: np.ndarray) -> np.ndarray:
+    """A square box around the face landmarks (nose, eyes, ears, mouth), widened by ``FACE_SCALE``."""
+    face = landmarks[list(FACE_LANDMARKS), :2]
+    centre = (face.min(axis=0) + face.max(axis=0)) / 2
+    half = FACE_SCALE * float((face.max(axis=0) - face.min(axis=0)).max()) / 2
+    return np.array([centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half], dtype=np.float32)
+
+
+class PeopleFinder:
+    """Finds people in RGB images; see the module's docstring for how.
+
+    ``min_score``: the pose detector's confidence threshold; ``max_people``: at most this many people per
+    image (largest first); ``tile_levels``: the small-people pass (``()`` turns it off).
+    """
+
+    def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = (2, 3)) -> None:
+        if not 0.0 <= min_score <= 1.0:
+            raise Human3DError(f"min score {min_score} is outside [0, 1]")
+        if max_people < 1:
+            raise Human3DError(f"max people must be at least 1 (got {max_people})")
+        mediapipe = import_mediapipe()
+        from mediapipe.tasks.python import vision
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(pose_task_bundle())),
+            running_mode=vision.RunningMode.IMAGE,
+            num_poses=max_people,
+            min_pose_detection_confidence=min_score,
+            min_pose_presence_confidence=min_score,
+            output_segmentation_masks=True,
+        )
+        self.landmarker = vision.PoseLandmarker.create_from_options(options)
+        self.image_type = mediapipe.Image
+        self.image_format = mediapipe.ImageFormat.SRGB
+        self.min_score, self.max_people, self.tile_levels = min_score, max_people, tuple(tile_levels)
+
+    def close(self) -> None:
+        """Free the models (the finder cannot be used afterwards)."""
+        self.landmarker.close()
+
+    def find(self, image: np.ndarray) -> list[Person]:
+        """The people in ``image`` (uint8 RGB [H, W, 3]), largest box first, at most ``max_people``."""
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise Human3DError(f"expected an RGB uint8 image [H, W, 3], got {image.dtype} {image.shape}")
+        height, width = image.shape[:2]
+        people = self.detect(image, Window(0, 0, width, height), (width, height))
+        for window in tile_windows(width, height, self.tile_levels):
+            people += self.detect(image, window, (width, height))
+        return merge_people(people)[: self.max_people]
+
+    def detect(self, image: np.ndarray, window: Window, image_size: tuple[int, int]) -> list[Person]:
+        """The people the models find in one window of ``image``, in whole-image pixels (cut ones dropped)."""
+        width, height = image_size
+        crop = np.ascontiguousarray(image[window.y:window.y + window.height, window.x:window.x + window.width])
+        result = self.landmarker.detect(self.image_type(image_format=self.image_format, data=crop))
+        masks = result.segmentation_masks or []
+        inner = window.inner_edges(width, height)
+        whole = window == Window(0, 0, width, height)
+        found = []
+        for index, pose in enumerate(result.pose_landmarks):
+            table = np.array([[p.x, p.y, p.z, p.visibility, p.presence] for p in pose], dtype=np.float32)
+            landmarks = np.empty((len(table), 4), dtype=np.float32)
+            landmarks[:, 0] = window.x + table[:, 0] * window.width
+            landmarks[:, 1] = window.y + table[:, 1] * window.height
+            landmarks[:, 2] = table[:, 2] * window.width
+            landmarks[:, 3] = table[:, 3]
+            mask = np.zeros((height, width), dtype=bool)
+            if index < len(masks):
+                mask[window.y:window.y + window.height, window.x:window.x + window.width] = (
+                    masks[index].numpy_view().reshape(window.height, window.width) > MASK_THRESHOLD)
+            box = person_box(landmarks, mask, width, height)
+            if box is None or (not whole and cut_by(box, window, inner)):
+                continue
+            found.append(Person(box, float(np.mean(table[:, 4])), landmarks, mask, face_box(landmarks),
+                                source="image" if whole else f"tile {window.width}px"))
+        return found
+
+
+def person_box(landmarks: np.ndarray, mask: np.ndarray, width: int, height: int) -> np.ndarray | None:
+    """The box around the person's mask and seen landmarks, clipped to the image; None when empty."""
+    seen = landmarks[landmarks[:, 3] >= VISIBLE, :2]
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    xs = list(seen[:, 0]) + ([cols[0], cols[-1] + 1] if len(cols) else [])
+    ys = list(seen[:, 1]) + ([rows[0], rows[-1] + 1] if len(rows) else [])
+    if not xs:
+        return None
+    box = np.array([max(0.0, min(xs)), max(0.0, min(ys)), min(float(width), max(xs)), min(float(height), max(ys))],
+                   dtype=np.float32)
+    return box if box[2] > box[0] and box[3] > box[1] else None
+
+
+def cut_by(box: np.ndarray, window: Window, inner: tuple[bool, bool, bool, bool]) -> bool:
+    """Whether ``box`` touches one of the window's edges that lie inside the image."""
+    margin = BORDER * window.width
+    left, top, right, bottom = inner
+    return bool((left and box[0] <= window.x + margin) or (top and box[1] <= window.y + margin)
+                or (right and box[2] >= window.x + window.width - margin)
+                or (bottom and box[3] >= window.y + window.height - margin))

@@ -1,0 +1,79 @@
+"""MediaPipe's real-photo models, as shipped inside the ``mediapipe==0.10.14`` wheel (Apache-2.0).
+
+The pose detector and the full pose landmark model are plain ``.tflite`` files there. MediaPipe's
+Tasks ``PoseLandmarker`` (which finds several people and returns their segmentation masks) wants them
+in a ``.task`` bundle whose models carry image-normalisation metadata; :func:`pose_task_bundle` writes
+that metadata (mean 0, std 255: inputs in [0, 1], as the models expect) with MediaPipe's own writer and
+bundles the two files once per machine under ``$HUMAN3D_CACHE/people``. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+from human3d.errors import Human3DError
+from human3d.io.atomic import write_bytes_atomic
+from human3d.io.cache import cache_dir
+
+MEDIAPIPE_VERSION = "0.10.14"
+POSE_DETECTOR = "modules/pose_detection/pose_detection.tflite"
+POSE_LANDMARKER = "modules/pose_landmark/pose_landmark_full.tflite"
+FACE_DETECTOR = "modules/face_detection/face_detection_full_range_sparse.tflite"
+# the bundle's member names and each model's output count, as PoseLandmarker expects them
+BUNDLE_MEMBERS = (("pose_detector.tflite", POSE_DETECTOR, 2), ("pose_landmarks_detector.tflite", POSE_LANDMARKER, 5))
+
+
+def import_mediapipe() -> ModuleType:
+    """The ``mediapipe`` module, or a one-line error saying how to install the version that ships the models."""
+    os.environ.setdefault("GLOG_minloglevel", "2")  # no MediaPipe start-up log lines on stderr
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # protobuf's deprecation notice inside MediaPipe
+            import mediapipe
+    except ImportError:
+        raise Human3DError(f"the people finder needs mediapipe=={MEDIAPIPE_VERSION} "
+                           f"(pip install mediapipe=={MEDIAPIPE_VERSION})") from None
+    return mediapipe
+
+
+def model_file(relative: str) -> Path:
+    """A model file inside the installed mediapipe package (one-line error if this release lacks it)."""
+    path = Path(import_mediapipe().__file__).parent / relative
+    if not path.is_file():
+        raise Human3DError.for_path(path, f"model missing from the installed mediapipe; install "
+                                          f"mediapipe=={MEDIAPIPE_VERSION}, the last release that ships it")
+    return path
+
+
+def with_normalisation(model: bytes, outputs: int) -> bytes:
+    """``model`` (a .tflite file) with image-input metadata: pixel values divided by 255."""
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer
+
+    writer = metadata_writer.MetadataWriter.create(bytearray(model))
+    writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
+    for index in range(outputs):
+        writer.add_feature_output(name=f"output_{index}")
+    written, _ = writer.populate()
+    return bytes(written)
+
+
+def pose_task_bundle() -> Path:
+    """The ``.task`` bundle of the pose detector and landmarker, built once per machine (and per model files)."""
+    sources = [(member, model_file(relative), outputs) for member, relative, outputs in BUNDLE_MEMBERS]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for _, path, _ in sources)).hexdigest()[:16]
+    bundle = cache_dir("people") / f"pose_landmarker_full_{digest}.task"
+    if bundle.is_file():
+        return bundle
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for member, path, outputs in sources:
+            archive.writestr(member, with_normalisation(path.read_bytes(), outputs))
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(bundle, buffer.getvalue())
+    return bundle

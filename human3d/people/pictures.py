@@ -1,0 +1,65 @@
+"""Pictures of found people: masks, boxes with scores, COCO-17 skeletons, and blurred faces."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from human3d.people.finder import Person
+from human3d.people.landmarks import COCO17_SKELETON
+
+LAYERS = ("boxes", "keypoints", "masks")
+KEYPOINT_SCORE = 0.5  # keypoints drawn from this score up
+
+
+def person_colour(index: int) -> tuple[int, int, int]:
+    """A distinct, saturated RGB colour per person id (golden-angle hues)."""
+    hue = int((index * 137.508) % 180)
+    bgr = cv2.cvtColor(np.uint8([[[hue, 220, 255]]]), cv2.COLOR_HSV2BGR)[0, 0]
+    return int(bgr[2]), int(bgr[1]), int(bgr[0])
+
+
+def blur_faces(image: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
+    """``image`` (RGB uint8) with each face box pixelated beyond recognition (a copy; the input is kept)."""
+    out = image.copy()
+    height, width = out.shape[:2]
+    for box in boxes:
+        x1, y1 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
+        x2, y2 = min(width, int(np.ceil(box[2]))), min(height, int(np.ceil(box[3])))
+        if x2 - x1 < 2 or y2 - y1 < 2:
+            continue
+        face = out[y1:y2, x1:x2]
+        small = cv2.resize(face, (max(1, (x2 - x1) // 12), max(1, (y2 - y1) // 12)), interpolation=cv2.INTER_AREA)
+        out[y1:y2, x1:x2] = cv2.GaussianBlur(cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_LINEAR),
+                                             (0, 0), max(1.0, (x2 - x1) / 16))
+    return out
+
+
+def render(image: np.ndarray, people: Sequence[Person], layers: Iterable[str] = LAYERS,
+           blur: bool = False) -> np.ndarray:
+    """``image`` (RGB uint8) with the chosen ``layers`` of every person drawn over it (faces blurred first)."""
+    layers = set(layers)
+    out = blur_faces(image, [p.face_box_xyxy for p in people]) if blur else image.copy()
+    thickness = max(1, round(max(image.shape[:2]) / 400))
+    for index, person in enumerate(people):
+        colour = np.array(person_colour(person.id if person.id >= 0 else index), dtype=np.float32)
+        if "masks" in layers:
+            out[person.mask] = (0.55 * out[person.mask] + 0.45 * colour).astype(np.uint8)
+        if "keypoints" in layers:
+            points = person.keypoints_coco17
+            for a, b in COCO17_SKELETON:
+                if points[a, 2] >= KEYPOINT_SCORE and points[b, 2] >= KEYPOINT_SCORE:
+                    cv2.line(out, tuple(int(v) for v in points[a, :2]), tuple(int(v) for v in points[b, :2]),
+                             tuple(int(c) for c in colour), thickness + 1, cv2.LINE_AA)
+            for x, y, score in points:
+                if score >= KEYPOINT_SCORE:
+                    cv2.circle(out, (int(x), int(y)), thickness + 2, (255, 255, 255), -1, cv2.LINE_AA)
+        if "boxes" in layers:
+            x1, y1, x2, y2 = (int(round(v)) for v in person.box_xyxy)
+            cv2.rectangle(out, (x1, y1), (x2, y2), tuple(int(c) for c in colour), thickness + 1)
+            label = f"{person.id if person.id >= 0 else index} {person.score:.2f}"
+            cv2.putText(out, label, (x1 + 2, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thickness + 0.2,
+                        tuple(int(c) for c in colour), thickness, cv2.LINE_AA)
+    return out

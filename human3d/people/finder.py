@@ -19,7 +19,7 @@ import numpy as np
 
 from human3d.errors import Human3DError
 from human3d.people.landmarks import FACE_LANDMARKS, coco17_keypoints
-from human3d.people.models import import_mediapipe, pose_task_bundle
+from human3d.people.models import import_mediapipe, pose_task_bundle, quiet_stderr
 
 VISIBLE = 0.5  # landmark visibility from which a landmark counts as seen
 MASK_THRESHOLD = 0.5  # segmentation probability from which a pixel belongs to the person
@@ -135,7 +135,10 @@ class PeopleFinder:
             min_pose_presence_confidence=min_score,
             output_segmentation_masks=True,
         )
-        self.landmarker = vision.PoseLandmarker.create_from_options(options)
+        with quiet_stderr():
+            self.landmarker = vision.PoseLandmarker.create_from_options(options)
+            self.landmarker.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB,
+                                                   data=np.zeros((64, 64, 3), np.uint8)))  # first-run log lines
         self.image_type = mediapipe.Image
         self.image_format = mediapipe.ImageFormat.SRGB
         self.min_score, self.max_people, self.tile_levels = min_score, max_people, tuple(tile_levels)

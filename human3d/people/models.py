@@ -9,13 +9,16 @@ bundles the two files once per machine under ``$HUMAN3D_CACHE/people``. Nothing 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
+import sys
 import warnings
 import zipfile
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_bytes_atomic
@@ -32,10 +35,10 @@ BUNDLE_MEMBERS = (("pose_detector.tflite", POSE_DETECTOR, 2), ("pose_landmarks_d
 def import_mediapipe() -> ModuleType:
     """The ``mediapipe`` module, or a one-line error saying how to install the version that ships the models."""
     os.environ.setdefault("GLOG_minloglevel", "2")  # no MediaPipe start-up log lines on stderr
+    # protobuf's deprecation notice, raised inside MediaPipe at import and at every inference
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # protobuf's deprecation notice inside MediaPipe
-            import mediapipe
+        import mediapipe
     except ImportError:
         raise Human3DError(f"the people finder needs mediapipe=={MEDIAPIPE_VERSION} "
                            f"(pip install mediapipe=={MEDIAPIPE_VERSION})") from None
@@ -77,3 +80,17 @@ def pose_task_bundle() -> Path:
     bundle.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(bundle, buffer.getvalue())
     return bundle
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence the process's stderr (file descriptor 2) for a while: MediaPipe's C++ log lines go there."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

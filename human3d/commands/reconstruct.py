@@ -57,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     crop.add_argument("--keypoints", type=Path, metavar="J", help="OpenPose BODY_25 keypoints JSON for the crop")
     crop.add_argument("--rect", type=Path, metavar="T", help="text file 'x y w h' with the person's square crop")
     crop.add_argument("--mask", type=Path, metavar="M", help="foreground mask image (crop + background removal)")
+    parser.add_argument("--person", type=int, default=0, metavar="K",
+                        help="with no crop given (no option, side file or alpha): reconstruct the K-th person found, "
+                             "largest first (default 0)")
     parser.add_argument("--resolution", type=int, default=256, help="grid resolution per axis (official: 512)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--save-normals", type=Path, metavar="DIR", help="write <stem>_front/_back .npy and .png here")
@@ -109,10 +112,16 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from human3d.io.meshes import write_mesh
+    from human3d.people.finder import find_people
     from human3d.pifuhd.model import load_pifuhd
-    from human3d.pifuhd.pipeline import prepare_image, reconstruct
+    from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
 
+    def prepare(image: Path) -> PreparedImage:
+        return prepare_image(image, args.keypoints, args.rect, args.mask, find_people, args.person)
+
+    if args.person < 0:
+        raise Human3DError(f"--person must be 0 or more (got {args.person})")
     if args.resolution < 8:
         raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
     check_device(args.device)
@@ -126,12 +135,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     prepared_early = {}
     if len(jobs) == 1:  # a bad single input fails before the (slow) model load
-        prepared_early[jobs[0].image] = prepare_image(jobs[0].image, args.keypoints, args.rect, args.mask)
+        prepared_early[jobs[0].image] = prepare(jobs[0].image)
     predictor = PifuhdPredictor(load_pifuhd(checkpoint), device=args.device)
     failures = 0
     for job in tqdm(pending, desc="reconstruct", unit="image", disable=len(pending) < 2):
         try:
-            prepared = prepared_early.get(job.image) or prepare_image(job.image, args.keypoints, args.rect, args.mask)
+            prepared = prepared_early.get(job.image) or prepare(job.image)
             result = reconstruct(
                 predictor, prepared, args.resolution, fast=not args.dense,
                 keep_largest=args.largest_component, colors=args.colors,

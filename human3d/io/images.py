@@ -1,4 +1,7 @@
-"""Reading and writing images: one-line errors for missing files, non-images, empty or tiny images."""
+"""Reading and writing images: one-line errors for missing files, non-images, empty or tiny images.
+
+Images are read upright: an EXIF orientation (phones store portraits as rotated landscapes) is applied.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 
 MIN_SIDE = 32  # pixels; smaller images cannot show a person
+EXIF_ORIENTATION = 0x0112
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -28,6 +33,7 @@ def _decode(path: Path) -> np.ndarray:
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise Human3DError.for_path(path, "not an image (or a truncated one)")
+    image = upright(image, exif_orientation(path))
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
     elif image.dtype != np.uint8:
@@ -37,6 +43,24 @@ def _decode(path: Path) -> np.ndarray:
             path, f"image is too small ({image.shape[1]}x{image.shape[0]}, need >= {MIN_SIDE} px)"
         )
     return image
+
+
+def exif_orientation(path: Path) -> int:
+    """The file's EXIF orientation (1 to 8; 1, upright, when there is none or it cannot be read)."""
+    try:
+        with Image.open(path) as image:
+            value = image.getexif().get(EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError):  # Pillow's errors for files it cannot parse
+        return 1
+    return int(value) if value in range(1, 9) else 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """``image`` (rows, columns, ...) turned and mirrored as EXIF ``orientation`` says, so that it is upright."""
+    if orientation in (2, 4, 5, 7):  # the mirrored ones
+        image = image[:, ::-1]
+    turns = {3: 2, 4: 2, 5: 1, 6: 3, 7: 3, 8: 1}.get(orientation, 0)  # counter-clockwise quarter turns
+    return np.ascontiguousarray(np.rot90(image, turns))
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -13,6 +13,7 @@ non-maximum suppression on their boxes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,6 +185,18 @@ class PeopleFinder:
             found.append(Person(box, float(np.mean(table[:, 4])), landmarks, mask, face_box(landmarks),
                                 source="image" if whole else f"tile {window.width}px"))
         return found
+
+
+@functools.lru_cache(maxsize=2)
+def default_finder(min_score: float = 0.5, max_people: int = 20, small_people: bool = True) -> PeopleFinder:
+    """A process-wide finder per setting, built on first use (the models load once)."""
+    return PeopleFinder(min_score, max_people, (2, 3) if small_people else ())
+
+
+def find_people(image: np.ndarray, min_score: float = 0.5, max_people: int = 20,
+                small_people: bool = True) -> list[Person]:
+    """The people in ``image`` (uint8 RGB), largest box first: :meth:`PeopleFinder.find` of a shared finder."""
+    return default_finder(min_score, max_people, small_people).find(image)
 
 
 def person_box(landmarks: np.ndarray, mask: np.ndarray, width: int, height: int) -> np.ndarray | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -12,6 +13,8 @@ from scipy import ndimage
 from human3d.errors import Human3DError
 from human3d.geometry.crop import Crop, crop_from_mask
 from human3d.io.images import read_image, read_mask
+from human3d.people.finder import Person
+from human3d.people.landmarks import body25_keypoints
 from human3d.pifuhd import preprocess
 from human3d.pifuhd.predictor import PifuhdPredictor
 from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
@@ -60,13 +63,17 @@ def prepare_image(
     keypoints: str | Path | None = None,
     rect: str | Path | None = None,
     mask: str | Path | None = None,
+    find_people: Callable[[np.ndarray], list[Person]] | None = None,
+    person: int = 0,
 ) -> PreparedImage:
     """Read an image and find the person crop.
 
     The crop comes from, in order: ``keypoints`` (OpenPose BODY_25 JSON), ``rect`` (``x y w h``),
     ``mask``, the official side files ``<stem>_keypoints.json`` / ``<stem>_rect.txt`` /
-    ``<stem>_mask.png``, the image's alpha channel, or else the whole image (centred square).
-    A mask or alpha channel also removes the background (composited over grey, as the official code
+    ``<stem>_mask.png``, the image's alpha channel, then, when ``find_people`` is given (e.g.
+    :func:`human3d.people.finder.find_people`), the ``person``-th person it finds (largest first: the
+    official crop from their BODY_25 keypoints, their mask as the mask), or else the whole image
+    (centred square). A mask also removes the background (composited over grey, as the official code
     does for RGBA input).
     """
     image_path = Path(image_path)
@@ -84,17 +91,34 @@ def prepare_image(
         image = np.concatenate([image[:, :, :3], np.round(alpha * 255.0).astype(np.uint8)[:, :, None]], 2)
     elif image.shape[2] == 4:
         alpha = image[:, :, 3].astype(np.float32) / 255.0
+    found = None
+    if keypoints is None and rect is None and alpha is None and find_people is not None:
+        found = choose_person(find_people(image[:, :, :3]), person, image_path)
+        alpha = found.mask.astype(np.float32)
+        image = np.concatenate([image[:, :, :3], found.mask.astype(np.uint8)[:, :, None] * 255], 2)
     rgb = preprocess.composite_over_grey(image) if image.shape[2] == 4 else image
     if keypoints is not None:
         person_rect = preprocess.rect_from_keypoints(preprocess.read_keypoints(keypoints))
     elif rect is not None:
         person_rect = preprocess.read_rect(rect)
+    elif found is not None:
+        person_rect = preprocess.rect_from_keypoints(body25_keypoints(found.landmarks))
     elif alpha is not None:
         person_rect = crop_from_mask(alpha, mask or image_path)
     else:
         height, width = rgb.shape[:2]
         person_rect = Crop.whole_image(width, height)
     return PreparedImage(image_path, rgb, person_rect)
+
+
+def choose_person(people: list[Person], index: int, image_path: Path) -> Person:
+    """The ``index``-th of the found ``people`` (largest first), or a one-line error naming the image."""
+    if not people:
+        raise Human3DError.for_path(image_path, "no person found (pass --mask, --rect or --keypoints)")
+    if not 0 <= index < len(people):
+        raise Human3DError.for_path(image_path, f"person {index} asked for, but {len(people)} found "
+                                                f"(0 to {len(people) - 1}, largest first)")
+    return people[index]
 
 
 def vertex_colors_from_image(image_1024: np.ndarray, vertices: np.ndarray) -> np.ndarray:

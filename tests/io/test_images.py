@@ -66,3 +66,17 @@ def test_image_files_lists_images_by_name_only(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "d.png").mkdir()
     assert [p.name for p in image_files(tmp_path)] == ["a.png", "b.JPG", "c.webp"]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied_as_pillow_does(tmp_path, orientation):
+    from PIL import Image, ImageOps
+
+    pixels = (np.random.default_rng(orientation).random((40, 60, 3)) * 255).astype(np.uint8)
+    picture = Image.fromarray(pixels)
+    exif = picture.getexif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.jpg"
+    picture.save(path, exif=exif.tobytes(), quality=95)
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+    assert np.abs(read_image(path).astype(int) - expected).max() <= 1  # the same decoder rounding aside

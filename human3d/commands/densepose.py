@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="picture (image input), folder (folder input) or video (video input); "
                              "default <name>_densepose.png/.mp4/folder when no --dump is given")
     parser.add_argument("--batch-size", type=int, default=1, help="frames per forward pass (default 1)")
+    parser.add_argument("--blur-faces", action="store_true",
+                        help="pixelate the faces of the people found (human3d people's finder) in pictures and videos")
     parser.set_defaults(func=run)
 
 
@@ -73,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     model = build_densepose(checkpoint, config)
     predictor = predictor_for(model, args.device, args.min_score, args.onnx)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
-    report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size))
+    report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size),
+                           args.blur_faces)
     for name, result in report.results if len(report.results) <= 20 else []:
         scores = ", ".join(f"{s:.2f}" for s in result.scores[:10])
         more = "..." if len(result) > 10 else ""

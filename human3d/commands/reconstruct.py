@@ -57,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     crop.add_argument("--keypoints", type=Path, metavar="J", help="OpenPose BODY_25 keypoints JSON for the crop")
     crop.add_argument("--rect", type=Path, metavar="T", help="text file 'x y w h' with the person's square crop")
     crop.add_argument("--mask", type=Path, metavar="M", help="foreground mask image (crop + background removal)")
+    parser.add_argument("--blur-faces", action="store_true",
+                        help="pixelate faces in the vertex colours (the faces the people finder sees)")
     parser.add_argument("--person", type=int, default=0, metavar="K",
                         help="with no crop given (no option, side file or alpha): reconstruct the K-th person found, "
                              "largest first (default 0)")
@@ -113,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     from human3d.io.meshes import write_mesh
     from human3d.people.finder import find_people
+    from human3d.people.pictures import blur_found_faces
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
@@ -144,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
             result = reconstruct(
                 predictor, prepared, args.resolution, fast=not args.dense,
                 keep_largest=args.largest_component, colors=args.colors,
+                colour_source=blur_found_faces(prepared.rgb) if args.blur_faces else None,
             )
             if job.normals_dir is not None:
                 _write_normals(job, result.normal_front, result.normal_back)

@@ -37,6 +37,13 @@ def blur_faces(image: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
     return out
 
 
+def blur_found_faces(image: np.ndarray) -> np.ndarray:
+    """``image`` (RGB uint8) with the face of every person the people finder sees pixelated (a copy)."""
+    from human3d.people.finder import find_people
+
+    return blur_faces(image, [person.face_box_xyxy for person in find_people(image)])
+
+
 def render(image: np.ndarray, people: Sequence[Person], layers: Iterable[str] = LAYERS,
            blur: bool = False) -> np.ndarray:
     """``image`` (RGB uint8) with the chosen ``layers`` of every person drawn over it (faces blurred first)."""

@@ -142,8 +142,13 @@ def reconstruct(
     fast: bool = True,
     keep_largest: bool = False,
     colors: str = "image",
+    colour_source: np.ndarray | None = None,
 ) -> Reconstruction:
-    """Mesh of the person in ``prepared`` at grid ``resolution`` (fast narrow-band or dense evaluation)."""
+    """Mesh of the person in ``prepared`` at grid ``resolution`` (fast narrow-band or dense evaluation).
+
+    ``colour_source``: the image (same size as ``prepared.rgb``) that ``colors="image"`` takes the vertex
+    colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``.
+    """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
     seconds: dict[str, float] = {}
@@ -175,6 +180,8 @@ def reconstruct(
     if colors == "normal":
         vertex_colors = 0.5 * predictor.surface_normals(vertices.astype(np.float32)) + 0.5
     else:
+        if colour_source is not None:
+            inputs = preprocess.network_inputs(colour_source, prepared.rect, *sizes)
         vertex_colors = vertex_colors_from_image(inputs.image_1024, vertices)
     seconds["colors"] = time.perf_counter() - start
     front, back = predictor.normal_maps()

@@ -114,3 +114,34 @@ def test_unknown_picture_layers_are_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["people", str(tmp_path), "--show", "faces"])
     assert "choose from boxes,keypoints,masks" in capsys.readouterr().err
+
+
+def changed_rows(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """First and last row where two pictures differ."""
+    rows = np.nonzero((a.astype(int) != b.astype(int)).any(axis=(1, 2)))[0]
+    return int(rows.min()), int(rows.max())
+
+
+def test_densepose_pictures_blur_faces_only(shared_dir, tmp_path):
+    photo = shared_dir / "photos" / "ryota.png"
+    plain, blurred = tmp_path / "plain.png", tmp_path / "blurred.png"
+    assert main(["densepose", str(photo), "-o", str(plain)]) == 0
+    assert main(["densepose", str(photo), "-o", str(blurred), "--blur-faces"]) == 0
+    first, last = changed_rows(read_image(plain), read_image(blurred))
+    assert 0 < first and last < 512 * 0.25  # only the head, in the top quarter of this full-body photo
+
+
+def test_reconstruct_blurs_the_face_colours_and_keeps_the_shape(shared_dir, tmp_path):
+    import trimesh
+
+    photo = tmp_path / "photo.png"
+    photo.write_bytes((shared_dir / "photos" / "pifuhd_test.png").read_bytes())  # no side files: found
+    plain, blurred = tmp_path / "plain.ply", tmp_path / "blurred.ply"
+    assert main(["reconstruct", str(photo), "-o", str(plain), "--resolution", "64"]) == 0
+    assert main(["reconstruct", str(photo), "-o", str(blurred), "--resolution", "64", "--blur-faces"]) == 0
+    a, b = trimesh.load(plain, process=False), trimesh.load(blurred, process=False)
+    assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.faces, b.faces)
+    changed = (a.visual.vertex_colors != b.visual.vertex_colors).any(axis=1)
+    assert changed.any()
+    top = a.vertices[:, 1].max()
+    assert a.vertices[changed, 1].min() > top - 0.4  # only the head (the crop spans 2 units)

@@ -62,8 +62,18 @@ def _predict_batch(predictor: DensePosePredictor, names: list[str], images: list
     return results
 
 
+def picture(image_bgr: np.ndarray, result: DensePoseResult | None, layers: set[str],
+            blur_faces: bool = False) -> np.ndarray:
+    """The picture of one image (BGR): faces pixelated first if asked, then the result's layers drawn."""
+    if blur_faces:
+        from human3d.people.pictures import blur_found_faces
+
+        image_bgr = np.ascontiguousarray(blur_found_faces(np.ascontiguousarray(image_bgr[:, :, ::-1]))[:, :, ::-1])
+    return image_bgr if result is None else render(image_bgr, result, layers)
+
+
 def run_images(paths: list[Path], predictor: DensePosePredictor, output_dir: Path | None, layers: set[str],
-               batch_size: int = 1) -> RunReport:
+               batch_size: int = 1, blur_faces: bool = False) -> RunReport:
     """Images (or a folder's images) one batch at a time; unreadable files are reported and skipped."""
     report = RunReport()
     with tqdm(total=len(paths), unit="image", disable=len(paths) < 2) as bar:
@@ -80,13 +90,14 @@ def run_images(paths: list[Path], predictor: DensePosePredictor, output_dir: Pat
                     continue
                 report.results.append((name, result))
                 if output_dir is not None:
-                    write_image(output_dir / f"{Path(name).stem}.png", render(image, result, layers)[:, :, ::-1])
+                    shown = picture(image, result, layers, blur_faces)
+                    write_image(output_dir / f"{Path(name).stem}.png", shown[:, :, ::-1])
             bar.update(len(chunk))
     return report
 
 
 def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, layers: set[str],
-              batch_size: int = 1) -> RunReport:
+              batch_size: int = 1, blur_faces: bool = False) -> RunReport:
     """Every frame of a video; an annotated video and per-frame results (named ``frame_000000``...)."""
     report = RunReport()
     reader = VideoReader(path)
@@ -101,8 +112,7 @@ def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, la
                         if result is not None:
                             report.results.append((name, result))
                         if append is not None:
-                            shown = image if result is None else render(image, result, layers)
-                            append(np.ascontiguousarray(shown[:, :, ::-1]))
+                            append(np.ascontiguousarray(picture(image, result, layers, blur_faces)[:, :, ::-1]))
                     bar.update(len(batch))
             except Human3DError as error:  # decoding failed part-way: keep what was done, report it
                 if not report.results and not report.failures:
@@ -118,7 +128,7 @@ def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, la
 
 
 def run(source: Path, predictor: DensePosePredictor, output: Path | None, dump: Path | None,
-        layers: set[str], batch_size: int = 1) -> RunReport:
+        layers: set[str], batch_size: int = 1, blur_faces: bool = False) -> RunReport:
     """Dispatch on the input kind, then write the dump (if asked) of everything that succeeded."""
     if not source.exists():
         raise Human3DError.for_path(source, "input not found")
@@ -126,14 +136,14 @@ def run(source: Path, predictor: DensePosePredictor, output: Path | None, dump: 
         paths = image_files(source)
         if not paths:
             raise Human3DError.for_path(source, "folder holds no images")
-        report = run_images(paths, predictor, output, layers, batch_size)
+        report = run_images(paths, predictor, output, layers, batch_size, blur_faces)
     elif is_video_path(source):
-        report = run_video(source, predictor, output, layers, batch_size)
+        report = run_video(source, predictor, output, layers, batch_size, blur_faces)
     else:
         image = read_image_bgr(source)  # a bad single image is an error, not a failure to list
         result = predictor(image)
         if output is not None:
-            write_image(output, render(image, result, layers)[:, :, ::-1])
+            write_image(output, picture(image, result, layers, blur_faces)[:, :, ::-1])
         report = RunReport([(source.name, result)])
     if dump is not None and report.results:
         write_dump(dump, report.results, named=source.is_dir() or is_video_path(source))

@@ -18,6 +18,8 @@ _EXPORTS = {
     "build_densepose": "human3d.densepose.predictor",
     "densepose_predictor": "human3d.densepose.predictor",
     "get_body_model": "human3d.body.model",
+    "find_people": "human3d.people.finder",
+    "PeopleFinder": "human3d.people.finder",
     "Human3DError": "human3d.errors",
     "list_weights": "human3d.weights.registry",
     "get_weights": "human3d.weights.registry",

@@ -14,6 +14,8 @@ EXPECTED = {
     "reconstruct": ("human3d.pifuhd.pipeline", "reconstruct"),
     "build_densepose": ("human3d.densepose.predictor", "build_densepose"),
     "densepose_predictor": ("human3d.densepose.predictor", "densepose_predictor"),
+    "find_people": ("human3d.people.finder", "find_people"),
+    "PeopleFinder": ("human3d.people.finder", "PeopleFinder"),
     "get_body_model": ("human3d.body.model", "get_body_model"),
     "Human3DError": ("human3d.errors", "Human3DError"),
     "list_weights": ("human3d.weights.registry", "list_weights"),

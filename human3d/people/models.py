@@ -1,6 +1,7 @@
 """MediaPipe's real-photo models, as shipped inside the ``mediapipe==0.10.14`` wheel (Apache-2.0).
 
-The pose detector and the full pose landmark model are plain ``.tflite`` files there. MediaPipe's
+The pose detector and the full pose landmark model are plain ``.tflite`` files there (registered in
+:mod:`human3d.weights.registry`, task ``people``). MediaPipe's
 Tasks ``PoseLandmarker`` (which finds several people and returns their segmentation masks) wants them
 in a ``.task`` bundle whose models carry image-normalisation metadata; :func:`pose_task_bundle` writes
 that metadata (mean 0, std 255: inputs in [0, 1], as the models expect) with MediaPipe's own writer and
@@ -23,13 +24,12 @@ from typing import Iterator
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_bytes_atomic
 from human3d.io.cache import cache_dir
+from human3d.weights.registry import get_weights
 
 MEDIAPIPE_VERSION = "0.10.14"
-POSE_DETECTOR = "modules/pose_detection/pose_detection.tflite"
-POSE_LANDMARKER = "modules/pose_landmark/pose_landmark_full.tflite"
-FACE_DETECTOR = "modules/face_detection/face_detection_full_range_sparse.tflite"
-# the bundle's member names and each model's output count, as PoseLandmarker expects them
-BUNDLE_MEMBERS = (("pose_detector.tflite", POSE_DETECTOR, 2), ("pose_landmarks_detector.tflite", POSE_LANDMARKER, 5))
+# the bundle's member names, the registry's entries and each model's output count, as PoseLandmarker wants them
+BUNDLE_MEMBERS = (("pose_detector.tflite", "mediapipe_pose_detector", 2),
+                  ("pose_landmarks_detector.tflite", "mediapipe_pose_landmarker_full", 5))
 
 
 def import_mediapipe() -> ModuleType:
@@ -45,9 +45,10 @@ def import_mediapipe() -> ModuleType:
     return mediapipe
 
 
-def model_file(relative: str) -> Path:
-    """A model file inside the installed mediapipe package (one-line error if this release lacks it)."""
-    path = Path(import_mediapipe().__file__).parent / relative
+def model_file(name: str) -> Path:
+    """The registered model ``name``'s file inside the installed mediapipe (one-line error if it lacks it)."""
+    import_mediapipe()
+    path = get_weights(name).path
     if not path.is_file():
         raise Human3DError.for_path(path, f"model missing from the installed mediapipe; install "
                                           f"mediapipe=={MEDIAPIPE_VERSION}, the last release that ships it")
@@ -68,7 +69,7 @@ def with_normalisation(model: bytes, outputs: int) -> bytes:
 
 def pose_task_bundle() -> Path:
     """The ``.task`` bundle of the pose detector and landmarker, built once per machine (and per model files)."""
-    sources = [(member, model_file(relative), outputs) for member, relative, outputs in BUNDLE_MEMBERS]
+    sources = [(member, model_file(name), outputs) for member, name, outputs in BUNDLE_MEMBERS]
     digest = hashlib.sha256(b"".join(path.read_bytes() for _, path, _ in sources)).hexdigest()[:16]
     bundle = cache_dir("people") / f"pose_landmarker_full_{digest}.task"
     if bundle.is_file():

@@ -9,6 +9,7 @@ This module imports no torch (``human3d weights`` and ``human3d --help`` stay fa
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +19,19 @@ from human3d.errors import Human3DError
 
 ENV_VAR = "HUMAN3D_WEIGHTS"
 PACKAGE_DIR = Path(__file__).parent.parent  # the ``human3d`` package folder, home of the bundled files
-TASKS = ("pifuhd", "densepose-rcnn", "densepose-light")
+TASKS = ("pifuhd", "densepose-rcnn", "densepose-light", "people")
 OFFICIAL = "official download"
 BUNDLED = "bundled in the package"
+DEPENDENCY = "shipped in a dependency"
 TASK_TITLES = {
     "pifuhd": "PIFuHD (human3d reconstruct, human3d eval reconstruction)",
     "densepose-rcnn": "DensePose R-CNN (human3d densepose / eval densepose --checkpoint FILE, train densepose --init)",
     "densepose-light": "light DensePose (default of human3d densepose and human3d eval densepose)",
+    "people": "people finder (human3d people; reconstruct without a crop; --blur-faces)",
 }
+MEDIAPIPE = "mediapipe"  # the wheel of mediapipe==0.10.14 ships these models
+MEDIAPIPE_UPSTREAM = "https://github.com/google-ai-edge/mediapipe (the mediapipe==0.10.14 wheel on PyPI)"
+MEDIAPIPE_LICENCE = "Apache-2.0 (MediaPipe's BlazePose GHUM models, trained by Google on real photos)"
 DENSEPOSE_ZOO = "https://github.com/facebookresearch/detectron2/tree/main/projects/DensePose"
 DENSEPOSE_ZOO_LICENCE = (
     "CC BY-SA 3.0 (Creative Commons Attribution-ShareAlike 3.0, as the DensePose model zoo states: "
@@ -38,8 +44,9 @@ HUMAN3D_LICENCE = "Apache-2.0 (trained by human3d on its own synthetic data: no 
 class WeightsEntry:
     """One loadable model file.
 
-    ``kind`` is :data:`OFFICIAL` (the user downloads ``url`` into the weights folder) or :data:`BUNDLED`
-    (shipped in the package under ``package_dir``). ``run_names`` are run names stored inside the file
+    ``kind`` is :data:`OFFICIAL` (the user downloads ``url`` into the weights folder), :data:`BUNDLED`
+    (shipped in human3d under ``package_dir``) or :data:`DEPENDENCY` (shipped in the installed Python
+    package ``dependency``, under ``package_dir``). ``run_names`` are run names stored inside the file
     that identify it even when it was renamed.
     """
 
@@ -54,23 +61,31 @@ class WeightsEntry:
     description: str
     package_dir: str = ""
     run_names: tuple[str, ...] = ()
+    dependency: str = ""
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS or self.kind not in (OFFICIAL, BUNDLED):
+        if self.task not in TASKS or self.kind not in (OFFICIAL, BUNDLED, DEPENDENCY):
             raise ValueError(f"weights entry {self.name}: unknown task {self.task!r} or kind {self.kind!r}")
-        if (self.kind == BUNDLED) != bool(self.package_dir):
-            raise ValueError(f"weights entry {self.name}: a package folder is given exactly for bundled files")
+        if (self.kind == OFFICIAL) == bool(self.package_dir) or (self.kind == DEPENDENCY) != bool(self.dependency):
+            raise ValueError(f"weights entry {self.name}: a package folder is given exactly for files in packages, "
+                             "and a dependency exactly for files shipped in one")
 
     @property
     def location(self) -> str:
-        """Where the file lives: ``"weights folder"`` or ``"package"``."""
-        return "package" if self.kind == BUNDLED else "weights folder"
+        """Where the file lives: ``"weights folder"``, ``"package"`` or ``"package <dependency>"``."""
+        return {OFFICIAL: "weights folder", BUNDLED: "package"}.get(self.kind, f"package {self.dependency}")
 
     @property
     def path(self) -> Path:
-        """The file's place: ``weights_dir()/filename`` (official) or inside the package (bundled)."""
+        """The file's place: ``weights_dir()/filename`` (official), inside human3d (bundled) or inside the
+        dependency (found without importing it; a path under ``<dependency not installed>`` when it is missing)."""
         if self.kind == BUNDLED:
             return PACKAGE_DIR / self.package_dir / self.filename
+        if self.kind == DEPENDENCY:
+            spec = importlib.util.find_spec(self.dependency)
+            origin = Path(spec.origin).parent if spec is not None and spec.origin else Path(
+                f"<{self.dependency} not installed>")
+            return origin / self.package_dir / self.filename
         return weights_dir() / self.filename
 
     @property
@@ -134,6 +149,32 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
         description="human3d's light real-time DensePose model (`human3d train densepose --model light`), 0.7 MB",
         package_dir="densepose/light/default_weights",
     ),
+    WeightsEntry(
+        name="mediapipe_pose_detector",
+        task="people",
+        filename="pose_detection.tflite",
+        kind=DEPENDENCY,
+        url="",
+        upstream=MEDIAPIPE_UPSTREAM,
+        licence=MEDIAPIPE_LICENCE,
+        non_commercial=False,
+        description="BlazePose person detector (finds people by their faces and upper bodies)",
+        package_dir="modules/pose_detection",
+        dependency=MEDIAPIPE,
+    ),
+    WeightsEntry(
+        name="mediapipe_pose_landmarker_full",
+        task="people",
+        filename="pose_landmark_full.tflite",
+        kind=DEPENDENCY,
+        url="",
+        upstream=MEDIAPIPE_UPSTREAM,
+        licence=MEDIAPIPE_LICENCE,
+        non_commercial=False,
+        description="BlazePose GHUM full: 33 body landmarks with depth and visibility, and a person mask",
+        package_dir="modules/pose_landmark",
+        dependency=MEDIAPIPE,
+    ),
 )
 
 
@@ -160,6 +201,10 @@ def get_weights(name: str) -> WeightsEntry:
 
 def _describe_entry(entry: WeightsEntry) -> list[str]:
     path = entry.path
+    if entry.kind == DEPENDENCY:
+        state = "installed" if entry.present else f"missing (pip install {entry.dependency}==0.10.14)"
+        return [f"{entry.name}: {entry.description}", f"  status:   {state} ({path})",
+                f"  upstream: {entry.upstream}", f"  licence:  {entry.licence}"]
     if entry.kind == BUNDLED:
         state = "bundled" if entry.present else "missing from this installation"
         lines = [f"{entry.name}: {entry.description}", f"  status:   {state} ({path})", f"  licence:  {entry.licence}"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from human3d.cli import main
@@ -23,7 +26,8 @@ def weights_folder(tmp_path, monkeypatch):
 
 def test_the_registry_holds_every_loadable_model():
     names = {entry.name: entry for entry in list_weights()}
-    assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", *CONFIGS}
+    people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full"}
+    assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", *CONFIGS, *people}
     assert [entry.name for entry in list_weights("pifuhd")] == ["pifuhd", "human3d_pifuhd_small"]
     assert {entry.name for entry in list_weights("densepose-rcnn")} == set(CONFIGS)
     official = names["pifuhd"]
@@ -39,6 +43,18 @@ def test_the_registry_holds_every_loadable_model():
         assert entry.task == "densepose-rcnn" and entry.url == config.model_zoo_url
         assert entry.licence.startswith(CC_BY_SA) and not entry.non_commercial
         assert entry.filename == f"{name}.pkl" and entry.location == "weights folder"
+    for name in people:
+        entry = names[name]
+        assert entry.task == "people" and entry.location == "package mediapipe"
+        assert entry.licence.startswith("Apache-2.0") and entry.path.suffix == ".tflite"
+
+
+def test_models_shipped_in_a_dependency_are_found_without_importing_it():
+    code = ("import sys; from human3d.weights.registry import get_weights; "
+            "entry = get_weights('mediapipe_pose_landmarker_full'); print(entry.present, 'mediapipe' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    pytest.importorskip("mediapipe")
+    assert done.stdout.split() == ["True", "False"]
 
 
 def test_lookups_and_one_line_errors(weights_folder):

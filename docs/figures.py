@@ -2,10 +2,13 @@
 
     python docs/figures.py reconstruction OUT.png IMAGE [--mask MASK] [--resolution 256]
     python docs/figures.py densepose OUT.png IMAGE_OR_VIDEO [--frame N]
+    python docs/figures.py people OUT.jpg IMAGE [IMAGE ...]
 
 ``reconstruction``: the input, then the reconstructed mesh's normals seen from the front and from the
 side (orthographic, the image's crop frame). ``densepose``: the light default model's parts, U,V
-contours and boxes drawn over the image (or frame ``N`` of a video).
+contours and boxes drawn over the image (or frame ``N`` of a video). ``people``: the people finder's
+boxes, skeletons and masks over each image, tiled three to a row. A reconstruction of an image with no
+mask and no side file crops the person the people finder finds, as ``human3d reconstruct`` does.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ def _normal_views(mesh: trimesh.Trimesh, size: int) -> list[np.ndarray]:
 
 def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512) -> np.ndarray:
     """Input crop | front normals | side normals of the default PIFuHD weights' mesh."""
+    from human3d.people.finder import find_people
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
     from human3d.weights.resolve import resolve_weights
 
-    prepared = prepare_image(image, mask=mask)
+    prepared = prepare_image(image, mask=mask, find_people=find_people)
     result = reconstruct(
         PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd"))), prepared, resolution, keep_largest=True
     )
@@ -64,19 +68,37 @@ def densepose_figure(source: Path, frame: int) -> np.ndarray:
     return render(image_bgr, predictor(image_bgr))[..., ::-1]
 
 
+def people_figure(sources: list[Path], width: int = 600) -> np.ndarray:
+    """The people finder's picture of each image, resized to ``width`` by the first image's aspect, 3 a row."""
+    from human3d.io.images import read_image
+    from human3d.people.finder import find_people
+    from human3d.people.pictures import render
+
+    tiles = []
+    for source in sources:
+        image = read_image(source)[..., :3]
+        tiles.append(render(image, find_people(image)))
+    height = round(width * tiles[0].shape[0] / tiles[0].shape[1])
+    tiles = [cv2.resize(tile, (width, height), interpolation=cv2.INTER_AREA) for tile in tiles]
+    tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % 3)
+    return np.concatenate([np.concatenate(tiles[i:i + 3], axis=1) for i in range(0, len(tiles), 3)], axis=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("reconstruction", "densepose"))
+    parser.add_argument("kind", choices=("reconstruction", "densepose", "people"))
     parser.add_argument("out", type=Path)
-    parser.add_argument("source", type=Path)
+    parser.add_argument("source", type=Path, nargs="+")
     parser.add_argument("--mask", type=Path)
     parser.add_argument("--resolution", type=int, default=256)
     parser.add_argument("--frame", type=int, default=0)
     args = parser.parse_args()
-    if args.kind == "reconstruction":
-        picture = reconstruction_figure(args.source, args.mask, args.resolution)
+    if args.kind == "people":
+        picture = people_figure(args.source)
+    elif args.kind == "reconstruction":
+        picture = reconstruction_figure(args.source[0], args.mask, args.resolution)
     else:
-        picture = densepose_figure(args.source, args.frame)
+        picture = densepose_figure(args.source[0], args.frame)
     write_image(args.out, picture)
     print(f"wrote {args.out}")
 

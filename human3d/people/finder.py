@@ -14,7 +14,7 @@ non-maximum suppression on their boxes.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,7 +41,6 @@ class Person:
     mask: np.ndarray
     face_box_xyxy: np.ndarray
     id: int = -1
-    source: str = field(default="image", compare=False)
 
     @property
     def keypoints_coco17(self) -> np.ndarray:
@@ -182,8 +181,7 @@ class PeopleFinder:
             box = person_box(landmarks, mask, width, height)
             if box is None or (not whole and cut_by(box, window, inner)):
                 continue
-            found.append(Person(box, float(np.mean(table[:, 4])), landmarks, mask, face_box(landmarks),
-                                source="image" if whole else f"tile {window.width}px"))
+            found.append(Person(box, float(np.mean(table[:, 4])), landmarks, mask, face_box(landmarks)))
         return found
 
 

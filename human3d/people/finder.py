@@ -114,8 +114,9 @@ def face_box(landmarks: np.ndarray) -> np.ndarray:
 class PeopleFinder:
     """Finds people in RGB images; see the module's docstring for how.
 
-    ``min_score``: the pose detector's confidence threshold; ``max_people``: at most this many people per
-    image (largest first); ``tile_levels``: the small-people pass (``()`` turns it off).
+    ``min_score``: the threshold of the detector's confidence and of a person's score (the landmarks' mean
+    presence); ``max_people``: at most this many people per image (largest first); ``tile_levels``: the
+    small-people pass (``()`` turns it off).
     """
 
     def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = (2, 3)) -> None:
@@ -179,9 +180,10 @@ class PeopleFinder:
                 mask[window.y:window.y + window.height, window.x:window.x + window.width] = (
                     masks[index].numpy_view().reshape(window.height, window.width) > MASK_THRESHOLD)
             box = person_box(landmarks, mask, width, height)
-            if box is None or (not whole and cut_by(box, window, inner)):
+            score = float(np.mean(table[:, 4]))  # the landmarks' mean presence
+            if box is None or score < self.min_score or (not whole and cut_by(box, window, inner)):
                 continue
-            found.append(Person(box, float(np.mean(table[:, 4])), landmarks, mask, face_box(landmarks)))
+            found.append(Person(box, score, landmarks, mask, face_box(landmarks)))
         return found
 
 

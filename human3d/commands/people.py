@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the JSON file must end in .json")
     asked = args.output is not None or args.json is not None or args.masks is not None
-    picture = args.output if args.output is not None or asked else default_picture(args.input)
+    picture = args.output if asked else default_picture(args.input)
     finder = PeopleFinder(args.min_score, args.max_people, () if args.no_small_people else (2, 3))
     outputs = Outputs(picture, args.masks, args.json, args.show, args.blur_faces)
     report = run_people(args.input, finder, outputs)

@@ -108,8 +108,9 @@ def number_people(people: list[Person]) -> list[Person]:
 
 
 def run_images(paths: list[Path], names: list[str], finder: PeopleFinder, outputs: Outputs,
-               picture_for: Callable[[Path], Path | None]) -> PeopleRun:
-    """Find people in each image; a failing image is reported and the rest go on."""
+               picture_for: Callable[[Path], Path | None], keep_going: bool = True) -> PeopleRun:
+    """Find people in each image; a failing image is reported and the rest go on (``keep_going``), or its
+    error is raised, before the JSON file is in place."""
     report = PeopleRun()
     with json_list_writer(outputs.json) as append:
         for path, name in zip(tqdm(paths, unit="image", disable=len(paths) < 2), names):
@@ -122,6 +123,8 @@ def run_images(paths: list[Path], names: list[str], finder: PeopleFinder, output
                 if outputs.masks is not None:
                     write_masks(outputs.masks, path.stem, people)
             except Human3DError as error:
+                if not keep_going:
+                    raise
                 report.failures.append(str(error))
                 continue
             append(image_record(name, image, people))
@@ -168,8 +171,4 @@ def run(source: Path, finder: PeopleFinder, outputs: Outputs) -> PeopleRun:
                           lambda p: None if folder is None else folder / f"{p.stem}_people.png")
     if is_video_path(source):
         return run_video(source, finder, outputs)
-    read_image(source)  # a bad image is one line before anything is written
-    report = run_images([source], [source.name], finder, outputs, lambda p: outputs.picture)
-    if report.failures:
-        raise Human3DError(report.failures[0])
-    return report
+    return run_images([source], [source.name], finder, outputs, lambda p: outputs.picture, keep_going=False)

@@ -41,11 +41,12 @@ def contact_sheet(sample_dirs: list[Path], tile: int = 128, per_row: int = 2) ->
 
 def rgba_cutout(sample_dir: Path) -> np.ndarray:
     """BGRA image of a sample: its RGB with the mask as alpha."""
-    files = sample_dir / layout.RGB, sample_dir / layout.MASK
-    rgb, mask = (cv2.imread(str(path), flags) if path.is_file() else None
-                 for path, flags in zip(files, (cv2.IMREAD_COLOR, cv2.IMREAD_GRAYSCALE)))
-    if rgb is None or mask is None:
-        raise Human3DError.for_path(sample_dir, f"not a sample folder ({layout.RGB} and {layout.MASK} needed)")
+    try:
+        rgb = layout.imread(sample_dir / layout.RGB, cv2.IMREAD_COLOR)
+        mask = layout.imread(sample_dir / layout.MASK, cv2.IMREAD_GRAYSCALE)
+    except Human3DError:
+        needed = f"not a sample folder ({layout.RGB} and {layout.MASK} needed)"
+        raise Human3DError.for_path(sample_dir, needed) from None
     return np.concatenate([rgb * (mask[..., None] > 0), mask[..., None]], axis=2)
 
 

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "default <name>_densepose.png/.mp4/folder when no --dump is given")
     parser.add_argument("--batch-size", type=int, default=1, help="frames per forward pass (default 1)")
     parser.add_argument("--blur-faces", action="store_true",
-                        help="pixelate the faces of the people found (human3d people's finder) in pictures and videos")
+                        help="pixelate every face in pictures and videos (found people's and the face detector's)")
     parser.set_defaults(func=run)
 
 

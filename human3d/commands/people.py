@@ -34,18 +34,18 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--masks", type=Path, metavar="DIR", help="one PNG mask per person: <stem>_person<id>.png")
     parser.add_argument("--show", type=parse_layers, default=frozenset(LAYERS),
                         help=f"picture layers, comma-separated from {','.join(LAYERS)} (default all)")
-    parser.add_argument("--blur-faces", action="store_true", help="pixelate every found person's face in pictures")
+    parser.add_argument("--blur-faces", action="store_true", help="pixelate every face in the pictures, with a body found or not")
     parser.add_argument("--min-score", type=float, default=0.5,
                         help="threshold of the detection confidence and of each person's score (default 0.5)")
     parser.add_argument("--max-people", type=int, default=20, help="at most this many people per image (default 20)")
     parser.add_argument("--no-small-people", action="store_true",
-                        help="skip the zoomed-tile pass that finds small people (about 20x faster)")
+                        help="skip the pass zoomed onto tiles and HOG seeds that finds small people (much faster)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the arguments, find the people, write what was asked; non-zero exit when an input failed."""
-    from human3d.people.finder import PeopleFinder
+    from human3d.people.finder import build_people_finder
     from human3d.people.run import Outputs, default_picture
     from human3d.people.run import run as run_people
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError.for_path(args.json, "the JSON file must end in .json")
     asked = args.output is not None or args.json is not None or args.masks is not None
     picture = args.output if asked else default_picture(args.input)
-    finder = PeopleFinder(args.min_score, args.max_people, () if args.no_small_people else (2, 3))
+    finder = build_people_finder(args.min_score, args.max_people, not args.no_small_people)
     outputs = Outputs(picture, args.masks, args.json, args.show, args.blur_faces)
     report = run_people(args.input, finder, outputs)
     for name, count in list(report.counts.items())[:20]:

@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     crop.add_argument("--rect", type=Path, metavar="T", help="text file 'x y w h' with the person's square crop")
     crop.add_argument("--mask", type=Path, metavar="M", help="foreground mask image (crop + background removal)")
     parser.add_argument("--blur-faces", action="store_true",
-                        help="pixelate faces in the vertex colours (the faces the people finder sees)")
+                        help="pixelate faces in the vertex colours (found people's and the face detector's)")
     parser.add_argument("--person", type=int, default=0, metavar="K",
                         help="with no crop given (no option, side file or alpha): reconstruct the K-th person found, "
                              "largest first (default 0)")

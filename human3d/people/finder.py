@@ -4,11 +4,14 @@ Build once, query many: :class:`PeopleFinder` loads MediaPipe's pose landmarker 
 :meth:`PeopleFinder.find` for any number of images (RGB uint8).
 
 One pass over the whole image finds people who fill a fair part of it: BlazePose's detector was trained
-for one person near the camera and keys on faces. A second pass runs the same models on overlapping
-square tiles (side ``1/n`` of the image's shorter side for each ``n`` in ``tile_levels``, half a tile of
-overlap), where a small person is large again. A person cut by a tile's inner border is dropped there
-(the overlap puts anyone smaller than half a tile wholly inside another tile); the rest are merged by
-non-maximum suppression on their boxes.
+for one person near the camera and keys on faces. The small-people pass then runs the same models on
+overlapping square windows where a person is larger again: tiles (side ``1/n`` of the image's shorter side
+for each ``n`` in ``tile_levels``, half a tile of overlap; by default squares of the shorter side, which
+undo the letterboxing of a wide photo) and seed windows around the boxes of OpenCV's HOG people detector
+(:mod:`human3d.people.seeds`), which sees whole-body silhouettes where BlazePose needs a face: people in
+profile, from behind and in crowds. Seeds are only places to look: a person is kept only when the pose
+models find one there. A person cut by a window's inner border is dropped there; the rest are merged by
+non-maximum suppression on their boxes. ``benchmarks/people_recall.py`` measures each choice.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import numpy as np
 from human3d.errors import Human3DError
 from human3d.people.landmarks import FACE_LANDMARKS, coco17_keypoints
 from human3d.people.models import import_mediapipe, pose_task_bundle, quiet_stderr
+from human3d.people.seeds import person_seeds, seed_window_square
+from human3d.people.tiles import Window, box_iou_cover, tile_windows
 
 VISIBLE = 0.5  # landmark visibility from which a landmark counts as seen
 MASK_THRESHOLD = 0.5  # segmentation probability from which a pixel belongs to the person
@@ -28,6 +33,7 @@ SAME_PERSON_IOU = 0.45  # boxes overlapping more than this are one person ...
 SAME_PERSON_COVER = 0.75  # ... and so is a box lying this much inside another
 BORDER = 0.02  # a box this close (fraction of the tile side) to a tile's inner border is cut by it
 FACE_SCALE = 1.6  # the face box: the face landmarks' box widened this much, made square
+SMALL_PEOPLE_TILES = (1,)  # the small-people pass's tiles: squares of the shorter side (see docs/people.md)
 
 
 @dataclass
@@ -54,43 +60,10 @@ class Person:
         return float(max(0.0, x2 - x1) * max(0.0, y2 - y1))
 
 
-@dataclass(frozen=True)
-class Window:
-    """A square part of the image the models look at: top-left corner and side in pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    def inner_edges(self, image_width: int, image_height: int) -> tuple[bool, bool, bool, bool]:
-        """Which of the left, top, right, bottom edges lie inside the image (a person there may be cut)."""
-        return self.x > 0, self.y > 0, self.x + self.width < image_width, self.y + self.height < image_height
-
-
-def tile_windows(width: int, height: int, levels: tuple[int, ...]) -> list[Window]:
-    """Overlapping square tiles: for each ``n`` in ``levels``, side = shorter side / n, stride half a side."""
-    windows = []
-    for level in levels:
-        side = int(round(min(width, height) / level))
-        if side < 64:
-            continue
-        stride = max(1, side // 2)
-        xs = sorted({*range(0, max(1, width - side + 1), stride), max(0, width - side)})
-        ys = sorted({*range(0, max(1, height - side + 1), stride), max(0, height - side)})
-        windows += [Window(x, y, side, side) for y in ys for x in xs]
-    return windows
-
-
-def box_iou_cover(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Intersection over union of two xyxy boxes, and intersection over the smaller box's area."""
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    area_a = max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1])
-    area_b = max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
-    union = area_a + area_b - inter
-    return (inter / union if union > 0 else 0.0), (inter / min(area_a, area_b) if min(area_a, area_b) > 0 else 0.0)
+def seed_windows(seeds: np.ndarray, width: int, height: int) -> list[Window]:
+    """One square window per seed box (``SEED_ZOOM`` box heights wide, inside the image), duplicates dropped."""
+    squares = {seed_window_square(box, width, height) for box in seeds}
+    return [Window(x, y, side, side) for x, y, side in sorted(squares)]
 
 
 def merge_people(people: list[Person]) -> list[Person]:
@@ -116,10 +89,11 @@ class PeopleFinder:
 
     ``min_score``: the threshold of the detector's confidence and of a person's score (the landmarks' mean
     presence); ``max_people``: at most this many people per image (largest first); ``tile_levels``: the
-    small-people pass (``()`` turns it off).
+    small-people pass (``()`` turns it off); ``seeds``: the pass zoomed onto the HOG detector's boxes.
     """
 
-    def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = (2, 3)) -> None:
+    def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = SMALL_PEOPLE_TILES,
+                 seeds: bool = True) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise Human3DError(f"min score {min_score} is outside [0, 1]")
         if max_people < 1:
@@ -143,6 +117,7 @@ class PeopleFinder:
         self.image_type = mediapipe.Image
         self.image_format = mediapipe.ImageFormat.SRGB
         self.min_score, self.max_people, self.tile_levels = min_score, max_people, tuple(tile_levels)
+        self.seeds = seeds
 
     def close(self) -> None:
         """Free the models (the finder cannot be used afterwards)."""
@@ -155,7 +130,10 @@ class PeopleFinder:
             raise Human3DError(f"expected an RGB uint8 image [H, W, 3], got {image.dtype} {image.shape}")
         height, width = image.shape[:2]
         people = self.detect(image, Window(0, 0, width, height), (width, height))
-        for window in tile_windows(width, height, self.tile_levels):
+        windows = tile_windows(width, height, self.tile_levels)
+        if self.seeds:
+            windows += seed_windows(person_seeds(image), width, height)
+        for window in windows:
             people += self.detect(image, window, (width, height))
         return merge_people(people)[: self.max_people]
 
@@ -187,10 +165,15 @@ class PeopleFinder:
         return found
 
 
+def build_people_finder(min_score: float = 0.5, max_people: int = 20, small_people: bool = True) -> PeopleFinder:
+    """A finder with the default small-people pass (square tiles and HOG seeds), or none."""
+    return PeopleFinder(min_score, max_people, SMALL_PEOPLE_TILES if small_people else (), seeds=small_people)
+
+
 @functools.lru_cache(maxsize=2)
 def default_finder(min_score: float = 0.5, max_people: int = 20, small_people: bool = True) -> PeopleFinder:
     """A process-wide finder per setting, built on first use (the models load once)."""
-    return PeopleFinder(min_score, max_people, (2, 3) if small_people else ())
+    return build_people_finder(min_score, max_people, small_people)
 
 
 def find_people(image: np.ndarray, min_score: float = 0.5, max_people: int = 20,

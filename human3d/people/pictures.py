@@ -9,6 +9,7 @@ import numpy as np
 
 from human3d.people.finder import Person
 from human3d.people.landmarks import COCO17_SKELETON
+from human3d.people.tiles import box_iou_cover
 
 LAYERS = ("boxes", "keypoints", "masks")
 KEYPOINT_SCORE = 0.5  # keypoints drawn from this score up
@@ -37,18 +38,36 @@ def blur_faces(image: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
     return out
 
 
+def all_face_boxes(image: np.ndarray, people: Sequence[Person]) -> list[np.ndarray]:
+    """The face boxes of ``people`` and of every face the face detector sees, body or not; a detected "face"
+    lying on a found person's body (their mask) away from their own face is a false find and is left out."""
+    from human3d.people.faces import find_faces
+
+    boxes = [person.face_box_xyxy for person in people]
+    for face in find_faces(image):
+        centre_x, centre_y = int((face[0] + face[2]) / 2), int((face[1] + face[3]) / 2)
+        on_a_body = any(person.mask[min(max(centre_y, 0), person.mask.shape[0] - 1),
+                                    min(max(centre_x, 0), person.mask.shape[1] - 1)]
+                        and box_iou_cover(face, person.face_box_xyxy)[1] == 0.0 for person in people)
+        if not on_a_body:
+            boxes.append(face)
+    return boxes
+
+
 def blur_found_faces(image: np.ndarray) -> np.ndarray:
-    """``image`` (RGB uint8) with the face of every person the people finder sees pixelated (a copy)."""
+    """``image`` (RGB uint8) with every face pixelated (a copy): those of the people the finder sees and
+    those the face detector sees, with or without a body."""
     from human3d.people.finder import find_people
 
-    return blur_faces(image, [person.face_box_xyxy for person in find_people(image)])
+    return blur_faces(image, all_face_boxes(image, find_people(image)))
 
 
 def render(image: np.ndarray, people: Sequence[Person], layers: Iterable[str] = LAYERS,
            blur: bool = False) -> np.ndarray:
-    """``image`` (RGB uint8) with the chosen ``layers`` of every person drawn over it (faces blurred first)."""
+    """``image`` (RGB uint8) with the chosen ``layers`` of every person drawn over it (with ``blur``, every face
+    is pixelated first, found people's and the face detector's)."""
     layers = set(layers)
-    out = blur_faces(image, [p.face_box_xyxy for p in people]) if blur else image.copy()
+    out = blur_faces(image, all_face_boxes(image, people)) if blur else image.copy()
     thickness = max(1, round(max(image.shape[:2]) / 400))
     for index, person in enumerate(people):
         colour = np.array(person_colour(person.id if person.id >= 0 else index), dtype=np.float32)

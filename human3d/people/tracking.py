@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from human3d.people.finder import Person, box_iou_cover
+from human3d.people.finder import Person
+from human3d.people.tiles import box_iou_cover
 
 MATCH_IOU = 0.3  # a person in a new frame continues a track whose last box overlaps this much
 

@@ -175,6 +175,19 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
         package_dir="modules/pose_landmark",
         dependency=MEDIAPIPE,
     ),
+    WeightsEntry(
+        name="mediapipe_face_detector_full_range",
+        task="people",
+        filename="face_detection_full_range_sparse.tflite",
+        kind=DEPENDENCY,
+        url="",
+        upstream=MEDIAPIPE_UPSTREAM,
+        licence="Apache-2.0 (MediaPipe's BlazeFace full-range face detector, trained by Google on real photos)",
+        non_commercial=False,
+        description="BlazeFace full range: faces up to about 5 m away, for --blur-faces (bodies or not)",
+        package_dir="modules/face_detection",
+        dependency=MEDIAPIPE,
+    ),
 )
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from human3d.errors import Human3DError
 from human3d.io.images import read_image, read_mask
-from human3d.people.finder import Person, Window, merge_people, tile_windows
+from human3d.people.finder import Person, merge_people
 from human3d.people.landmarks import body25_keypoints
+from human3d.people.tiles import Window, tile_windows
 from human3d.people.tracking import PeopleTracker
 from human3d.pifuhd.preprocess import read_keypoints, rect_from_keypoints
 

@@ -26,7 +26,7 @@ def weights_folder(tmp_path, monkeypatch):
 
 def test_the_registry_holds_every_loadable_model():
     names = {entry.name: entry for entry in list_weights()}
-    people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full"}
+    people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full", "mediapipe_face_detector_full_range"}
     assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", *CONFIGS, *people}
     assert [entry.name for entry in list_weights("pifuhd")] == ["pifuhd", "human3d_pifuhd_small"]
     assert {entry.name for entry in list_weights("densepose-rcnn")} == set(CONFIGS)

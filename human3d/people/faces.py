@@ -1,0 +1,67 @@
+"""Faces, with or without a body in view: MediaPipe's full-range face detector, for blurring.
+
+The people finder's face boxes come from bodies; a face whose body is hidden or too small to be found
+would escape ``--blur-faces``. :class:`FaceFinder` runs MediaPipe's BlazeFace full-range detector
+(shipped in the ``mediapipe==0.10.14`` wheel, Apache-2.0, for faces up to about 5 m from the camera)
+over the whole image and over the same overlapping tiles as the people finder's small-people pass, so
+small faces in a large photo are large again; the boxes are merged by non-maximum suppression.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from human3d.people.models import import_mediapipe, model_file, quiet_stderr
+from human3d.people.tiles import Window, box_iou_cover, tile_windows
+
+FACE_MARGIN = 1.4  # a detected face box is widened this much (it is tight around eyes, nose and mouth)
+SAME_FACE_IOU = 0.3
+
+
+class FaceFinder:
+    """Finds faces in RGB uint8 images; build once, call :meth:`find` for any number of images."""
+
+    def __init__(self, min_score: float = 0.5, tile_levels: tuple[int, ...] = (2, 3)) -> None:
+        mediapipe = import_mediapipe()
+        model_file("mediapipe_face_detector_full_range")  # a one-line error if the wheel lacks it
+        with quiet_stderr():
+            self.detector = mediapipe.solutions.face_detection.FaceDetection(
+                min_detection_confidence=min_score, model_selection=1)
+        self.tile_levels = tuple(tile_levels)
+
+    def close(self) -> None:
+        """Free the model (the finder cannot be used afterwards)."""
+        self.detector.close()
+
+    def find(self, image: np.ndarray) -> np.ndarray:
+        """Face boxes [N, 4] (x1, y1, x2, y2, image pixels, widened by ``FACE_MARGIN``), best first."""
+        height, width = image.shape[:2]
+        boxes, scores = [], []
+        for window in [Window(0, 0, width, height)] + tile_windows(width, height, self.tile_levels):
+            crop = np.ascontiguousarray(image[window.y:window.y + window.height, window.x:window.x + window.width, :3])
+            for detection in self.detector.process(crop).detections or []:
+                box = detection.location_data.relative_bounding_box
+                centre_x = window.x + (box.xmin + box.width / 2) * window.width
+                centre_y = window.y + (box.ymin + box.height / 2) * window.height
+                half = FACE_MARGIN * max(box.width * window.width, box.height * window.height) / 2
+                boxes.append([centre_x - half, centre_y - half, centre_x + half, centre_y + half])
+                scores.append(detection.score[0])
+        kept: list[np.ndarray] = []
+        for index in np.argsort(scores)[::-1]:
+            box = np.asarray(boxes[index], dtype=np.float32)
+            if all(box_iou_cover(box, other)[0] <= SAME_FACE_IOU for other in kept):
+                kept.append(box)
+        return np.stack(kept) if kept else np.zeros((0, 4), dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def default_face_finder() -> FaceFinder:
+    """A process-wide face finder, built on first use."""
+    return FaceFinder()
+
+
+def find_faces(image: np.ndarray) -> np.ndarray:
+    """Face boxes [N, 4] in ``image`` (RGB uint8): :meth:`FaceFinder.find` of a shared finder."""
+    return default_face_finder().find(image)

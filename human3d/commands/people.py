@@ -34,7 +34,8 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--masks", type=Path, metavar="DIR", help="one PNG mask per person: <stem>_person<id>.png")
     parser.add_argument("--show", type=parse_layers, default=frozenset(LAYERS),
                         help=f"picture layers, comma-separated from {','.join(LAYERS)} (default all)")
-    parser.add_argument("--blur-faces", action="store_true", help="pixelate every face in the pictures, with a body found or not")
+    parser.add_argument("--blur-faces", action="store_true",
+                        help="pixelate every face in the pictures, with a body found or not")
     parser.add_argument("--min-score", type=float, default=0.5,
                         help="threshold of the detection confidence and of each person's score (default 0.5)")
     parser.add_argument("--max-people", type=int, default=20, help="at most this many people per image (default 20)")

@@ -4,14 +4,18 @@ Build once, query many: :class:`PeopleFinder` loads MediaPipe's pose landmarker 
 :meth:`PeopleFinder.find` for any number of images (RGB uint8).
 
 One pass over the whole image finds people who fill a fair part of it: BlazePose's detector was trained
-for one person near the camera and keys on faces. The small-people pass then runs the same models on
-overlapping square windows where a person is larger again: tiles (side ``1/n`` of the image's shorter side
-for each ``n`` in ``tile_levels``, half a tile of overlap; by default squares of the shorter side, which
-undo the letterboxing of a wide photo) and seed windows around the boxes of OpenCV's HOG people detector
-(:mod:`human3d.people.seeds`), which sees whole-body silhouettes where BlazePose needs a face: people in
-profile, from behind and in crowds. Seeds are only places to look: a person is kept only when the pose
-models find one there. A person cut by a window's inner border is dropped there; the rest are merged by
-non-maximum suppression on their boxes. ``benchmarks/people_recall.py`` measures each choice.
+for one person near the camera and keys on faces. The small-people pass adds two more:
+
+- the same models on overlapping square tiles (side ``1/n`` of the image's shorter side for each ``n`` in
+  ``tile_levels``, half a tile of overlap; by default squares of the shorter side, which undo the
+  letterboxing of a wide photo); a person cut by a tile's inner border is dropped there;
+- the landmark model alone, with no face detector in front of it (:mod:`human3d.people.roi_landmarks`),
+  on a square around each box of OpenCV's HOG people detector (:mod:`human3d.people.seeds`), which sees
+  whole-body silhouettes: people in profile, from behind and in crowds. Seeds are only places to look:
+  a person is kept only when the landmark model sees one there.
+
+Everything found is merged by non-maximum suppression on the boxes. ``benchmarks/people_recall.py``
+measures each choice on hand-labelled photos.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import numpy as np
 from human3d.errors import Human3DError
 from human3d.people.landmarks import FACE_LANDMARKS, coco17_keypoints
 from human3d.people.models import import_mediapipe, pose_task_bundle, quiet_stderr
-from human3d.people.seeds import person_seeds, seed_window_square
+from human3d.people.roi_landmarks import RegionLandmarker
+from human3d.people.seeds import SEED_REGION_SCALE, person_seeds
 from human3d.people.tiles import Window, box_iou_cover, tile_windows
 
 VISIBLE = 0.5  # landmark visibility from which a landmark counts as seen
@@ -60,12 +65,6 @@ class Person:
         return float(max(0.0, x2 - x1) * max(0.0, y2 - y1))
 
 
-def seed_windows(seeds: np.ndarray, width: int, height: int) -> list[Window]:
-    """One square window per seed box (``SEED_ZOOM`` box heights wide, inside the image), duplicates dropped."""
-    squares = {seed_window_square(box, width, height) for box in seeds}
-    return [Window(x, y, side, side) for x, y, side in sorted(squares)]
-
-
 def merge_people(people: list[Person]) -> list[Person]:
     """Non-maximum suppression: the best-scoring of each group of overlapping people, largest box first."""
     kept: list[Person] = []
@@ -89,7 +88,7 @@ class PeopleFinder:
 
     ``min_score``: the threshold of the detector's confidence and of a person's score (the landmarks' mean
     presence); ``max_people``: at most this many people per image (largest first); ``tile_levels``: the
-    small-people pass (``()`` turns it off); ``seeds``: the pass zoomed onto the HOG detector's boxes.
+    tiles of the small-people pass (``()``: none); ``seeds``: the landmark model on the HOG detector's boxes.
     """
 
     def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = SMALL_PEOPLE_TILES,
@@ -117,11 +116,13 @@ class PeopleFinder:
         self.image_type = mediapipe.Image
         self.image_format = mediapipe.ImageFormat.SRGB
         self.min_score, self.max_people, self.tile_levels = min_score, max_people, tuple(tile_levels)
-        self.seeds = seeds
+        self.regions = RegionLandmarker() if seeds else None
 
     def close(self) -> None:
         """Free the models (the finder cannot be used afterwards)."""
         self.landmarker.close()
+        if self.regions is not None:
+            self.regions.close()
 
     def find(self, image: np.ndarray) -> list[Person]:
         """The people in ``image`` (uint8 RGB [H, W, 3]), largest box first, at most ``max_people``."""
@@ -130,12 +131,28 @@ class PeopleFinder:
             raise Human3DError(f"expected an RGB uint8 image [H, W, 3], got {image.dtype} {image.shape}")
         height, width = image.shape[:2]
         people = self.detect(image, Window(0, 0, width, height), (width, height))
-        windows = tile_windows(width, height, self.tile_levels)
-        if self.seeds:
-            windows += seed_windows(person_seeds(image), width, height)
-        for window in windows:
+        for window in tile_windows(width, height, self.tile_levels):
             people += self.detect(image, window, (width, height))
+        if self.regions is not None:
+            for seed in person_seeds(image):
+                people += self.detect_region(image, seed)
         return merge_people(people)[: self.max_people]
+
+    def detect_region(self, image: np.ndarray, seed: np.ndarray) -> list[Person]:
+        """The person the landmark model sees in a square around a seed box (no detector), if any."""
+        height, width = image.shape[:2]
+        centre = (float(seed[0] + seed[2]) / 2, float(seed[1] + seed[3]) / 2)
+        found = self.regions.find(image, centre, SEED_REGION_SCALE * float(seed[3] - seed[1]))
+        if found is None:
+            return []
+        table, probability = found
+        landmarks = table[:, :4].copy()
+        mask = probability > MASK_THRESHOLD
+        box = person_box(landmarks, mask, width, height)
+        score = float(np.mean(table[:, 4]))
+        if box is None or score < self.min_score:
+            return []
+        return [Person(box, score, landmarks, mask, face_box(landmarks))]
 
     def detect(self, image: np.ndarray, window: Window, image_size: tuple[int, int]) -> list[Person]:
         """The people the models find in one window of ``image``, in whole-image pixels (cut ones dropped)."""

@@ -1,11 +1,12 @@
-"""Where people may stand: boxes from OpenCV's HOG people detector, to zoom the pose models onto.
+"""Where people may stand: boxes from OpenCV's HOG people detector, for the pose landmark model to look at.
 
 BlazePose's detector keys on faces, so people seen from behind, in profile or in a crowd are often
 missed even inside a zoomed tile. OpenCV ships a second, independent detector trained on real photos
 of pedestrians: Dalal and Triggs' histogram-of-oriented-gradients detector with a linear SVM (INRIA
 person set; its coefficients are part of OpenCV's library, BSD/Apache-2.0). It looks at whole-body
-silhouettes rather than faces, so its boxes are good places to zoom the pose models onto; they are
-only seeds: a person is kept only when the pose models find one there.
+silhouettes rather than faces, so its boxes are good places for the pose landmark model to look at
+(:mod:`human3d.people.roi_landmarks`); they are only seeds: a person is kept only when that model
+sees one there.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 SEED_HEIGHT = 960  # the image is scaled to this height first: HOG's 128-pixel window then spans 1/7.5 of it
 SEED_SCALE_STEP = 1.05  # the image pyramid's step
-SEED_ZOOM = 1.5  # a seed window's side, in seed-box heights
+SEED_REGION_SCALE = 1.1  # the landmark model's square region around a seed, in seed-box heights
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,11 +42,3 @@ def person_seeds(image: np.ndarray, min_weight: float = 0.0) -> np.ndarray:
         return np.zeros((0, 4), dtype=np.float32)
     rects = np.asarray(rects, dtype=np.float32)
     return np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1) / scale
-
-
-def seed_window_square(box: np.ndarray, width: int, height: int) -> tuple[int, int, int]:
-    """A square window (x, y, side) centred on ``box``, ``SEED_ZOOM`` box heights wide, inside the image."""
-    side = int(min(min(width, height), max(64.0, SEED_ZOOM * float(box[3] - box[1]))))
-    x = int(np.clip((box[0] + box[2]) / 2 - side / 2, 0, width - side))
-    y = int(np.clip((box[1] + box[3]) / 2 - side / 2, 0, height - side))
-    return x, y, side

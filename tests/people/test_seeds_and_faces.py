@@ -6,19 +6,11 @@ import numpy as np
 import pytest
 
 from human3d.io.images import read_image
-from human3d.people.seeds import SEED_ZOOM, person_seeds, seed_window_square
+from human3d.people.seeds import person_seeds
 from human3d.people.tiles import box_iou_cover
 
 DEMO = "17790319373_bd19b24cfc_k.jpg"  # DensePose's demo photo
 WALKING_MAN = [188, 188, 272, 444]  # hand-labelled (benchmarks/labels/street_people.json)
-
-
-def test_a_seed_window_is_a_square_around_the_box_inside_the_image():
-    x, y, side = seed_window_square(np.array([100, 50, 140, 150]), 900, 600)
-    assert side == int(SEED_ZOOM * 100) and x == 120 - side // 2 and y == 100 - side // 2
-    x, y, side = seed_window_square(np.array([0, 500, 40, 600]), 900, 600)  # at the corner: moved inside
-    assert (x, y) == (0, 600 - side)
-    assert seed_window_square(np.array([0, 0, 100, 900]), 900, 600)[2] == 600  # never larger than the image
 
 
 def test_hog_seeds_find_the_walking_man_of_the_densepose_demo_photo(shared_dir):
@@ -28,13 +20,33 @@ def test_hog_seeds_find_the_walking_man_of_the_densepose_demo_photo(shared_dir):
 
 
 def test_the_finder_finds_the_walking_man_of_the_densepose_demo_photo(finder, shared_dir):
-    """Seen in profile, with no face for BlazePose's detector: found only through a HOG seed."""
+    """Seen in profile, with little face for BlazePose's detector: found through a HOG seed."""
     found = [person.box_xyxy for person in finder.find(read_image(shared_dir / "photos" / "street" / DEMO)[..., :3])]
     assert max(box_iou_cover(box, WALKING_MAN)[0] for box in found) >= 0.5
 
 
 def test_no_seed_in_a_flat_image():
     assert person_seeds(np.full((300, 400, 3), 127, np.uint8)).shape == (0, 4)
+
+
+def test_the_landmark_model_alone_sees_the_man_in_profile_and_nobody_in_the_sky(shared_dir):
+    pytest.importorskip("mediapipe")
+    from human3d.people.roi_landmarks import RegionLandmarker
+
+    image = read_image(shared_dir / "photos" / "street" / DEMO)[..., :3]
+    regions = RegionLandmarker()
+    try:
+        x1, y1, x2, y2 = WALKING_MAN
+        landmarks, mask = regions.find(image, ((x1 + x2) / 2, (y1 + y2) / 2), 1.3 * (y2 - y1))
+        assert landmarks.shape == (33, 5) and mask.shape == image.shape[:2]
+        nose, ankles = landmarks[0, :2], landmarks[[27, 28], :2]
+        assert x1 <= nose[0] <= x2 and y1 <= nose[1] <= y1 + 0.2 * (y2 - y1)  # head at the top of his box
+        assert (ankles[:, 1] >= y2 - 0.15 * (y2 - y1)).all()  # feet at its bottom
+        inside = mask[y1:y2, x1:x2] > 0.5
+        assert inside.mean() > 0.3 and (mask > 0.5).sum() < 1.5 * inside.sum()  # the mask is on him
+        assert regions.find(image, (75, 75), 150) is None  # trees and sky: nobody
+    finally:
+        regions.close()
 
 
 @pytest.fixture(scope="module")

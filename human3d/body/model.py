@@ -102,7 +102,12 @@ def _main_component_faces(faces: np.ndarray) -> np.ndarray:
 
 
 class BodyModel:
-    """anny's full body (13k vertices, 104 bones), built once and posed many times."""
+    """anny's full body (13k vertices, 104 bones), built once and posed many times.
+
+    ``skin_vertices``: indices into anny's full vertex list of the skin surface (without eyeballs and
+    tongue), the vertices of every :class:`PosedBody`; ``coco17_weights``: COCO-17 keypoints as weights
+    over anny's full vertex list.
+    """
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = torch.device(device)
@@ -110,15 +115,15 @@ class BodyModel:
         self.bone_names: tuple[str, ...] = tuple(self.anny.bone_labels)
         all_faces = self.anny.faces.detach().cpu().numpy()
         skin_faces = all_faces[_main_component_faces(all_faces)]
-        self._kept, faces = np.unique(skin_faces, return_inverse=True)
+        self.skin_vertices, faces = np.unique(skin_faces, return_inverse=True)
         faces = faces.reshape(-1, 3).astype(np.int32)
-        self._coco = coco17_regressor(self.anny)
+        self.coco17_weights = coco17_regressor(self.anny)  # (17, V_full): COCO-17 keypoints from all vertices
 
-        rest = self._forward(self.rest_params())
+        rest = self.forward_unplaced(self.rest_params())
         self.rest_joints: np.ndarray = rest["joints"]  # (104, 3) bone heads of the average body at rest
-        rest_vertices = rest["vertices"][self._kept]
-        indices = self.anny.vertex_bone_indices.detach().cpu().numpy()[self._kept]
-        weights = self.anny.vertex_bone_weights.detach().cpu().numpy()[self._kept]
+        rest_vertices = rest["vertices"][self.skin_vertices]
+        indices = self.anny.vertex_bone_indices.detach().cpu().numpy()[self.skin_vertices]
+        weights = self.anny.vertex_bone_weights.detach().cpu().numpy()[self.skin_vertices]
         parts = compute_face_parts(rest_vertices, faces, self.bone_names, rest["joints"], indices, weights)
         corner_uv = build_corner_uv(rest_vertices, faces, parts)
         torso = np.unique(faces[np.isin(parts, (1, 2))])
@@ -127,7 +132,7 @@ class BodyModel:
             faces=faces,
             face_parts=parts,
             corner_uv=corner_uv,
-            vertex_parts=compute_vertex_parts(faces, parts, len(self._kept)),
+            vertex_parts=compute_vertex_parts(faces, parts, len(self.skin_vertices)),
             locator=ChartLocator(corner_uv, parts),
         )
 
@@ -138,8 +143,9 @@ class BodyModel:
             pose=np.zeros((len(self.bone_names), 3), dtype=np.float32),
         )
 
-    def _forward(self, params: BodyParams) -> dict[str, np.ndarray]:
-        """Run anny; all vertices (V_full, 3) and bone heads in the world frame, not yet placed."""
+    def forward_unplaced(self, params: BodyParams) -> dict[str, np.ndarray]:
+        """Run anny: ``vertices`` (V_full, 3: all of anny's vertices; ``skin_vertices`` indexes the skin) and
+        ``joints`` (104, 3 bone heads) in the world frame's axes, metres, not yet placed on the floor."""
         unknown = set(params.phenotype) - set(PHENOTYPE_NAMES)
         if unknown:
             raise ValueError(f"unknown phenotype parameter(s) {sorted(unknown)}; known: {PHENOTYPE_NAMES}")
@@ -164,11 +170,11 @@ class BodyModel:
 
     def pose(self, params: BodyParams) -> PosedBody:
         """Shape and pose one body; place it on the floor, centred (see the module docstring)."""
-        out = self._forward(params)
-        vertices = out["vertices"][self._kept]
+        out = self.forward_unplaced(params)
+        vertices = out["vertices"][self.skin_vertices]
         low, high = vertices.min(axis=0), vertices.max(axis=0)
         shift = -np.array([0.5 * (low[0] + high[0]), low[1], 0.5 * (low[2] + high[2])])
-        keypoints = regress_keypoints(self._coco, out["vertices"])
+        keypoints = regress_keypoints(self.coco17_weights, out["vertices"])
         return PosedBody(
             vertices=(vertices + shift).astype(np.float32),
             keypoints_coco17=(keypoints + shift).astype(np.float32),

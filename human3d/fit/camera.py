@@ -1,0 +1,34 @@
+"""The pinhole camera a photo is fitted with (OpenCV frame: x right, y down, z forward, metres)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+FOCAL_PER_LONGER_SIDE = 1.0  # focal length in pixels per pixel of the longer side: about 53 degrees across it
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Focal length and principal point in pixels."""
+
+    focal: float
+    cx: float
+    cy: float
+
+    def as_list(self) -> list[float]:
+        """``[focal, cx, cy]`` (for JSON)."""
+        return [self.focal, self.cx, self.cy]
+
+
+def default_intrinsics(width: int, height: int) -> Intrinsics:
+    """A photo's camera when nothing is known of it: the principal point at the centre and a normal lens
+    (``FOCAL_PER_LONGER_SIDE``; a phone's main camera is close to it)."""
+    return Intrinsics(FOCAL_PER_LONGER_SIDE * max(width, height), width / 2.0, height / 2.0)
+
+
+def project(points: torch.Tensor, intrinsics: Intrinsics) -> torch.Tensor:
+    """Camera-frame points [..., 3] -> pixels [..., 2] (depth clamped at 1 cm in front of the camera)."""
+    depth = points[..., 2:3].clamp(min=0.01)
+    return points[..., :2] / depth * intrinsics.focal + points.new_tensor([intrinsics.cx, intrinsics.cy])

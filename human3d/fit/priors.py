@@ -1,0 +1,41 @@
+"""What keeps a fitted body human: pose and shape priors, as pure functions of the fitted parameters.
+
+Poses are rotation vectors in :class:`human3d.body.model.BodyParams`' convention (about the world-aligned
+axes x = the person's left, y = up, z = their front, at the bone's head, on top of the parent's). With
+those axes a knee bends about +x (the shin goes back) and an elbow about -x (the forearm comes forward).
+"""
+
+from __future__ import annotations
+
+import torch
+
+FITTED_BONES: tuple[str, ...] = (
+    "spine04", "spine02", "neck01", "head",
+    "clavicle.L", "upperarm01.L", "lowerarm01.L", "clavicle.R", "upperarm01.R", "lowerarm01.R",
+    "upperleg01.L", "lowerleg01.L", "foot.L", "upperleg01.R", "lowerleg01.R", "foot.R",
+)  # fmt: skip
+"""The bones whose rotation is fitted; the rest (fingers, toes, face, twist bones) stay at rest."""
+
+HINGES: dict[str, float] = {"lowerleg01.L": 1.0, "lowerleg01.R": 1.0, "lowerarm01.L": -1.0, "lowerarm01.R": -1.0}
+"""Knees and elbows: the sign of their bending about x."""
+
+STIFFNESS: dict[str, float] = {"spine04": 4.0, "spine02": 4.0, "neck01": 2.0, "head": 1.0,
+                               "clavicle.L": 8.0, "clavicle.R": 8.0, "foot.L": 2.0, "foot.R": 2.0}
+"""How much more a bone resists turning than a limb (limbs: 1)."""
+
+
+def pose_prior(pose: torch.Tensor, bones: tuple[str, ...] = FITTED_BONES) -> torch.Tensor:
+    """Per body [B]: stiffness-weighted squared rotation, plus hinge terms (a knee or elbow bending the wrong
+    way or twisting off its axis costs 20 times more)."""
+    weights = pose.new_tensor([STIFFNESS.get(bone, 1.0) for bone in bones])
+    cost = (pose.pow(2).sum(dim=-1) * weights).sum(dim=-1)
+    for index, bone in enumerate(bones):
+        if bone in HINGES:
+            bend = pose[:, index, 0] * HINGES[bone]
+            cost = cost + 20.0 * (torch.relu(-bend).pow(2) + pose[:, index, 1:].pow(2).sum(dim=-1))
+    return cost
+
+
+def shape_prior(phenotype: torch.Tensor) -> torch.Tensor:
+    """Per body [B]: squared distance of anny's phenotype values (each in [0, 1]) from the average (0.5)."""
+    return (phenotype - 0.5).pow(2).sum(dim=-1)

@@ -1,0 +1,128 @@
+"""``human3d body`` over an image or a folder: find people, fit anny, write meshes, a JSON file and pictures.
+
+Each image's outputs are written only once everything for it is computed, each file atomically; a folder
+keeps going past a bad image (one line each), a single image fails with one line and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from human3d.errors import Human3DError
+from human3d.fit.body_fit import BodyFit, BodyFitter
+from human3d.fit.pictures import draw_bodies
+from human3d.io.atomic import write_text_atomic
+from human3d.io.images import image_files, read_image, write_image
+from human3d.io.meshes import write_mesh
+from human3d.people.finder import PeopleFinder, Person
+from human3d.people.pictures import person_colour
+
+
+@dataclass(frozen=True)
+class BodyOutputs:
+    """Where to write: a mesh file (or a folder of them), a JSON file, a picture (or a folder of them)."""
+
+    mesh: Path | None = None
+    json: Path | None = None
+    picture: Path | None = None
+
+
+@dataclass
+class BodyRun:
+    """People fitted per image, and one line per image that failed."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def rounded(values: np.ndarray, digits: int = 4) -> list:
+    """A nested list of floats rounded to ``digits`` (for JSON)."""
+    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
+
+
+def fit_record(person: Person, fit: BodyFit) -> dict:
+    """One person's entry: box, 3D COCO-17 joints (camera frame, metres), their 2D projection, anny's values."""
+    return {
+        "id": int(person.id),
+        "box_xyxy": rounded(person.box_xyxy, 2),
+        "joints_coco17_3d": rounded(fit.joints_coco17),
+        "keypoints_coco17_2d": rounded(fit.keypoints_coco17_2d, 2),
+        "error_px": round(float(fit.error_px), 2),
+        "anny": {
+            "phenotype": {name: round(value, 4) for name, value in fit.params.phenotype.items()},
+            "pose": rounded(fit.params.pose, 5),
+            "rotation": rounded(fit.rotation, 6),
+            "translation": rounded(fit.translation),
+        },
+    }
+
+
+def frame_record(index: int, name: str, image: np.ndarray, people: list[Person], fits: list[BodyFit]) -> dict:
+    """One image's entry of the ``frames`` list (with the camera the bodies were fitted with)."""
+    camera = fits[0].intrinsics.as_list() if fits else None
+    return {"frame": index, "image": name, "width": int(image.shape[1]), "height": int(image.shape[0]),
+            "camera_focal_cx_cy": camera,
+            "people": [fit_record(person, fit) for person, fit in zip(people, fits)]}
+
+
+def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: list[int]) -> None:
+    """All fitted bodies of one image in one mesh file (camera frame, metres), each in its person's colour."""
+    vertices = np.concatenate([fit.vertices for fit in fits])
+    offsets = np.cumsum([0] + [len(fit.vertices) for fit in fits[:-1]])
+    all_faces = np.concatenate([faces + offset for offset in offsets])
+    colours = np.concatenate([np.tile(np.array(person_colour(i), np.uint8), (len(fit.vertices), 1))
+                              for fit, i in zip(fits, ids)])
+    write_mesh(path, vertices, all_faces, colours)
+
+
+def fit_image(image: np.ndarray, finder: PeopleFinder, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
+    """The people in ``image`` and their fitted bodies (people with too few keypoints seen are left out)."""
+    people = []
+    for person in finder.find(image):
+        seen = person.keypoints_coco17[5:, 2] >= 0.5
+        if seen.sum() >= 3:
+            people.append(person)
+    for index, person in enumerate(people):
+        person.id = index
+    return people, fitter.fit(people, image.shape[1], image.shape[0])
+
+
+def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: BodyOutputs) -> BodyRun:
+    """Fit every image of ``source`` (an image or a folder of images) and write the outputs."""
+    folder = source.is_dir()
+    paths = image_files(source) if folder else [source]
+    if folder and not paths:
+        raise Human3DError.for_path(source, "no images in this folder")
+    for target in (outputs.mesh, outputs.picture):
+        if folder and target is not None:
+            target.mkdir(parents=True, exist_ok=True)
+    report, frames, faces = BodyRun(), [], fitter.body.topology.faces
+    for index, path in enumerate(tqdm(paths, unit="image", disable=len(paths) < 2)):
+        try:
+            image = read_image(path)[..., :3]
+            people, fits = fit_image(image, finder, fitter)
+            if not people:
+                raise Human3DError.for_path(path, "no person found with enough of their body in view")
+            ids = [person.id for person in people]
+            if outputs.mesh is not None:
+                write_bodies_mesh(outputs.mesh / f"{path.stem}_body.glb" if folder else outputs.mesh, fits, faces, ids)
+            if outputs.picture is not None:
+                write_image(outputs.picture / f"{path.stem}_body.png" if folder else outputs.picture,
+                            draw_bodies(image, fits, faces, ids))
+        except Human3DError as error:
+            if not folder:
+                raise
+            report.failures.append(str(error))
+            continue
+        frames.append(frame_record(index, path.name, image, people, fits))
+        report.counts[path.name] = len(people)
+    if outputs.json is not None:
+        width, height = (frames[0]["width"], frames[0]["height"]) if frames else (None, None)
+        document = {"fps": None, "width": width, "height": height, "frames": frames}
+        write_text_atomic(outputs.json, json.dumps(document, separators=(",", ":")) + "\n")
+    return report

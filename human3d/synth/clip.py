@@ -2,11 +2,15 @@
 
 Each person keeps one shape, outfit and look for the whole clip; the pose swings between two sampled
 walking poses while the body moves along its heading. Used for video demos and tests of the video paths.
+The ground truth is written beside the video (``<stem>.truth.json``, the structure of ``human3d motion``'s
+JSON): per frame and person the COCO-17 joints in the camera frame (OpenCV: x right, y down, z forward,
+metres), their pixels, the box, and anny's values, so that fitted motion can be scored.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,7 @@ from tqdm import tqdm
 
 from human3d.body.poses import sample_body_params
 from human3d.geometry import cameras
+from human3d.io.atomic import write_text_atomic
 from human3d.io.video import video_writer
 from human3d.synth import appearance
 from human3d.synth.clothing import sample_outfit
@@ -56,6 +61,27 @@ def _walkers(rng: np.random.Generator, people: int, body_model) -> list[Walker]:
     return walkers
 
 
+OPENGL_TO_OPENCV = np.diag([1.0, -1.0, -1.0])  # camera axes: y up, looking down -z -> y down, looking down +z
+
+
+def truth_path(video: str | Path) -> Path:
+    """Where a clip's ground truth lies: ``<stem>.truth.json`` beside the video."""
+    video = Path(video)
+    return video.with_name(f"{video.stem}.truth.json")
+
+
+def truth_record(walker_id: int, body, params, camera: cameras.Camera) -> dict:
+    """One person of one frame as the truth file holds it (camera frame, metres; pixels)."""
+    joints = camera.to_camera(body.keypoints_coco17) @ OPENGL_TO_OPENCV.T
+    pixels = camera.to_pixels(body.keypoints_coco17)
+    corners = camera.to_pixels(body.vertices)
+    box = [*corners.min(axis=0), *corners.max(axis=0)]
+    return {"id": walker_id, "box_xyxy": np.round(box, 2).tolist(),
+            "joints_coco17_3d": np.round(joints, 5).tolist(), "keypoints_coco17_2d": np.round(pixels, 2).tolist(),
+            "anny": {"phenotype": {k: round(float(v), 6) for k, v in params.phenotype.items()},
+                     "pose": np.round(params.pose, 6).tolist()}}
+
+
 def render_walking_clip(
     path: str | Path,
     frames: int = 48,
@@ -66,7 +92,8 @@ def render_walking_clip(
     fps: float = 24.0,
     progress: bool = True,
 ) -> Path:
-    """Write an MP4 of ``people`` walking past a fixed camera (procedural background); returns ``path``."""
+    """Write an MP4 of ``people`` walking past a fixed camera (procedural background) and its ground truth
+    (:func:`truth_path`); returns ``path``."""
     from human3d.body.model import get_body_model
 
     if frames < 1 or people < 1 or width < 16 or height < 16 or fps <= 0:
@@ -79,14 +106,19 @@ def render_walking_clip(
     lighting = appearance.sample_lighting(rng)
     background = appearance.procedural_background(rng, width, height)
     renderer = shared_renderer()
+    truth_frames = []
     with video_writer(path, fps) as append:
         for index in tqdm(range(frames), desc="clip", unit="frame", disable=not progress):
-            surfaces = []
+            surfaces, truth = [], []
             for instance, walker in enumerate(walkers, start=1):
                 params, offset = walker.at(index / fps)
                 body = place_body(body_model.pose(params), walker.yaw, offset)
                 surfaces += dress_person(body, walker.look, rng, instance)[0]
+                truth.append(truth_record(instance - 1, body, params, camera))
             maps = renderer.render(surfaces, camera, lighting)
             foreground = np.clip(np.rint(maps.rgb * 255), 0, 255).astype(np.uint8)
             append(np.where(maps.mask[..., None], foreground, background))
+            truth_frames.append({"frame": index, "people": truth})
+    document = {"fps": fps, "width": width, "height": height, "frames": truth_frames}
+    write_text_atomic(truth_path(path), json.dumps(document, separators=(",", ":")) + "\n")
     return Path(path)

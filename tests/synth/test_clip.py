@@ -1,4 +1,4 @@
-"""``human3d synth-clip``: a walking clip is written, re-read frame by frame, and shows motion."""
+"""``human3d synth-clip``: a walking clip is written, re-read frame by frame, shows motion, and has its truth."""
 
 from __future__ import annotations
 
@@ -25,3 +25,25 @@ def test_clip_errors_are_one_line(tmp_path, capsys):
     assert main(["synth-clip", "--out", str(tmp_path / "a.gif")]) == 1
     assert "a.gif: the clip is written as MP4" in capsys.readouterr().err
     assert not (tmp_path / "a.gif").exists() and not (tmp_path / "a.mp4").exists()
+
+
+def test_clip_truth_lies_beside_the_video_in_the_camera_frame(tmp_path, body_model):
+    import json
+
+    out = tmp_path / "walk.mp4"
+    assert main(["synth-clip", "--out", str(out), "--frames", "3", "--size", "160x96", "--seed", "2"]) == 0
+    truth = json.loads((tmp_path / "walk.truth.json").read_text())
+    assert (truth["fps"], truth["width"], truth["height"]) == (24.0, 160, 96) and len(truth["frames"]) == 3
+    people = truth["frames"][2]["people"]
+    assert [p["id"] for p in people] == [0, 1]
+    joints, pixels = np.array(people[0]["joints_coco17_3d"]), np.array(people[0]["keypoints_coco17_2d"])
+    assert (joints[:, 2] > 1.0).all()  # metres in front of the camera (OpenCV: z forward)
+    assert joints[15, 1] > joints[5, 1] + 0.8  # ankles below shoulders (y down)
+    # a pinhole: pixel = focal * (x, y) / z + centre, with one focal and centre for every joint
+    rays = joints[:, :2] / joints[:, 2:]
+    focal_x = np.polyfit(rays[:, 0], pixels[:, 0], 1)
+    focal_y = np.polyfit(rays[:, 1], pixels[:, 1], 1)
+    assert abs(focal_x[0] - focal_y[0]) < 1e-3 * focal_x[0] and abs(focal_x[1] - 80) < 1e-2
+    assert np.array(people[0]["anny"]["pose"]).shape == (104, 3)
+    first = np.array(truth["frames"][0]["people"][0]["joints_coco17_3d"])
+    assert np.abs(joints - first).max() > 0.05  # walking

@@ -11,13 +11,15 @@ metres), by gradient descent (Adam) on:
 - the landmarks' relative depth, a weak cue (BlazePose's z, relative to the hips, in pixels);
 - priors that keep the body human (:mod:`human3d.fit.priors`).
 
-Each person is fitted twice, facing the camera and facing away, and the better fit is kept.
+Each person is fitted twice, facing the camera and facing away, and the better fit is kept. In a
+video, a person seen in the last frame starts from their last fit instead, with a temporal term.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Sequence
 
 import anny
 import numpy as np
@@ -46,6 +48,8 @@ class FitConfig:
     pose_weight: float = 0.004
     shape_weight: float = 0.01
     robust_scale: float = 0.08  # Geman-McClure's scale, in box heights
+    warm_iterations: int = 40  # a video frame started from the last frame's fit
+    temporal_weight: float = 0.02
 
 
 @dataclass
@@ -64,6 +68,31 @@ class BodyFit:
     keypoints_coco17_2d: np.ndarray
     intrinsics: Intrinsics
     error_px: float
+
+
+@dataclass
+class Candidate:
+    """Where one optimisation of a person starts: orientation (rotation vector), translation, shape logits,
+    fitted-bone rotations; ``warm``: started from the person's last fit (a temporal term applies)."""
+
+    orientation: np.ndarray
+    translation: np.ndarray
+    shape: np.ndarray
+    pose: np.ndarray
+    warm: bool
+
+    @classmethod
+    def cold(cls, facing: np.ndarray, translation: np.ndarray, bones: int) -> Candidate:
+        """A first fit: the given facing, average shape, rest pose."""
+        return cls(roma.rotmat_to_rotvec(torch.tensor(facing)).numpy(), translation,
+                   np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
+
+    @classmethod
+    def from_fit(cls, fit: BodyFit, bones: list[int]) -> Candidate:
+        """A warm start from a person's last fit."""
+        phenotype = np.clip([fit.params.phenotype[name] for name in PHENOTYPE_NAMES], 1e-4, 1 - 1e-4)
+        return cls(roma.rotmat_to_rotvec(torch.tensor(fit.rotation, dtype=torch.float64)).numpy(), fit.translation,
+                   np.log(phenotype / (1 - phenotype)), fit.params.pose[bones], True)
 
 
 def rotation_about(axis: int, angle: float) -> np.ndarray:
@@ -102,34 +131,34 @@ class BodyFitter:
         vertices = output["vertices"] @ self.to_world.T
         return vertices, torch.einsum("kv,bvd->bkd", self.coco, vertices)
 
-    def fit(self, people: list[Person], width: int, height: int) -> list[BodyFit]:
-        """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order."""
+    def fit(self, people: list[Person], width: int, height: int,
+            previous: Sequence[BodyFit | None] | None = None) -> list[BodyFit]:
+        """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order.
+
+        ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
+        person from their last fit, with only ``warm_iterations`` steps, their shape held, and a temporal
+        term pulling pose and placement toward the last frame's (a person seen before is not re-tried
+        facing away)."""
         if not people:
             return []
+        previous = list(previous) if previous is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height)
-        targets, weights, depths, scales, starts = [], [], [], [], []
-        for person in people:
-            landmarks = np.asarray(person.landmarks, dtype=np.float32)[list(COCO17_FROM_LANDMARKS)]
-            visibility = np.clip((landmarks[:, 3] - 0.2) / (VISIBLE - 0.2), 0.0, 1.0)
-            if visibility[list(BODY_JOINTS)].sum() < 3:
-                raise Human3DError("too few body keypoints seen to fit a body (at least 3 of shoulders to ankles)")
-            box_height = float(person.box_xyxy[3] - person.box_xyxy[1])
-            targets.append(landmarks[:, :2])
-            weights.append(visibility)
-            depths.append(landmarks[:, 2])
-            scales.append(max(box_height, 8.0))
-            starts.append(initial_translation(landmarks[:, :2], visibility, box_height, intrinsics))
-        batch = 2 * len(people)  # every person facing the camera, then facing away
-        target = torch.tensor(np.array(targets * 2), device=self.device)
-        weight = torch.tensor(np.array(weights * 2), device=self.device)
-        depth = torch.tensor(np.array(depths * 2), device=self.device)
-        scale = torch.tensor(scales * 2, device=self.device)
-        facings = [FACING_CAMERA] * len(people) + [FACING_CAMERA @ rotation_about(1, np.pi)] * len(people)
-        orientation = torch.tensor(np.array([roma.rotmat_to_rotvec(torch.tensor(r)).numpy() for r in facings]),
-                                   dtype=torch.float32, device=self.device).requires_grad_()
-        translation = torch.tensor(np.array(starts * 2), dtype=torch.float32, device=self.device).requires_grad_()
-        shape = torch.zeros(batch, len(PHENOTYPE_NAMES), device=self.device, requires_grad=True)
-        pose = torch.zeros(batch, len(self.bones), 3, device=self.device, requires_grad=True)
+        candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
+        for index, (person, last) in enumerate(zip(people, previous)):
+            if last is not None:
+                candidates.append((index, Candidate.from_fit(last, self.bones)))
+            else:
+                start = initial_translation(person, intrinsics)
+                for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
+                    candidates.append((index, Candidate.cold(facing, start, len(self.bones))))
+        targets = [keypoint_targets(people[index]) for index, _ in candidates]
+        tensor = functools.partial(torch.tensor, dtype=torch.float32, device=self.device)
+        target, weight, depth = (tensor(np.array([t[k] for t in targets])) for k in range(3))
+        scale = tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates])
+        warm = tensor([float(c.warm) for _, c in candidates])
+        anchors = [tensor(np.array([getattr(c, name) for _, c in candidates]))
+                   for name in ("orientation", "translation", "shape", "pose")]
+        orientation, translation, shape, pose = (anchor.clone().requires_grad_() for anchor in anchors)
         optimiser = torch.optim.Adam([orientation, translation, shape, pose], lr=self.config.learning_rate)
 
         def losses() -> torch.Tensor:
@@ -143,11 +172,17 @@ class BodyFitter:
             predicted_depth = (camera[..., 2] - hips) * intrinsics.focal / hips.clamp(min=0.1)
             relative = ((predicted_depth - depth) / scale[:, None]).pow(2)
             depth_term = (weight * relative).sum(dim=1) / weight.sum(dim=1).clamp(min=1.0)
+            temporal = ((pose - anchors[3]).pow(2).sum(dim=(1, 2)) + (orientation - anchors[0]).pow(2).sum(dim=1)
+                        + (translation - anchors[1]).pow(2).sum(dim=1) / 0.1 ** 2
+                        + 100.0 * (shape - anchors[2]).pow(2).sum(dim=1))
             return (reprojection + self.config.depth_weight * depth_term
-                    + self.config.pose_weight * pose_prior(pose) + self.config.shape_weight * shape_prior(phenotype))
+                    + self.config.pose_weight * pose_prior(pose) + self.config.shape_weight * shape_prior(phenotype)
+                    + self.config.temporal_weight * warm * temporal)
 
-        for step in range(self.config.iterations):
-            placement_only = step < self.config.placement_iterations
+        all_warm = all(c.warm for _, c in candidates)
+        iterations = self.config.warm_iterations if all_warm else self.config.iterations
+        for step in range(iterations):
+            placement_only = not all_warm and step < self.config.placement_iterations
             shape.requires_grad_(not placement_only)
             pose.requires_grad_(not placement_only)
             optimiser.zero_grad()
@@ -155,9 +190,12 @@ class BodyFitter:
             optimiser.step()
         with torch.no_grad():
             final = losses()
-        keep = [k if final[k] <= final[k + len(people)] else k + len(people) for k in range(len(people))]
-        return [self.result(shape[k], pose[k], orientation[k], translation[k], intrinsics, targets[i], weights[i])
-                for i, k in enumerate(keep)]
+        fits = []
+        for index in range(len(people)):
+            best = min((k for k, (i, _) in enumerate(candidates) if i == index), key=lambda k: float(final[k]))
+            fits.append(self.result(shape[best], pose[best], orientation[best], translation[best], intrinsics,
+                                    targets[best][0], targets[best][1]))
+        return fits
 
     def result(self, shape: torch.Tensor, pose: torch.Tensor, orientation: torch.Tensor, translation: torch.Tensor,
                intrinsics: Intrinsics, target: np.ndarray, weight: np.ndarray) -> BodyFit:
@@ -178,13 +216,23 @@ class BodyFitter:
                        float(np.median(errors)) if len(errors) else float("nan"))
 
 
-def initial_translation(points: np.ndarray, visibility: np.ndarray, box_height: float,
-                        intrinsics: Intrinsics) -> np.ndarray:
+def keypoint_targets(person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A person's COCO-17 pixels (17, 2), weights from visibility (17,) and relative depths (17,); a one-line
+    error when fewer than 3 of the 12 body keypoints are seen."""
+    landmarks = np.asarray(person.landmarks, dtype=np.float32)[list(COCO17_FROM_LANDMARKS)]
+    visibility = np.clip((landmarks[:, 3] - 0.2) / (VISIBLE - 0.2), 0.0, 1.0)
+    if visibility[list(BODY_JOINTS)].sum() < 3:
+        raise Human3DError("too few body keypoints seen to fit a body (at least 3 of shoulders to ankles)")
+    return landmarks[:, :2], visibility, landmarks[:, 2]
+
+
+def initial_translation(person: Person, intrinsics: Intrinsics) -> np.ndarray:
     """Where anny's root (between the hips) starts: under the hips' pixel (the seen keypoints' centre when
-    the hips are not seen), at the depth where a 1.6 m tall body spans the box."""
+    the hips are not seen), at the depth where a 1.6 m tall body spans the person's box."""
+    points, visibility, _ = keypoint_targets(person)
     hips = [11, 12] if visibility[[11, 12]].min() > 0 else list(np.nonzero(visibility > 0)[0])
     centre = points[hips].mean(axis=0)
-    depth = intrinsics.focal * 1.6 / max(box_height, 8.0)
+    depth = intrinsics.focal * 1.6 / max(float(person.box_xyxy[3] - person.box_xyxy[1]), 8.0)
     return np.array([(centre[0] - intrinsics.cx) * depth / intrinsics.focal,
                      (centre[1] - intrinsics.cy) * depth / intrinsics.focal, depth], dtype=np.float32)
 

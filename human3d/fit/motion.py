@@ -1,0 +1,89 @@
+"""3D motion of people from a video: found and tracked frame by frame, anny fitted, gathered per person.
+
+Each frame's people come from the people finder and keep their ids through short occlusions
+(:class:`human3d.people.tracking.PeopleTracker`). A person seen in the last frame is fitted from their last
+fit, with few steps and a temporal term that pulls pose and placement toward it
+(:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a moving average.
+The camera is assumed static, so the camera frame is the world: a person's trajectory is their fitted
+placement frame after frame, expressed with y up (``CAMERA_TO_WORLD``). Frames are processed one at a
+time; what is kept per person is one pose and one placement per frame (a few kilobytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+import roma
+import torch
+
+from human3d.body.motion import BodyMotion
+from human3d.fit.body_fit import BodyFit, BodyFitter
+from human3d.people.finder import PeopleFinder, Person
+from human3d.people.tracking import PeopleTracker
+
+CAMERA_TO_WORLD = np.diag([1.0, -1.0, -1.0])
+"""The static camera's frame (OpenCV: x right, y down, z forward) to the motion's world frame (x right,
+y up, z toward the camera), the body world frame's axes (:mod:`human3d.body.model`)."""
+
+
+@dataclass
+class MotionTrack:
+    """One person over the frames they were seen in: per frame a world pose and translation (not the mesh,
+    so memory stays small), their shape, and their last fit (the next frame's warm start)."""
+
+    id: int
+    phenotype: dict[str, float]
+    last: BodyFit
+    frames: list[int] = field(default_factory=list)
+    poses: list[np.ndarray] = field(default_factory=list)
+    translations: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, frame: int, fit: BodyFit) -> None:
+        """Record the person's fit of ``frame``."""
+        pose, translation = world_placement(fit)
+        self.frames.append(frame)
+        self.poses.append(pose)
+        self.translations.append(translation)
+        self.last = fit
+
+    def motion(self, frame_count: int, fps: float) -> BodyMotion:
+        """The person's :class:`BodyMotion` over all ``frame_count`` frames of the video, in the world frame;
+        before they appear and after they leave, their first and last pose are held, and so across gaps."""
+        seen = np.zeros(frame_count, dtype=bool)
+        seen[self.frames] = True
+        position = np.cumsum(seen) - 1  # index into this track's frames of the last one seen so far
+        position[position < 0] = 0
+        return BodyMotion(self.phenotype, np.stack(self.poses)[position], np.stack(self.translations)[position],
+                          fps, self.id)
+
+
+def world_placement(fit: BodyFit) -> tuple[np.ndarray, np.ndarray]:
+    """A fit's pose (104, 3) with the root row turning the body into the world frame, and its translation."""
+    rotation = CAMERA_TO_WORLD @ fit.rotation
+    pose = fit.params.pose.copy()
+    pose[0] = roma.rotmat_to_rotvec(torch.tensor(rotation)).numpy()
+    return pose, (CAMERA_TO_WORLD @ fit.translation).astype(np.float32)
+
+
+def fittable(people: list[Person]) -> list[Person]:
+    """The people with at least 3 of their 12 body keypoints seen (the others cannot be fitted)."""
+    return [person for person in people if (person.keypoints_coco17[5:, 2] >= 0.5).sum() >= 3]
+
+
+def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,
+                  on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None]) -> dict[int, MotionTrack]:
+    """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
+    each frame is done (to stream outputs). Returns the tracks by id."""
+    tracker = PeopleTracker(memory=memory)
+    tracks: dict[int, MotionTrack] = {}
+    for index, frame in enumerate(frames):
+        people = fittable(tracker.update(finder.find(frame)))
+        previous = [tracks[p.id].last if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None
+                    for p in people]
+        fits = fitter.fit(people, frame.shape[1], frame.shape[0], previous)
+        for person, fit in zip(people, fits):
+            tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
+        on_frame(index, frame, people, fits)
+    return tracks

@@ -38,6 +38,9 @@ def _joint_positions(bvh: BvhData, frame: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, make_motion, body_model: BodyModel) -> tuple[BodyMotion, BvhData, Path]:
     motion = make_motion(3, frames=5, id=4, fps=25.0)
+    motion.poses[1, 0] = [np.pi / 2, 0.0, 0.0]  # lying on the back: Euler ZXY at its gimbal lock
+    motion.poses[2, 5] = [-np.pi / 2, 0.0, 0.0]
+    motion.poses[3:, 0] = [[0.0, 3.0, 0.0], [0.0, -3.0, 0.0]]  # turning past 180 degrees between two frames
     path = tmp_path_factory.mktemp("bvh") / "person4.bvh"
     write_bvh(path, motion, body_model)
     return motion, read_bvh(path), path
@@ -51,6 +54,7 @@ def test_reread_has_anny_skeleton_and_every_frame(written, body_model: BodyModel
     assert all(channels == ("Zrotation", "Xrotation", "Yrotation") for channels in bvh.channels[1:])
     assert bvh.motion.shape == (motion.frames, 6 + 3 * 103)
     assert bvh.frame_time == pytest.approx(1 / 25.0, abs=1e-8)
+    assert np.abs(np.diff(bvh.motion[:, 3:], axis=0)).max() <= 180.0  # angles unwrapped over frames
     leaves = set(range(104)) - set(bvh.parents.tolist())
     assert set(bvh.end_sites) == leaves
 

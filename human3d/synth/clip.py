@@ -70,16 +70,21 @@ def truth_path(video: str | Path) -> Path:
     return video.with_name(f"{video.stem}.truth.json")
 
 
-def truth_record(walker_id: int, body, params, camera: cameras.Camera) -> dict:
-    """One person of one frame as the truth file holds it (camera frame, metres; pixels)."""
+def truth_record(walker_id: int, body, params, yaw: float, camera: cameras.Camera) -> dict:
+    """One person of one frame as the truth file holds it (camera frame, metres; pixels). ``rotation`` and
+    ``translation`` place anny's unplaced body (:meth:`BodyModel.forward_unplaced`) in the camera frame, as
+    ``human3d body`` writes them: the placed body's root is where the unplaced root (the origin) goes."""
     joints = camera.to_camera(body.keypoints_coco17) @ OPENGL_TO_OPENCV.T
-    pixels = camera.to_pixels(body.keypoints_coco17)
-    corners = camera.to_pixels(body.vertices)
+    rotation = OPENGL_TO_OPENCV @ camera.view[:3, :3] @ cameras.yaw_matrix(yaw)
+    translation = camera.to_camera(body.joints[:1])[0] @ OPENGL_TO_OPENCV.T
+    pixels = camera.to_pixels(body.keypoints_coco17)[:, :2]
+    corners = camera.to_pixels(body.vertices)[:, :2]
     box = [*corners.min(axis=0), *corners.max(axis=0)]
     return {"id": walker_id, "box_xyxy": np.round(box, 2).tolist(),
             "joints_coco17_3d": np.round(joints, 5).tolist(), "keypoints_coco17_2d": np.round(pixels, 2).tolist(),
             "anny": {"phenotype": {k: round(float(v), 6) for k, v in params.phenotype.items()},
-                     "pose": np.round(params.pose, 6).tolist()}}
+                     "pose": np.round(params.pose, 6).tolist(), "rotation": np.round(rotation, 9).tolist(),
+                     "translation": np.round(translation, 6).tolist()}}
 
 
 def render_walking_clip(
@@ -114,7 +119,7 @@ def render_walking_clip(
                 params, offset = walker.at(index / fps)
                 body = place_body(body_model.pose(params), walker.yaw, offset)
                 surfaces += dress_person(body, walker.look, rng, instance)[0]
-                truth.append(truth_record(instance - 1, body, params, camera))
+                truth.append(truth_record(instance - 1, body, params, walker.yaw, camera))
             maps = renderer.render(surfaces, camera, lighting)
             foreground = np.clip(np.rint(maps.rgb * 255), 0, 255).astype(np.uint8)
             append(np.where(maps.mask[..., None], foreground, background))

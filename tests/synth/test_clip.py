@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
+from human3d.body.keypoints import regress_keypoints
+from human3d.body.model import BodyParams
 from human3d.cli import main
 from human3d.io.video import VideoReader
 
@@ -28,8 +32,6 @@ def test_clip_errors_are_one_line(tmp_path, capsys):
 
 
 def test_clip_truth_lies_beside_the_video_in_the_camera_frame(tmp_path, body_model):
-    import json
-
     out = tmp_path / "walk.mp4"
     assert main(["synth-clip", "--out", str(out), "--frames", "3", "--size", "160x96", "--seed", "2"]) == 0
     truth = json.loads((tmp_path / "walk.truth.json").read_text())
@@ -37,6 +39,7 @@ def test_clip_truth_lies_beside_the_video_in_the_camera_frame(tmp_path, body_mod
     people = truth["frames"][2]["people"]
     assert [p["id"] for p in people] == [0, 1]
     joints, pixels = np.array(people[0]["joints_coco17_3d"]), np.array(people[0]["keypoints_coco17_2d"])
+    assert pixels.shape == (17, 2) and len(people[0]["box_xyxy"]) == 4
     assert (joints[:, 2] > 1.0).all()  # metres in front of the camera (OpenCV: z forward)
     assert joints[15, 1] > joints[5, 1] + 0.8  # ankles below shoulders (y down)
     # a pinhole: pixel = focal * (x, y) / z + centre, with one focal and centre for every joint
@@ -44,6 +47,11 @@ def test_clip_truth_lies_beside_the_video_in_the_camera_frame(tmp_path, body_mod
     focal_x = np.polyfit(rays[:, 0], pixels[:, 0], 1)
     focal_y = np.polyfit(rays[:, 1], pixels[:, 1], 1)
     assert abs(focal_x[0] - focal_y[0]) < 1e-3 * focal_x[0] and abs(focal_x[1] - 80) < 1e-2
-    assert np.array(people[0]["anny"]["pose"]).shape == (104, 3)
+    anny = people[0]["anny"]
+    assert np.array(anny["pose"]).shape == (104, 3)
+    # rotation and translation place anny's unplaced body where the truth's joints are
+    unplaced = body_model.forward_unplaced(BodyParams(anny["phenotype"], np.array(anny["pose"], np.float32)))
+    placed = regress_keypoints(body_model.coco17_weights, unplaced["vertices"]) @ np.array(anny["rotation"]).T
+    assert np.abs(placed + anny["translation"] - joints).max() < 1e-3
     first = np.array(truth["frames"][0]["people"][0]["joints_coco17_3d"])
     assert np.abs(joints - first).max() > 0.05  # walking

@@ -1,0 +1,96 @@
+"""Scores of fitted motion against a clip's truth: MPJPE, PA-MPJPE, per-vertex error and acceleration error.
+
+Both sides are ``{"fps", "width", "height", "frames": [{"frame", "people": [...]}]}`` documents (``human3d
+motion``'s JSON and ``human3d synth-clip``'s ``<stem>.truth.json``). In each frame, predicted and true people
+are paired by box overlap (Hungarian, IoU at least ``MIN_IOU``); a true person left unpaired is missed.
+On the 12 COCO-17 body joints (shoulders to ankles), in millimetres:
+
+- **MPJPE**: mean joint distance after moving both skeletons' hip centres to the origin;
+- **PA-MPJPE**: after the similarity (Procrustes) alignment that best fits the truth, per frame;
+- **PVE**: mean distance of anny's skin vertices, hip-centred (both sides rebuilt from their anny values);
+- **acceleration error**: mean distance between predicted and true joint accelerations (hip-centred,
+  second differences over three consecutive paired frames), in mm per frame squared: jitter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from human3d.body.model import BodyModel, BodyParams
+from human3d.fit.body_fit import BODY_JOINTS, procrustes_aligned
+from human3d.people.tiles import box_iou_cover
+
+MIN_IOU = 0.3
+HIPS = [11, 12]
+
+
+@dataclass
+class MotionScores:
+    """One clip's (or all clips') figures, in millimetres; ``found``: paired true people over all true people."""
+
+    mpjpe: float
+    pa_mpjpe: float
+    pve: float
+    accel_error: float
+    found: float
+    pairs: int
+
+    def as_dict(self) -> dict:
+        """The figures as a plain dict (rounded)."""
+        return {key: round(float(value), 2) for key, value in asdict(self).items()}
+
+
+def pair_people(predicted: list[dict], truth: list[dict]) -> list[tuple[int, int]]:
+    """(predicted index, true index) pairs of one frame, by box IoU (at least ``MIN_IOU``)."""
+    if not predicted or not truth:
+        return []
+    iou = np.array([[box_iou_cover(p["box_xyxy"], t["box_xyxy"])[0] for t in truth] for p in predicted])
+    rows, cols = linear_sum_assignment(-iou)
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if iou[r, c] >= MIN_IOU]
+
+
+def hip_centred(points: np.ndarray, joints: np.ndarray) -> np.ndarray:
+    """``points`` moved so that the hips' centre of ``joints`` (COCO-17) is the origin."""
+    return points - joints[HIPS].mean(axis=0)
+
+
+def skin_in_camera(body_model: BodyModel, anny: dict) -> np.ndarray:
+    """The skin vertices (V, 3) of an ``"anny"`` record, placed in the camera frame."""
+    params = BodyParams(anny["phenotype"], np.asarray(anny["pose"], dtype=np.float32))
+    vertices = body_model.forward_unplaced(params)["vertices"][body_model.skin_vertices]
+    return vertices @ np.asarray(anny["rotation"]).T + np.asarray(anny["translation"])
+
+
+def score_motion(predicted: dict, truth: dict, body_model: BodyModel) -> tuple[MotionScores, list[dict]]:
+    """The clip's scores, and the per-pair rows (frame, true id, MPJPE, PA-MPJPE, PVE) they average."""
+    by_frame = {frame["frame"]: frame["people"] for frame in predicted["frames"]}
+    rows, tracks, total = [], {}, 0
+    for frame in truth["frames"]:
+        people = by_frame.get(frame["frame"], [])
+        total += len(frame["people"])
+        for p, t in pair_people(people, frame["people"]):
+            mine, true = people[p], frame["people"][t]
+            ours, theirs = np.asarray(mine["joints_coco17_3d"]), np.asarray(true["joints_coco17_3d"])
+            a, b = hip_centred(ours, ours)[list(BODY_JOINTS)], hip_centred(theirs, theirs)[list(BODY_JOINTS)]
+            pve = np.linalg.norm(hip_centred(skin_in_camera(body_model, mine["anny"]), ours)
+                                 - hip_centred(skin_in_camera(body_model, true["anny"]), theirs), axis=1).mean()
+            rows.append({"frame": frame["frame"], "id": true["id"],
+                         "mpjpe": 1000 * float(np.linalg.norm(a - b, axis=1).mean()),
+                         "pa_mpjpe": 1000 * float(np.linalg.norm(procrustes_aligned(a, b) - b, axis=1).mean()),
+                         "pve": 1000 * float(pve)})
+            tracks.setdefault(true["id"], {})[frame["frame"]] = (a, b)
+    accelerations = []
+    for frames in tracks.values():
+        for f in frames:
+            if f - 1 in frames and f + 1 in frames:
+                ours = frames[f + 1][0] - 2 * frames[f][0] + frames[f - 1][0]
+                theirs = frames[f + 1][1] - 2 * frames[f][1] + frames[f - 1][1]
+                accelerations.append(1000 * float(np.linalg.norm(ours - theirs, axis=1).mean()))
+    mean = lambda key: float(np.mean([row[key] for row in rows])) if rows else float("nan")  # noqa: E731
+    scores = MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"),
+                          float(np.mean(accelerations)) if accelerations else float("nan"),
+                          len(rows) / max(1, total), len(rows))
+    return scores, rows

@@ -1,51 +1,28 @@
-"""Coarse-to-fine grid evaluation: only a narrow band around the level set is sent to the model.
+"""Coarse-to-fine grid evaluation: only the cells the level set passes through are sent to the model.
 
-Start on a coarse lattice; at each halving of the step, evaluate the new nodes of every cell whose
-corners straddle the level (plus one cell of dilation), and fill all other new nodes by trilinear
-interpolation of the coarser lattice. Interpolated values never cross the level inside a cell whose
-corners are all on one side, so every finest cell that straddles the level has all 8 corners
-evaluated exactly: marching cubes then returns the dense grid's mesh, unless the dense field has a
-feature smaller than a coarse cell that no evaluated corner sees (such a feature is ambiguous at
-that lattice anyway).
+Start on a coarse lattice. At each halving of the step, fill the new nodes by trilinear interpolation
+of the coarser lattice, then evaluate exactly the new nodes of every cell whose corners straddle the
+level. Interpolated values never cross the level inside a cell whose corners are all on one side, so
+a finer cell can only straddle through a node evaluated at this step; the band then grows: every cell
+next to a newly evaluated node that straddles and still has an unevaluated corner gets its corners
+evaluated, until none is left. The surface is continuous, so the band follows every surface sheet
+that the coarse lattice sees, however far it leaves the coarse band, and at the finest step every
+straddling cell has all 8 corners evaluated exactly: marching cubes returns the dense grid's mesh,
+unless the dense field has a piece smaller than a coarse cell, apart from the rest, that no evaluated
+node sees (such a piece is ambiguous at that lattice anyway).
 """
 
 from __future__ import annotations
 
 import math
+from itertools import product
 
 import numpy as np
 
 from human3d.surface.grid import DEFAULT_BATCH, FieldResult, Grid, QueryFn, evaluate
 
-
-def _or_box2(mask: np.ndarray) -> np.ndarray:
-    """Nodes touched by the marked cells: OR of the cell mask shifted by 0/1 along each axis."""
-    out = mask
-    for axis in range(3):
-        grown_shape = list(out.shape)
-        grown_shape[axis] += 1
-        grown = np.zeros(grown_shape, dtype=bool)
-        low = [slice(None)] * 3
-        high = [slice(None)] * 3
-        low[axis], high[axis] = slice(0, -1), slice(1, None)
-        grown[tuple(low)] |= out
-        grown[tuple(high)] |= out
-        out = grown
-    return out
-
-
-def _dilate(mask: np.ndarray) -> np.ndarray:
-    """3x3x3 binary dilation, separable."""
-    out = mask.copy()
-    for axis in range(3):
-        moved = out.copy()
-        low = [slice(None)] * 3
-        high = [slice(None)] * 3
-        low[axis], high[axis] = slice(0, -1), slice(1, None)
-        moved[tuple(low)] |= out[tuple(high)]
-        moved[tuple(high)] |= out[tuple(low)]
-        out = moved
-    return out
+_CORNERS = np.array(list(product((0, 1), repeat=3)))  # the 8 corners of a cell, as node offsets
+_BLOCK = np.array(list(product((0, 1, 2), repeat=3)))  # the 27 finer nodes of a refined cell
 
 
 def _straddling_cells(values: np.ndarray, level: float) -> np.ndarray:
@@ -73,6 +50,46 @@ def _refine_lattice(values: np.ndarray) -> np.ndarray:
     return fine
 
 
+def _unique_rows(indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The distinct rows of integer node or cell indices [N, 3] within ``shape``."""
+    flat = np.unique(np.ravel_multi_index(tuple(indices.T), shape))
+    return np.stack(np.unravel_index(flat, shape), 1)
+
+
+def _straddle(values: np.ndarray, cells: np.ndarray, level: float) -> np.ndarray:
+    """Which of the ``cells`` [M, 3] (lowest corner) have corners on both sides of ``level``."""
+    above = np.stack([values[tuple((cells + offset).T)] > level for offset in _CORNERS], 1)
+    return above.any(1) & ~above.all(1)
+
+
+class _Band:
+    """The lattice of one step, which of its nodes are evaluated, and the evaluation of more nodes."""
+
+    def __init__(self, query: QueryFn, grid: Grid, level: float, batch_size: int) -> None:
+        self.query, self.grid, self.level, self.batch_size = query, grid, level, batch_size
+        self.queries = 0
+
+    def evaluate(self, values: np.ndarray, known: np.ndarray, nodes: np.ndarray, step: int) -> np.ndarray:
+        """Evaluate the ``nodes`` not yet ``known`` (written into ``values``); returns them."""
+        nodes = nodes[~known[tuple(nodes.T)]]
+        if len(nodes):
+            values[tuple(nodes.T)] = evaluate(self.query, self.grid.points(nodes * step), self.batch_size)
+            known[tuple(nodes.T)] = True
+        self.queries += len(nodes)
+        return nodes
+
+    def grow(self, values: np.ndarray, known: np.ndarray, fresh: np.ndarray, step: int) -> None:
+        """Evaluate the corners of every straddling cell reached from the ``fresh`` nodes, until closed."""
+        last_cell = np.array(values.shape) - 2
+        while len(fresh):
+            cells = (fresh[:, None, :] - _CORNERS[None]).reshape(-1, 3)
+            cells = cells[((cells >= 0) & (cells <= last_cell)).all(1)]
+            cells = _unique_rows(cells, values.shape)
+            cells = cells[_straddle(values, cells, self.level)]
+            corners = _unique_rows((cells[:, None, :] + _CORNERS[None]).reshape(-1, 3), values.shape)
+            fresh = self.evaluate(values, known, corners, step)
+
+
 def sparse_field(
     query: QueryFn,
     grid: Grid,
@@ -80,7 +97,7 @@ def sparse_field(
     coarse_cells: int = 32,
     batch_size: int = DEFAULT_BATCH,
 ) -> FieldResult:
-    """The grid field, evaluated exactly in a band around ``level`` and interpolated elsewhere.
+    """The grid field, evaluated exactly on the cells that straddle ``level`` and interpolated elsewhere.
 
     ``coarse_cells`` is about the number of cells per axis of the first lattice (its step is the
     largest power of two not above ``resolution / coarse_cells``). Returns the values on the
@@ -94,20 +111,16 @@ def sparse_field(
     nodes = np.stack([ii, jj, kk], -1).reshape(-1, 3)
     values = evaluate(query, grid.points(nodes), batch_size).reshape((len(coarse),) * 3)
     evaluated = np.ones(values.shape, dtype=bool)
-    queries = len(nodes)
+    band = _Band(query, grid, level, batch_size)
+    band.queries = len(nodes)
     while step > 1:
-        active = _dilate(_straddling_cells(values, level))
+        cells = np.argwhere(_straddling_cells(values, level))
         values = _refine_lattice(values)
         known = np.zeros(values.shape, dtype=bool)
         known[::2, ::2, ::2] = evaluated
-        fine_cells = active.repeat(2, 0).repeat(2, 1).repeat(2, 2)
-        todo = _or_box2(fine_cells) & ~known
-        del fine_cells
+        del evaluated
         step //= 2
-        index = np.argwhere(todo)
-        if len(index):
-            values[todo] = evaluate(query, grid.points(index * step), batch_size)
-        queries += len(index)
-        evaluated = known | todo
-        del todo, known
-    return FieldResult(np.ascontiguousarray(values[:res, :res, :res]), queries)
+        block = _unique_rows((2 * cells[:, None, :] + _BLOCK[None]).reshape(-1, 3), values.shape)
+        band.grow(values, known, band.evaluate(values, known, block, step), step)
+        evaluated = known
+    return FieldResult(np.ascontiguousarray(values[:res, :res, :res]), band.queries)

@@ -40,54 +40,55 @@ def _straddling_cells(values: np.ndarray, level: float) -> np.ndarray:
 
 
 def _refine_lattice(values: np.ndarray) -> np.ndarray:
-    """Lattice with half the step: old nodes kept, new nodes trilinearly interpolated."""
-    n = values.shape[0]
-    fine = np.empty((2 * n - 1,) * 3, dtype=values.dtype)
-    fine[::2, ::2, ::2] = values
-    fine[1::2, ::2, ::2] = 0.5 * (fine[:-1:2, ::2, ::2] + fine[2::2, ::2, ::2])
-    fine[:, 1::2, ::2] = 0.5 * (fine[:, :-1:2, ::2] + fine[:, 2::2, ::2])
-    fine[:, :, 1::2] = 0.5 * (fine[:, :, :-1:2] + fine[:, :, 2::2])
-    return fine
+    """Lattice with half the step: old nodes kept, new nodes trilinearly interpolated (one axis at a time)."""
+    for axis in range(3):
+        shape = list(values.shape)
+        shape[axis] = 2 * shape[axis] - 1
+        finer = np.empty(shape, dtype=values.dtype)
+        even, odd = [slice(None)] * 3, [slice(None)] * 3
+        even[axis], odd[axis] = slice(0, None, 2), slice(1, None, 2)
+        low, high = [slice(None)] * 3, [slice(None)] * 3
+        low[axis], high[axis] = slice(0, -1), slice(1, None)
+        finer[tuple(even)] = values
+        np.multiply(values[tuple(low)] + values[tuple(high)], 0.5, out=finer[tuple(odd)])
+        values = finer
+    return values
 
 
-def _unique_rows(indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The distinct rows of integer node or cell indices [N, 3] within ``shape``."""
-    flat = np.unique(np.ravel_multi_index(tuple(indices.T), shape))
-    return np.stack(np.unravel_index(flat, shape), 1)
-
-
-def _straddle(values: np.ndarray, cells: np.ndarray, level: float) -> np.ndarray:
-    """Which of the ``cells`` [M, 3] (lowest corner) have corners on both sides of ``level``."""
-    above = np.stack([values[tuple((cells + offset).T)] > level for offset in _CORNERS], 1)
-    return above.any(1) & ~above.all(1)
+def _distinct(flat: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array, sorted."""
+    flat = np.sort(flat)
+    return flat[np.concatenate([[True], flat[1:] != flat[:-1]])] if len(flat) else flat
 
 
 class _Band:
-    """The lattice of one step, which of its nodes are evaluated, and the evaluation of more nodes."""
+    """The evaluation of more nodes of a cubic lattice: flat node indices, which are known, the count."""
 
     def __init__(self, query: QueryFn, grid: Grid, level: float, batch_size: int) -> None:
         self.query, self.grid, self.level, self.batch_size = query, grid, level, batch_size
         self.queries = 0
 
-    def evaluate(self, values: np.ndarray, known: np.ndarray, nodes: np.ndarray, step: int) -> np.ndarray:
-        """Evaluate the ``nodes`` not yet ``known`` (written into ``values``); returns them."""
-        nodes = nodes[~known[tuple(nodes.T)]]
-        if len(nodes):
-            values[tuple(nodes.T)] = evaluate(self.query, self.grid.points(nodes * step), self.batch_size)
-            known[tuple(nodes.T)] = True
-        self.queries += len(nodes)
-        return nodes
+    def evaluate(self, values: np.ndarray, known: np.ndarray, flat: np.ndarray, step: int) -> np.ndarray:
+        """Evaluate the nodes ``flat`` (flat indices, repeats allowed) not yet ``known``; returns them."""
+        flat = _distinct(flat[~known.reshape(-1)[flat]])
+        if len(flat):
+            nodes = np.stack(np.unravel_index(flat, values.shape), 1)
+            values.reshape(-1)[flat] = evaluate(self.query, self.grid.points(nodes * step), self.batch_size)
+            known.reshape(-1)[flat] = True
+        self.queries += len(flat)
+        return flat
 
     def grow(self, values: np.ndarray, known: np.ndarray, fresh: np.ndarray, step: int) -> None:
         """Evaluate the corners of every straddling cell reached from the ``fresh`` nodes, until closed."""
-        last_cell = np.array(values.shape) - 2
+        corners = np.ravel_multi_index(tuple(_CORNERS.T), values.shape)  # flat offsets of a cell's corners
+        flat_values = values.reshape(-1)
         while len(fresh):
-            cells = (fresh[:, None, :] - _CORNERS[None]).reshape(-1, 3)
-            cells = cells[((cells >= 0) & (cells <= last_cell)).all(1)]
-            cells = _unique_rows(cells, values.shape)
-            cells = cells[_straddle(values, cells, self.level)]
-            corners = _unique_rows((cells[:, None, :] + _CORNERS[None]).reshape(-1, 3), values.shape)
-            fresh = self.evaluate(values, known, corners, step)
+            cells = np.stack(np.unravel_index(fresh, values.shape), 1)[:, None, :] - _CORNERS[None]
+            cells = cells[((cells >= 0) & (cells <= values.shape[0] - 2)).all(2)]
+            cells = np.ravel_multi_index(tuple(cells.T), values.shape)  # repeats allowed
+            above = flat_values[cells[:, None] + corners[None]] > self.level
+            straddling = cells[above.any(1) & ~above.all(1)]
+            fresh = self.evaluate(values, known, (straddling[:, None] + corners[None]).reshape(-1), step)
 
 
 def sparse_field(
@@ -120,7 +121,7 @@ def sparse_field(
         known[::2, ::2, ::2] = evaluated
         del evaluated
         step //= 2
-        block = _unique_rows((2 * cells[:, None, :] + _BLOCK[None]).reshape(-1, 3), values.shape)
+        block = np.ravel_multi_index(tuple((2 * cells[:, None, :] + _BLOCK[None]).reshape(-1, 3).T), values.shape)
         band.grow(values, known, band.evaluate(values, known, block, step), step)
         evaluated = known
     return FieldResult(np.ascontiguousarray(values[:res, :res, :res]), band.queries)

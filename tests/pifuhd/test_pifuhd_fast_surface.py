@@ -20,10 +20,10 @@ from human3d.surface import dense_field, extract_mesh, sparse_field
 SMALL = PifuhdConfig(
     coarse=CoarseConfig(
         use_front_normal=True, use_back_normal=False, num_stack=1, hg_depth=1, hg_dim=32, norm="group",
-        hg_down="ave_pool", mlp_dim=(33, 64, 48, 32, 1), mlp_res_layers=(1, 3), merge_layer=1,
+        hg_down="ave_pool", mlp_dim=(33, 64, 32, 32, 1), mlp_res_layers=(1, 3), merge_layer=1,
         mlp_norm="none", load_size=64, z_size=100.0,
     ),
-    fine=FineConfig(num_stack=1, hg_depth=1, hg_dim=16, norm="group", mlp_dim=(64, 32, 16, 1),
+    fine=FineConfig(num_stack=1, hg_depth=1, hg_dim=16, norm="group", mlp_dim=(48, 32, 16, 1),
                      mlp_res_layers=(2,), mlp_norm="none", load_size_big=128),
     front_generator=GeneratorConfig(ngf=2, n_downsampling=2, n_blocks=1),
     back_generator=None,

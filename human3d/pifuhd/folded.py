@@ -3,9 +3,9 @@
 The coarse MLP's first layer, and each of its skip layers, multiplies the bilinearly sampled image
 feature by a fixed matrix. Sampling is linear, so that matrix can be applied to the whole feature map
 once per image (a 1x1 convolution) and the product sampled instead: the pre-activations are the same
-up to float rounding, with about 40% fewer multiply-adds per point. Only the coarse layers up to phi
-run, because the fine occupancy never needs the coarse prediction. A coarse MLP with a norm layer
-(which normalises over the batch) cannot be folded; :func:`can_fold` says so.
+up to float rounding, with a third fewer multiply-adds per point. Only the coarse layers up to phi
+run, because the fine occupancy never needs the coarse prediction. A checkpoint whose MLPs have norm
+layers (which normalise over the batch) cannot be folded; :func:`can_fold` says so.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def can_fold(model: PifuhdNet) -> bool:
 
 
 class FoldedOccupancy:
-    """Fine occupancy [B, 1, N] at world points [B, 3, N] for one encoded image (see the module docstring).
+    """Fine occupancy [1, 1, N] at world points [1, 3, N] for one encoded image (see the module docstring).
 
     The folded map is kept as a table of rows, one per pixel, plus a zero row (the zero padding
     outside the map) and a row of depth weights; its biases are added to every pixel, since the

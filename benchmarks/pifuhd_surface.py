@@ -107,7 +107,7 @@ def worker(name: str, checkpoint: Path, resolutions: list[int], dense_max: int) 
         grid = pifuhd_grid(res)
         row = {"model": name, "res": res, "load_s": load_s, "encode_s": encode_s}
         start = time.perf_counter()
-        fast = sparse_field(predictor.occupancy, grid)
+        fast = sparse_field(predictor.surface_occupancy, grid)
         row["fast_queries"], row["fast_field_s"] = fast.queries, time.perf_counter() - start
         start = time.perf_counter()
         fast_mesh = extract_mesh(fast.values, grid)

@@ -4,7 +4,7 @@ The official ``pifuhd.pt`` is a legacy (pre-1.6, non-zip) ``torch.save`` stream:
 (magic number, protocol version, system info, the object), the sorted list of storage keys, then the
 raw little-endian storages. The object pickle may only reference the few globals the format needs;
 anything else (``os.system``, ``builtins.eval``, a model class...) is refused before it can run.
-Zip-format files (``torch.save`` since 1.6) are read with torch's own ``weights_only`` loader.
+Zip-format files (``torch.save`` since 1.6) are read with torch's own ``weights_only`` loader, memory-mapped.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def load_checkpoint(path: str | Path) -> Any:
 def _load_zip(path: Path) -> Any:
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)  # pages read on first use
     except pickle.UnpicklingError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise Human3DError.for_path(path, f"refused to load: {first_line}") from None

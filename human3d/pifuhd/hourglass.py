@@ -42,11 +42,11 @@ class ConvBlock(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out1 = self.conv1(F.relu(self.bn1(x)))
-        out2 = self.conv2(F.relu(self.bn2(out1)))
-        out3 = self.conv3(F.relu(self.bn3(out2)))
+        out1 = self.conv1(F.relu_(self.bn1(x)))
+        out2 = self.conv2(F.relu_(self.bn2(out1)))
+        out3 = self.conv3(F.relu_(self.bn3(out2)))
         shortcut = x if self.downsample is None else self.downsample(x)
-        return torch.cat([out1, out2, out3], 1) + shortcut
+        return torch.cat([out1, out2, out3], 1).add_(shortcut)  # in place: no second full-size tensor
 
 
 class HourGlass(nn.Module):
@@ -72,7 +72,7 @@ class HourGlass(nn.Module):
         low = self._modules[f"b2_{level}"](F.avg_pool2d(x, 2, stride=2))
         low = self._level(level - 1, low) if level > 1 else self._modules[f"b2_plus_{level}"](low)
         low = self._modules[f"b3_{level}"](low)
-        return up + F.interpolate(low, scale_factor=2, mode="bicubic", align_corners=True)
+        return up.add_(F.interpolate(low, scale_factor=2, mode="bicubic", align_corners=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._level(self.depth, x)
@@ -111,7 +111,7 @@ class HGFilter(nn.Module):
 
     def stacks(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The feature map of every stack, first to last, each [B, out_channels, H/4, W/4] (H/2 without pooling)."""
-        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu_(self.bn1(self.conv1(x)))
         x = self.conv2(x)
         if self.down == "ave_pool":
             x = F.avg_pool2d(x, 2, stride=2)
@@ -120,7 +120,7 @@ class HGFilter(nn.Module):
         for stack in range(self.num_stack):
             hg = self._modules[f"m{stack}"](previous)
             ll = self._modules[f"top_m_{stack}"](hg)
-            ll = F.relu(self._modules[f"bn_end{stack}"](self._modules[f"conv_last{stack}"](ll)))
+            ll = F.relu_(self._modules[f"bn_end{stack}"](self._modules[f"conv_last{stack}"](ll)))
             outputs.append(self._modules[f"l{stack}"](ll))
             if stack < self.num_stack - 1:
                 previous = previous + self._modules[f"bl{stack}"](ll) + self._modules[f"al{stack}"](outputs[-1])

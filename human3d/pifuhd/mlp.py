@@ -42,3 +42,24 @@ class SurfaceMLP(nn.Module):
             if layer == self.phi_index:
                 phi = y
         return torch.sigmoid(y), phi
+
+    def forward_rows(self, feature: torch.Tensor) -> torch.Tensor:
+        """Occupancy [N, 1] for points as rows ``feature`` [N, dims[0]]: ``forward`` in the layout a GEMM prefers.
+
+        Equal to ``forward`` up to float rounding; skip inputs are added as a second product instead of
+        being concatenated. Only for an MLP without norm layers.
+        """
+        if self.norms is not None:
+            raise ValueError("forward_rows needs an MLP without norm layers")
+        y = feature
+        last = len(self.filters) - 1
+        for layer, conv in enumerate(self.filters):
+            weight = conv.weight[:, :, 0]
+            if layer in self.res_layers:
+                own = weight.shape[1] - feature.shape[1]
+                y = torch.addmm(conv.bias, y, weight[:, :own].T).addmm_(feature, weight[:, own:].T)
+            else:
+                y = torch.addmm(conv.bias, y, weight.T)
+            if layer != last:
+                y = F.leaky_relu_(y)
+        return torch.sigmoid(y)

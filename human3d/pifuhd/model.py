@@ -40,6 +40,11 @@ def project(points: torch.Tensor) -> torch.Tensor:
     return points * points.new_tensor([1.0, -1.0, 1.0]).view(1, 3, 1)
 
 
+def inside_xy(uv: torch.Tensor) -> torch.Tensor:
+    """1 where both projected coordinates of ``uv`` [B, 2, N] lie in [-1, 1], else 0: [B, 1, N]."""
+    return ((uv >= -1) & (uv <= 1)).all(dim=1, keepdim=True).to(uv.dtype)
+
+
 def sample_features(feature_map: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
     """Bilinear samples [B, C, N] of ``feature_map`` [B, C, H, W] at ``uv`` [B, 2, N].
 
@@ -122,11 +127,10 @@ class PifuhdNet(nn.Module):
         """
         pred_coarse, phi = self.netG.query(features.coarse, points)
         uv = project(points)[:, :2]
-        in_xy = ((uv >= -1) & (uv <= 1)).all(dim=1, keepdim=True).to(points.dtype)
-        pred_fine = self._fine_mlp(features, uv, phi)
-        return pred_fine * in_xy, pred_coarse, phi
+        return self.fine_mlp(features, uv, phi) * inside_xy(uv), pred_coarse, phi
 
-    def _fine_mlp(self, features: PifuhdFeatures, uv: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+    def fine_mlp(self, features: PifuhdFeatures, uv: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+        """Unmasked fine occupancy [B, 1, N] from the fine features at ``uv`` [B, 2, N] and the coarse ``phi``."""
         return self.mlp(torch.cat([sample_features(features.fine, uv), phi], 1))[0]
 
     def surface_normals(self, features: PifuhdFeatures, points: torch.Tensor, delta: float = 0.001) -> torch.Tensor:
@@ -135,7 +139,7 @@ class PifuhdNet(nn.Module):
         offsets[1:] = torch.eye(3, dtype=points.dtype, device=points.device) * delta
         shifted = (points.unsqueeze(-1) + offsets.T.unsqueeze(1).unsqueeze(0)).flatten(2)  # [B, 3, N*4]
         _, phi = self.netG.query(features.coarse, shifted)
-        pred = self._fine_mlp(features, project(shifted)[:, :2], phi).view(points.shape[0], 1, -1, 4)
+        pred = self.fine_mlp(features, project(shifted)[:, :2], phi).view(points.shape[0], 1, -1, 4)
         gradient = torch.cat([pred[..., 1] - pred[..., 0], pred[..., 2] - pred[..., 0], pred[..., 3] - pred[..., 0]], 1)
         return F.normalize(-gradient, dim=1, eps=1e-8)
 

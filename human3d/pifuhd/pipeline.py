@@ -164,7 +164,7 @@ def reconstruct(
 
     start = time.perf_counter()
     grid = pifuhd_grid(resolution)
-    field_result = (sparse_field if fast else dense_field)(predictor.occupancy, grid)
+    field_result = (sparse_field if fast else dense_field)(predictor.surface_occupancy, grid)
     seconds["field"] = time.perf_counter() - start
 
     start = time.perf_counter()

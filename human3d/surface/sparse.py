@@ -1,51 +1,28 @@
-"""Coarse-to-fine grid evaluation: only a narrow band around the level set is sent to the model.
+"""Coarse-to-fine grid evaluation: only the cells the level set passes through are sent to the model.
 
-Start on a coarse lattice; at each halving of the step, evaluate the new nodes of every cell whose
-corners straddle the level (plus one cell of dilation), and fill all other new nodes by trilinear
-interpolation of the coarser lattice. Interpolated values never cross the level inside a cell whose
-corners are all on one side, so every finest cell that straddles the level has all 8 corners
-evaluated exactly: marching cubes then returns the dense grid's mesh, unless the dense field has a
-feature smaller than a coarse cell that no evaluated corner sees (such a feature is ambiguous at
-that lattice anyway).
+Start on a coarse lattice. At each halving of the step, fill the new nodes by trilinear interpolation
+of the coarser lattice, then evaluate exactly the new nodes of every cell whose corners straddle the
+level. Interpolated values never cross the level inside a cell whose corners are all on one side, so
+a finer cell can only straddle through a node evaluated at this step; the band then grows: every cell
+next to a newly evaluated node that straddles and still has an unevaluated corner gets its corners
+evaluated, until none is left. The surface is continuous, so the band follows every surface sheet
+that the coarse lattice sees, however far it leaves the coarse band, and at the finest step every
+straddling cell has all 8 corners evaluated exactly: marching cubes returns the dense grid's mesh,
+unless the dense field has a piece smaller than a coarse cell, apart from the rest, that no evaluated
+node sees (such a piece is ambiguous at that lattice anyway).
 """
 
 from __future__ import annotations
 
 import math
+from itertools import product
 
 import numpy as np
 
 from human3d.surface.grid import DEFAULT_BATCH, FieldResult, Grid, QueryFn, evaluate
 
-
-def _or_box2(mask: np.ndarray) -> np.ndarray:
-    """Nodes touched by the marked cells: OR of the cell mask shifted by 0/1 along each axis."""
-    out = mask
-    for axis in range(3):
-        grown_shape = list(out.shape)
-        grown_shape[axis] += 1
-        grown = np.zeros(grown_shape, dtype=bool)
-        low = [slice(None)] * 3
-        high = [slice(None)] * 3
-        low[axis], high[axis] = slice(0, -1), slice(1, None)
-        grown[tuple(low)] |= out
-        grown[tuple(high)] |= out
-        out = grown
-    return out
-
-
-def _dilate(mask: np.ndarray) -> np.ndarray:
-    """3x3x3 binary dilation, separable."""
-    out = mask.copy()
-    for axis in range(3):
-        moved = out.copy()
-        low = [slice(None)] * 3
-        high = [slice(None)] * 3
-        low[axis], high[axis] = slice(0, -1), slice(1, None)
-        moved[tuple(low)] |= out[tuple(high)]
-        moved[tuple(high)] |= out[tuple(low)]
-        out = moved
-    return out
+_CORNERS = np.array(list(product((0, 1), repeat=3)))  # the 8 corners of a cell, as node offsets
+_BLOCK = np.array(list(product((0, 1, 2), repeat=3)))  # the 27 finer nodes of a refined cell
 
 
 def _straddling_cells(values: np.ndarray, level: float) -> np.ndarray:
@@ -63,14 +40,55 @@ def _straddling_cells(values: np.ndarray, level: float) -> np.ndarray:
 
 
 def _refine_lattice(values: np.ndarray) -> np.ndarray:
-    """Lattice with half the step: old nodes kept, new nodes trilinearly interpolated."""
-    n = values.shape[0]
-    fine = np.empty((2 * n - 1,) * 3, dtype=values.dtype)
-    fine[::2, ::2, ::2] = values
-    fine[1::2, ::2, ::2] = 0.5 * (fine[:-1:2, ::2, ::2] + fine[2::2, ::2, ::2])
-    fine[:, 1::2, ::2] = 0.5 * (fine[:, :-1:2, ::2] + fine[:, 2::2, ::2])
-    fine[:, :, 1::2] = 0.5 * (fine[:, :, :-1:2] + fine[:, :, 2::2])
-    return fine
+    """Lattice with half the step: old nodes kept, new nodes trilinearly interpolated (one axis at a time)."""
+    for axis in range(3):
+        shape = list(values.shape)
+        shape[axis] = 2 * shape[axis] - 1
+        finer = np.empty(shape, dtype=values.dtype)
+        even, odd = [slice(None)] * 3, [slice(None)] * 3
+        even[axis], odd[axis] = slice(0, None, 2), slice(1, None, 2)
+        low, high = [slice(None)] * 3, [slice(None)] * 3
+        low[axis], high[axis] = slice(0, -1), slice(1, None)
+        finer[tuple(even)] = values
+        np.multiply(values[tuple(low)] + values[tuple(high)], 0.5, out=finer[tuple(odd)])
+        values = finer
+    return values
+
+
+def _distinct(flat: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array, sorted."""
+    flat = np.sort(flat)
+    return flat[np.concatenate([[True], flat[1:] != flat[:-1]])] if len(flat) else flat
+
+
+class _Band:
+    """The evaluation of more nodes of a cubic lattice: flat node indices, which are known, the count."""
+
+    def __init__(self, query: QueryFn, grid: Grid, level: float, batch_size: int) -> None:
+        self.query, self.grid, self.level, self.batch_size = query, grid, level, batch_size
+        self.queries = 0
+
+    def evaluate(self, values: np.ndarray, known: np.ndarray, flat: np.ndarray, step: int) -> np.ndarray:
+        """Evaluate the nodes ``flat`` (flat indices, repeats allowed) not yet ``known``; returns them."""
+        flat = _distinct(flat[~known.reshape(-1)[flat]])
+        if len(flat):
+            nodes = np.stack(np.unravel_index(flat, values.shape), 1)
+            values.reshape(-1)[flat] = evaluate(self.query, self.grid.points(nodes * step), self.batch_size)
+            known.reshape(-1)[flat] = True
+        self.queries += len(flat)
+        return flat
+
+    def grow(self, values: np.ndarray, known: np.ndarray, fresh: np.ndarray, step: int) -> None:
+        """Evaluate the corners of every straddling cell reached from the ``fresh`` nodes, until closed."""
+        corners = np.ravel_multi_index(tuple(_CORNERS.T), values.shape)  # flat offsets of a cell's corners
+        flat_values = values.reshape(-1)
+        while len(fresh):
+            cells = np.stack(np.unravel_index(fresh, values.shape), 1)[:, None, :] - _CORNERS[None]
+            cells = cells[((cells >= 0) & (cells <= values.shape[0] - 2)).all(2)]
+            cells = np.ravel_multi_index(tuple(cells.T), values.shape)  # repeats allowed
+            above = flat_values[cells[:, None] + corners[None]] > self.level
+            straddling = cells[above.any(1) & ~above.all(1)]
+            fresh = self.evaluate(values, known, (straddling[:, None] + corners[None]).reshape(-1), step)
 
 
 def sparse_field(
@@ -80,7 +98,7 @@ def sparse_field(
     coarse_cells: int = 32,
     batch_size: int = DEFAULT_BATCH,
 ) -> FieldResult:
-    """The grid field, evaluated exactly in a band around ``level`` and interpolated elsewhere.
+    """The grid field, evaluated exactly on the cells that straddle ``level`` and interpolated elsewhere.
 
     ``coarse_cells`` is about the number of cells per axis of the first lattice (its step is the
     largest power of two not above ``resolution / coarse_cells``). Returns the values on the
@@ -94,20 +112,16 @@ def sparse_field(
     nodes = np.stack([ii, jj, kk], -1).reshape(-1, 3)
     values = evaluate(query, grid.points(nodes), batch_size).reshape((len(coarse),) * 3)
     evaluated = np.ones(values.shape, dtype=bool)
-    queries = len(nodes)
+    band = _Band(query, grid, level, batch_size)
+    band.queries = len(nodes)
     while step > 1:
-        active = _dilate(_straddling_cells(values, level))
+        cells = np.argwhere(_straddling_cells(values, level))
         values = _refine_lattice(values)
         known = np.zeros(values.shape, dtype=bool)
         known[::2, ::2, ::2] = evaluated
-        fine_cells = active.repeat(2, 0).repeat(2, 1).repeat(2, 2)
-        todo = _or_box2(fine_cells) & ~known
-        del fine_cells
+        del evaluated
         step //= 2
-        index = np.argwhere(todo)
-        if len(index):
-            values[todo] = evaluate(query, grid.points(index * step), batch_size)
-        queries += len(index)
-        evaluated = known | todo
-        del todo, known
-    return FieldResult(np.ascontiguousarray(values[:res, :res, :res]), queries)
+        block = np.ravel_multi_index(tuple((2 * cells[:, None, :] + _BLOCK[None]).reshape(-1, 3).T), values.shape)
+        band.grow(values, known, band.evaluate(values, known, block, step), step)
+        evaluated = known
+    return FieldResult(np.ascontiguousarray(values[:res, :res, :res]), band.queries)

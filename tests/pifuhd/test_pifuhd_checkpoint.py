@@ -155,3 +155,14 @@ def test_checkpoints_of_other_models_are_rejected(tmp_path):
     save_checkpoint({"weights": torch.ones(2)}, legacy_other)
     with pytest.raises(Human3DError, match=r"legacy_other\.pt: not a PIFuHD checkpoint"):
         load_pifuhd(legacy_other)
+
+
+def test_zip_checkpoint_loads_the_same_network_as_the_legacy_file(reference_checkpoint, tmp_path):
+    legacy = load_checkpoint(reference_checkpoint)
+    zipped = tmp_path / "checkpoint_zip.pt"
+    torch.save(legacy, zipped)
+    assert zipfile.is_zipfile(zipped)
+    expected, got = load_pifuhd(reference_checkpoint).state_dict(), load_pifuhd(zipped).state_dict()
+    assert list(got) == list(expected)
+    for key, tensor in expected.items():
+        assert torch.equal(got[key], tensor), key

@@ -49,6 +49,29 @@ def test_sparse_field_gives_the_dense_mesh_with_fewer_queries(grid):
     np.testing.assert_allclose(fast_vertices, dense_vertices, atol=1e-6)
 
 
+def ball_and_rod(points: np.ndarray) -> np.ndarray:
+    """A ball and a rod thinner than the coarse lattice's step, running between its nodes far out of the ball."""
+    x, y, z = points.T.astype(np.float64)
+    ball = 0.4 - np.sqrt(x**2 + y**2 + z**2)
+    rod = np.minimum(0.02 - np.sqrt((y - 0.034) ** 2 + (z - 0.034) ** 2), 0.95 - np.abs(x - 0.45) - 0.45)
+    return (1.0 / (1.0 + np.exp(-40.0 * np.maximum(ball, rod)))).astype(np.float32)
+
+
+def test_the_band_follows_a_thin_rod_that_the_coarse_lattice_misses():
+    grid = box_grid(129)  # coarse step 4 nodes = 0.069: no coarse node lies inside the rod
+    coarse = np.arange(0, 129, 4)
+    coarse_points = grid.points(np.stack(np.meshgrid(coarse, coarse, coarse), -1).reshape(-1, 3))
+    assert (ball_and_rod(coarse_points[coarse_points[:, 0] > 0.5]) < 0.5).all()
+    dense = dense_field(ball_and_rod, grid)
+    fast = sparse_field(ball_and_rod, grid)
+    assert fast.queries < dense.queries / 10
+    dense_vertices, dense_faces = extract_mesh(dense.values, grid)
+    fast_vertices, fast_faces = extract_mesh(fast.values, grid)
+    assert dense_vertices[:, 0].max() > 0.9  # the rod reaches x = 0.95, far outside the ball
+    np.testing.assert_array_equal(fast_faces, dense_faces)
+    np.testing.assert_allclose(fast_vertices, dense_vertices, atol=1e-6)
+
+
 @pytest.mark.parametrize("grid", [pifuhd_grid(48), box_grid(48)], ids=["mirrored", "plain"])
 def test_marching_cubes_faces_point_outward(grid):
     vertices, faces = extract_mesh(dense_field(blobs, grid).values, grid)

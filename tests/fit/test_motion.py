@@ -1,0 +1,96 @@
+"""``human3d motion`` and ``human3d eval motion``: a synthetic clip end to end; world placement; held poses."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pygltflib
+import pytest
+import roma
+import torch
+
+from human3d.body.model import BodyParams, get_body_model
+from human3d.cli import main
+from human3d.fit.body_fit import BodyFit
+from human3d.fit.camera import default_intrinsics
+from human3d.fit.motion import CAMERA_TO_WORLD, MotionTrack, world_placement
+from human3d.io.bvh import read_bvh
+from human3d.io.video import VideoReader
+
+
+def a_fit(seed: int) -> BodyFit:
+    """A body placed at random in front of the camera (only what the motion code reads is filled in)."""
+    rng = np.random.default_rng(seed)
+    pose = np.zeros((104, 3), np.float32)
+    pose[1:] = rng.normal(0, 0.1, (103, 3))
+    params = BodyParams({"gender": 0.3, "height": 0.7}, pose, "fitted")
+    rotation = roma.rotvec_to_rotmat(torch.tensor(rng.normal(0, 1.0, 3))).numpy()
+    return BodyFit(params, rotation, np.array([0.3, 0.2, 4.0], np.float32), np.zeros((0, 3)), np.zeros((17, 3)),
+                   np.zeros((17, 2)), default_intrinsics(640, 360), 1.0)
+
+
+def test_the_world_placement_puts_the_body_where_the_camera_saw_it():
+    model, fit = get_body_model(), a_fit(0)
+    unplaced = model.forward_unplaced(fit.params)["vertices"][model.skin_vertices]
+    seen = unplaced @ fit.rotation.T + fit.translation  # camera frame
+    pose, translation = world_placement(fit)
+    world = model.forward_unplaced(BodyParams(fit.params.phenotype, pose))["vertices"][model.skin_vertices]
+    assert np.abs(world + translation - seen @ CAMERA_TO_WORLD.T).max() < 1e-4
+
+
+def test_a_track_holds_its_pose_before_and_after_it_is_seen():
+    first, second = a_fit(1), a_fit(2)
+    track = MotionTrack(7, first.params.phenotype, first)
+    track.add(1, first)
+    track.add(2, second)
+    motion = track.motion(frame_count=4, fps=24.0)
+    assert motion.frames == 4 and motion.id == 7
+    assert np.allclose(motion.poses[0], motion.poses[1]) and np.allclose(motion.poses[3], motion.poses[2])
+    assert not np.allclose(motion.poses[1], motion.poses[2])
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    pytest.importorskip("mediapipe")
+    folder = tmp_path_factory.mktemp("clips")
+    assert main(["synth-clip", "--out", str(folder / "one.mp4"), "--frames", "4", "--people", "1",
+                 "--size", "320x240", "--seed", "1"]) == 0
+    return folder
+
+
+def test_a_clip_gives_an_animated_gltf_bvh_json_and_preview(clip, tmp_path, capsys):
+    glb, bvh, report, preview = (tmp_path / name for name in ("m.glb", "m.bvh", "m.json", "m.mp4"))
+    args = ["motion", str(clip / "one.mp4"), "-o", str(glb), "--bvh", str(bvh), "--json", str(report),
+            "--preview", str(preview), "--blur-faces"]
+    assert main(args) == 0
+    assert "person 0: 4 frames" in capsys.readouterr().out
+    document = json.loads(report.read_text())
+    assert (document["fps"], document["width"], document["height"]) == (24.0, 320, 240)
+    assert [len(frame["people"]) for frame in document["frames"]] == [1, 1, 1, 1]
+    gltf = pygltflib.GLTF2().load(str(glb))
+    assert len(gltf.skins) == 1 and len(gltf.skins[0].joints) == 104 and len(gltf.animations) == 1
+    times = gltf.accessors[gltf.animations[0].samplers[0].input]
+    assert times.count == 4  # one key per video frame
+    motion = read_bvh(bvh)
+    assert motion.motion.shape[0] == 4 and abs(motion.frame_time - 1 / 24) < 1e-6
+    assert len(list(VideoReader(preview))) == 4
+
+
+def test_eval_motion_scores_the_clip_against_its_truth(clip, tmp_path, capsys):
+    report = tmp_path / "scores.json"
+    assert main(["eval", "motion", "--clips", str(clip), "--json", str(report)]) == 0
+    assert "| one.mp4 | 100% |" in capsys.readouterr().out
+    scores = json.loads(report.read_text())
+    assert scores["clips"][0]["pairs"] == 4 and scores["overall"]["found"] == 1.0
+    assert 0 < scores["overall"]["pa_mpjpe"] < 150 and 0 < scores["overall"]["accel_error"] < 100
+
+
+def test_a_bad_video_is_one_line_and_writes_nothing(tmp_path, capsys):
+    video = tmp_path / "bad.mp4"
+    video.write_bytes(b"\x00" * 100)
+    out = tmp_path / "out.glb"
+    assert main(["motion", str(video), "-o", str(out), "--json", str(tmp_path / "out.json")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"human3d: error: {video}: not a readable video")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]

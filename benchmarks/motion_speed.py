@@ -1,0 +1,53 @@
+"""``human3d motion`` speed: frames per second at 640x360 with 1 and 3 people, people finder included.
+
+Run by hand:  python benchmarks/motion_speed.py [--frames 24] [--people 1 3]
+
+Each clip is rendered by ``human3d synth-clip`` (seed 0) and timed end to end through ``run_motion`` (JSON
+output only): finding, tracking and fitting every frame. The first frame of each person is a cold fit (both
+facings, 160 steps), the others warm starts (40 steps). Prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from human3d.fit.body_fit import default_fitter
+from human3d.fit.motion_run import MotionOutputs, run_motion
+from human3d.people.finder import build_people_finder
+from human3d.synth.clip import render_walking_clip
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--people", type=int, nargs="+", default=[1, 3])
+    args = parser.parse_args()
+    fitter = default_fitter()
+    print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print("| people | small-people pass | frames | people fitted per frame | s per frame | frames per second |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as scratch:
+        for people in args.people:
+            video = render_walking_clip(Path(scratch) / f"clip{people}.mp4", args.frames, people, 0, 640, 360,
+                                        progress=False)
+            for small in (False, True):
+                report = Path(scratch) / "motion.json"
+                start = time.perf_counter()
+                run_motion(video, build_people_finder(small_people=small), fitter, MotionOutputs(json=report))
+                seconds = (time.perf_counter() - start) / args.frames
+                fitted = sum(len(f["people"]) for f in json.loads(report.read_text())["frames"]) / args.frames
+                print(f"| {people} | {'yes' if small else 'no'} | {args.frames} | {fitted:.1f} | {seconds:.2f} | "
+                      f"{1 / seconds:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

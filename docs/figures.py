@@ -3,11 +3,14 @@
     python docs/figures.py reconstruction OUT.png IMAGE [--mask MASK] [--resolution 256]
     python docs/figures.py densepose OUT.png IMAGE_OR_VIDEO [--frame N]
     python docs/figures.py people OUT.jpg IMAGE [IMAGE ...]
+    python docs/figures.py body OUT.jpg IMAGE_OR_VIDEO [...] [--frame N]
 
 ``reconstruction``: the input, then the reconstructed mesh's normals seen from the front and from the
 side (orthographic, the image's crop frame). ``densepose``: the light default model's parts, U,V
 contours and boxes drawn over the image (or frame ``N`` of a video). ``people``: the people finder's
-boxes, skeletons and masks over each image, tiled three to a row. A reconstruction of an image with no
+boxes, skeletons and masks over each image, tiled three to a row. ``body``: per image (or frame ``N`` of
+a video), the fitted anny bodies over it, then the most fully seen person's body turned 0, 90, 180 and 270 degrees
+about its vertical axis (a turntable). A reconstruction of an image with no
 mask and no side file crops the person the people finder finds, as ``human3d reconstruct`` does.
 """
 
@@ -84,9 +87,60 @@ def people_figure(sources: list[Path], width: int = 600) -> np.ndarray:
     return np.concatenate([np.concatenate(tiles[i:i + 3], axis=1) for i in range(0, len(tiles), 3)], axis=0)
 
 
+def turntable(fit, faces: np.ndarray, size: int) -> list[np.ndarray]:
+    """A fitted body seen from four sides on white (0, 90, 180, 270 degrees about its own vertical axis)."""
+    import dataclasses
+
+    from human3d.fit.camera import Intrinsics
+    from human3d.fit.pictures import draw_bodies
+
+    centred = fit.vertices - fit.vertices.mean(axis=0)
+    up = fit.rotation @ np.array([0.0, 1.0, 0.0])  # the body's up axis, in the camera frame
+    views = []
+    for degrees in (0, 90, 180, 270):
+        angle = np.radians(degrees)  # Rodrigues' formula about the body's up axis
+        k = np.array([[0, -up[2], up[1]], [up[2], 0, -up[0]], [-up[1], up[0], 0]])
+        turn = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * (k @ k)
+        vertices = centred @ turn.T
+        distance = np.ptp(vertices[:, 1]) / 0.85  # the body spans 85 % of the view's height
+        shown = dataclasses.replace(fit, vertices=vertices + np.array([0.0, 0.0, distance]),
+                                    intrinsics=Intrinsics(size, size / 2, size / 2))
+        views.append(draw_bodies(np.full((size, size, 3), 255, np.uint8), [shown], faces, [0]))
+    return views
+
+
+def body_figure(sources: list[Path], frame: int, size: int = 360) -> np.ndarray:
+    """Per source: the fitted bodies over the image (or video frame), then a turntable of the most fully seen
+    person (the most body keypoints seen, then the largest)."""
+    from human3d.fit.body_fit import default_fitter
+    from human3d.fit.pictures import draw_bodies
+    from human3d.fit.run import fit_image
+    from human3d.io.images import read_image
+    from human3d.io.video import VideoReader, is_video_path
+    from human3d.people.finder import build_people_finder
+
+    finder, fitter = build_people_finder(), default_fitter()
+    faces = fitter.body.topology.faces
+    rows = []
+    for source in sources:
+        if is_video_path(source):
+            image = next(f for i, f in enumerate(VideoReader(source)) if i == frame)
+        else:
+            image = read_image(source)[..., :3]
+        people, fits = fit_image(image, finder, fitter)
+        shown = draw_bodies(image, fits, faces, [p.id for p in people])
+        shown = cv2.resize(shown, (round(size * image.shape[1] / image.shape[0]), size), interpolation=cv2.INTER_AREA)
+        seen = [int((p.keypoints_coco17[5:, 2] >= 0.5).sum()) for p in people]
+        best = max(range(len(people)), key=lambda i: (seen[i], people[i].area))  # the most fully seen person
+        rows.append(np.concatenate([shown] + turntable(fits[best], faces, size), axis=1))
+    width = max(row.shape[1] for row in rows)
+    return np.concatenate([np.pad(row, ((0, 0), (0, width - row.shape[1]), (0, 0)), constant_values=255)
+                           for row in rows], axis=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("reconstruction", "densepose", "people"))
+    parser.add_argument("kind", choices=("reconstruction", "densepose", "people", "body"))
     parser.add_argument("out", type=Path)
     parser.add_argument("source", type=Path, nargs="+")
     parser.add_argument("--mask", type=Path)
@@ -95,6 +149,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.kind == "people":
         picture = people_figure(args.source)
+    elif args.kind == "body":
+        picture = body_figure(args.source, args.frame)
     elif args.kind == "reconstruction":
         picture = reconstruction_figure(args.source[0], args.mask, args.resolution)
     else:

@@ -95,7 +95,8 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, content, suf
 
 
 def test_it_runs_with_the_network_blocked(shared_dir, tmp_path):
-    """Nothing is ever sent anywhere: with socket creation refused, the command still works."""
+    """Nothing is ever sent anywhere: with socket creation refused, the command still works, every model
+    included (whole image, squares, HOG seeds and the landmark model alone, faces for blurring)."""
     code = (
         "import sys\n"
         "def refuse(event, args):\n"
@@ -104,7 +105,7 @@ def test_it_runs_with_the_network_blocked(shared_dir, tmp_path):
         "sys.addaudithook(refuse)\n"
         "from human3d.cli import main\n"
         f"sys.exit(main(['people', {str(shared_dir / 'photos' / 'ryota.png')!r}, '--json', "
-        f"{str(tmp_path / 'p.json')!r}, '--no-small-people']))\n"
+        f"{str(tmp_path / 'p.json')!r}, '-o', {str(tmp_path / 'p.png')!r}, '--blur-faces']))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -216,6 +216,11 @@ class BodyFitter:
                        float(np.median(errors)) if len(errors) else float("nan"))
 
 
+def fittable(people: list[Person]) -> list[Person]:
+    """The people with at least 3 of their 12 body keypoints seen (the others cannot be fitted)."""
+    return [person for person in people if (person.keypoints_coco17[list(BODY_JOINTS), 2] >= VISIBLE).sum() >= 3]
+
+
 def keypoint_targets(person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A person's COCO-17 pixels (17, 2), weights from visibility (17,) and relative depths (17,); a one-line
     error when fewer than 3 of the 12 body keypoints are seen."""

@@ -19,7 +19,7 @@ import roma
 import torch
 
 from human3d.body.motion import BodyMotion
-from human3d.fit.body_fit import BodyFit, BodyFitter
+from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
 from human3d.people.finder import PeopleFinder, Person
 from human3d.people.tracking import PeopleTracker
 
@@ -65,11 +65,6 @@ def world_placement(fit: BodyFit) -> tuple[np.ndarray, np.ndarray]:
     pose = fit.params.pose.copy()
     pose[0] = roma.rotmat_to_rotvec(torch.tensor(rotation)).numpy()
     return pose, (CAMERA_TO_WORLD @ fit.translation).astype(np.float32)
-
-
-def fittable(people: list[Person]) -> list[Person]:
-    """The people with at least 3 of their 12 body keypoints seen (the others cannot be fitted)."""
-    return [person for person in people if (person.keypoints_coco17[5:, 2] >= 0.5).sum() >= 3]
 
 
 def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,

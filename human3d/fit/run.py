@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from human3d.errors import Human3DError
-from human3d.fit.body_fit import BodyFit, BodyFitter
+from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
 from human3d.fit.pictures import draw_bodies
 from human3d.io.atomic import write_text_atomic
 from human3d.io.images import image_files, read_image, write_image
@@ -82,11 +82,7 @@ def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: l
 
 def fit_image(image: np.ndarray, finder: PeopleFinder, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
     """The people in ``image`` and their fitted bodies (people with too few keypoints seen are left out)."""
-    people = []
-    for person in finder.find(image):
-        seen = person.keypoints_coco17[5:, 2] >= 0.5
-        if seen.sum() >= 3:
-            people.append(person)
+    people = fittable(finder.find(image))
     for index, person in enumerate(people):
         person.id = index
     return people, fitter.fit(people, image.shape[1], image.shape[0])

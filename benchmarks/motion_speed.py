@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from human3d.errors import Human3DError
 from human3d.fit.body_fit import default_fitter
 from human3d.fit.motion_run import MotionOutputs, run_motion
 from human3d.people.finder import build_people_finder
@@ -42,9 +43,12 @@ def main() -> None:
             for small in (False, True):
                 report = Path(scratch) / "motion.json"
                 start = time.perf_counter()
-                run_motion(video, build_people_finder(small_people=small), fitter, MotionOutputs(json=report))
+                try:
+                    run_motion(video, build_people_finder(small_people=small), fitter, MotionOutputs(json=report))
+                    fitted = sum(len(f["people"]) for f in json.loads(report.read_text())["frames"]) / args.frames
+                except Human3DError:  # nobody found in any frame
+                    fitted = 0.0
                 seconds = (time.perf_counter() - start) / args.frames
-                fitted = sum(len(f["people"]) for f in json.loads(report.read_text())["frames"]) / args.frames
                 print(f"| {people} | {'yes' if small else 'no'} | {args.frames} | {fitted:.1f} | {seconds:.2f} | "
                       f"{1 / seconds:.2f} |", flush=True)
 

@@ -20,6 +20,8 @@ _EXPORTS = {
     "get_body_model": "human3d.body.model",
     "find_people": "human3d.people.finder",
     "PeopleFinder": "human3d.people.finder",
+    "BodyFitter": "human3d.fit.body_fit",
+    "fit_bodies": "human3d.fit.body_fit",
     "Human3DError": "human3d.errors",
     "list_weights": "human3d.weights.registry",
     "get_weights": "human3d.weights.registry",

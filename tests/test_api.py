@@ -16,6 +16,8 @@ EXPECTED = {
     "densepose_predictor": ("human3d.densepose.predictor", "densepose_predictor"),
     "find_people": ("human3d.people.finder", "find_people"),
     "PeopleFinder": ("human3d.people.finder", "PeopleFinder"),
+    "BodyFitter": ("human3d.fit.body_fit", "BodyFitter"),
+    "fit_bodies": ("human3d.fit.body_fit", "fit_bodies"),
     "get_body_model": ("human3d.body.model", "get_body_model"),
     "Human3DError": ("human3d.errors", "Human3DError"),
     "list_weights": ("human3d.weights.registry", "list_weights"),

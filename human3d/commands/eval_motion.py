@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the report file must end in .json")
     pairs = clip_pairs(args.clips)
-    from human3d.eval.motion_metrics import MotionScores, score_motion
+    from human3d.eval.motion_metrics import pooled_scores, score_motion, true_person_frames
     from human3d.fit.body_fit import default_fitter
     from human3d.fit.motion_run import MotionOutputs, run_motion
     from human3d.io.atomic import write_text_atomic
@@ -46,10 +46,9 @@ def run(args: argparse.Namespace) -> int:
     finder, fitter = build_people_finder(small_people=args.small_people), default_fitter()
     print("| clip | people found | MPJPE | PA-MPJPE | PVE | accel. error | s per frame |")
     print("|---|---|---|---|---|---|---|")
-    clips, all_rows, accelerations, true_people = [], [], [], 0
+    clips, scored = [], []
     for video, truth_file in pairs:
         truth = json.loads(truth_file.read_text())
-        true_people += sum(len(frame["people"]) for frame in truth["frames"])
         with tempfile.TemporaryDirectory() as scratch:
             predicted_file = Path(scratch) / "motion.json"
             start = time.perf_counter()
@@ -57,16 +56,11 @@ def run(args: argparse.Namespace) -> int:
             seconds = (time.perf_counter() - start) / max(1, len(truth["frames"]))
             predicted = json.loads(predicted_file.read_text())
         scores, rows = score_motion(predicted, truth, fitter.body)
-        all_rows += rows
-        accelerations.append((scores.accel_error, scores.pairs))
+        scored.append((scores, rows, true_person_frames(truth)))
         clips.append({"clip": video.name, **scores.as_dict(), "seconds_per_frame": round(seconds, 3)})
         print(f"| {video.name} | {scores.found:.0%} | {scores.mpjpe:.0f} | {scores.pa_mpjpe:.0f} | {scores.pve:.0f} | "
               f"{scores.accel_error:.1f} | {seconds:.2f} |", flush=True)
-    mean = lambda key: sum(row[key] for row in all_rows) / max(1, len(all_rows))  # noqa: E731
-    weighted = [(a, n) for a, n in accelerations if a == a]
-    overall = MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"),
-                           sum(a * n for a, n in weighted) / max(1, sum(n for _, n in weighted)),
-                           len(all_rows) / max(1, true_people), len(all_rows))
+    overall = pooled_scores(scored)
     print(f"| **all ({len(clips)} clips)** | {overall.found:.0%} | {overall.mpjpe:.0f} | {overall.pa_mpjpe:.0f} | "
           f"{overall.pve:.0f} | {overall.accel_error:.1f} | |")
     print("millimetres (acceleration error: mm per frame squared), on the 12 body joints")

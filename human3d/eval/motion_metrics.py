@@ -14,6 +14,7 @@ On the 12 COCO-17 body joints (shoulders to ankles), in millimetres:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -64,13 +65,17 @@ def skin_in_camera(body_model: BodyModel, anny: dict) -> np.ndarray:
     return vertices @ np.asarray(anny["rotation"]).T + np.asarray(anny["translation"])
 
 
+def true_person_frames(truth: dict) -> int:
+    """How many (frame, person) pairs a truth document holds: what ``found`` is a fraction of."""
+    return sum(len(frame["people"]) for frame in truth["frames"])
+
+
 def score_motion(predicted: dict, truth: dict, body_model: BodyModel) -> tuple[MotionScores, list[dict]]:
     """The clip's scores, and the per-pair rows (frame, true id, MPJPE, PA-MPJPE, PVE) they average."""
     by_frame = {frame["frame"]: frame["people"] for frame in predicted["frames"]}
-    rows, tracks, total = [], {}, 0
+    rows, tracks = [], {}
     for frame in truth["frames"]:
         people = by_frame.get(frame["frame"], [])
-        total += len(frame["people"])
         for p, t in pair_people(people, frame["people"]):
             mine, true = people[p], frame["people"][t]
             ours, theirs = np.asarray(mine["joints_coco17_3d"]), np.asarray(true["joints_coco17_3d"])
@@ -92,5 +97,16 @@ def score_motion(predicted: dict, truth: dict, body_model: BodyModel) -> tuple[M
     mean = lambda key: float(np.mean([row[key] for row in rows])) if rows else float("nan")  # noqa: E731
     scores = MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"),
                           float(np.mean(accelerations)) if accelerations else float("nan"),
-                          len(rows) / max(1, total), len(rows))
+                          len(rows) / max(1, true_person_frames(truth)), len(rows))
     return scores, rows
+
+
+def pooled_scores(clips: list[tuple[MotionScores, list[dict], int]]) -> MotionScores:
+    """All clips' figures from each clip's (scores, rows, true person-frames): MPJPE, PA-MPJPE and PVE over
+    every pair, the acceleration error weighted by each clip's pairs (clips without one left out)."""
+    rows = [row for _, clip_rows, _ in clips for row in clip_rows]
+    mean = lambda key: sum(row[key] for row in rows) / max(1, len(rows))  # noqa: E731
+    weighted = [(scores.accel_error, scores.pairs) for scores, _, _ in clips if not math.isnan(scores.accel_error)]
+    return MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"),
+                        sum(a * n for a, n in weighted) / max(1, sum(n for _, n in weighted)),
+                        len(rows) / max(1, sum(count for _, _, count in clips)), len(rows))

@@ -143,15 +143,16 @@ class BodyFitter:
             return []
         previous = list(previous) if previous is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height)
+        per_person = [keypoint_targets(person) for person in people]
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
         for index, (person, last) in enumerate(zip(people, previous)):
             if last is not None:
                 candidates.append((index, Candidate.from_fit(last, self.bones)))
             else:
-                start = initial_translation(person, intrinsics)
+                start = initial_translation(person, per_person[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
                     candidates.append((index, Candidate.cold(facing, start, len(self.bones))))
-        targets = [keypoint_targets(people[index]) for index, _ in candidates]
+        targets = [per_person[index] for index, _ in candidates]
         tensor = functools.partial(torch.tensor, dtype=torch.float32, device=self.device)
         target, weight, depth = (tensor(np.array([t[k] for t in targets])) for k in range(3))
         scale = tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates])
@@ -231,10 +232,12 @@ def keypoint_targets(person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return landmarks[:, :2], visibility, landmarks[:, 2]
 
 
-def initial_translation(person: Person, intrinsics: Intrinsics) -> np.ndarray:
+def initial_translation(person: Person, targets: tuple[np.ndarray, np.ndarray, np.ndarray],
+                        intrinsics: Intrinsics) -> np.ndarray:
     """Where anny's root (between the hips) starts: under the hips' pixel (the seen keypoints' centre when
-    the hips are not seen), at the depth where a 1.6 m tall body spans the person's box."""
-    points, visibility, _ = keypoint_targets(person)
+    the hips are not seen), at the depth where a 1.6 m tall body spans the person's box; ``targets`` are the
+    person's :func:`keypoint_targets`."""
+    points, visibility, _ = targets
     hips = [11, 12] if visibility[[11, 12]].min() > 0 else list(np.nonzero(visibility > 0)[0])
     centre = points[hips].mean(axis=0)
     depth = intrinsics.focal * 1.6 / max(float(person.box_xyxy[3] - person.box_xyxy[1]), 8.0)

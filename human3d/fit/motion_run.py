@@ -18,7 +18,7 @@ from human3d.errors import Human3DError
 from human3d.fit.body_fit import BodyFit, BodyFitter
 from human3d.fit.motion import track_and_fit
 from human3d.fit.pictures import draw_bodies
-from human3d.fit.run import fit_record
+from human3d.fit.run import frame_record
 from human3d.io.atomic import atomic_path
 from human3d.io.video import VideoReader, video_writer
 from human3d.people.finder import PeopleFinder, Person
@@ -51,9 +51,8 @@ class FrameJson:
         if self.count == 1:
             self.stream.write(json.dumps({"fps": self.fps, "width": int(frame.shape[1]),
                                           "height": int(frame.shape[0])})[:-1] + ',"frames":[')
-        record = {"frame": index, "camera_focal_cx_cy": fits[0].intrinsics.as_list() if fits else None,
-                  "people": [fit_record(person, fit) for person, fit in zip(people, fits)]}
-        self.stream.write(("\n" if self.count == 1 else ",\n") + json.dumps(record, separators=(",", ":")))
+        record = json.dumps(frame_record(index, people, fits), separators=(",", ":"))
+        self.stream.write(("\n" if self.count == 1 else ",\n") + record)
 
     def close(self) -> None:
         """End the document."""

@@ -62,12 +62,16 @@ def fit_record(person: Person, fit: BodyFit) -> dict:
     }
 
 
-def frame_record(index: int, name: str, image: np.ndarray, people: list[Person], fits: list[BodyFit]) -> dict:
-    """One image's entry of the ``frames`` list (with the camera the bodies were fitted with)."""
-    camera = fits[0].intrinsics.as_list() if fits else None
-    return {"frame": index, "image": name, "width": int(image.shape[1]), "height": int(image.shape[0]),
-            "camera_focal_cx_cy": camera,
+def frame_record(index: int, people: list[Person], fits: list[BodyFit]) -> dict:
+    """One entry of the ``frames`` list: the frame's index, the camera the bodies were fitted with, the people."""
+    return {"frame": index, "camera_focal_cx_cy": fits[0].intrinsics.as_list() if fits else None,
             "people": [fit_record(person, fit) for person, fit in zip(people, fits)]}
+
+
+def image_record(index: int, name: str, image: np.ndarray, people: list[Person], fits: list[BodyFit]) -> dict:
+    """One image's entry of the ``frames`` list: :func:`frame_record` with the image's name and size."""
+    return {"frame": index, "image": name, "width": int(image.shape[1]), "height": int(image.shape[0]),
+            **frame_record(index, people, fits)}
 
 
 def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: list[int]) -> None:
@@ -115,7 +119,7 @@ def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: Bo
                 raise
             report.failures.append(str(error))
             continue
-        frames.append(frame_record(index, path.name, image, people, fits))
+        frames.append(image_record(index, path.name, image, people, fits))
         report.counts[path.name] = len(people)
     if outputs.json is not None:
         width, height = (frames[0]["width"], frames[0]["height"]) if frames else (None, None)

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 
 from human3d.people.models import import_mediapipe, model_file, quiet_stderr
-from human3d.people.tiles import Window, box_iou_cover, tile_windows
+from human3d.people.tiles import Window, suppress, tile_windows
 
 FACE_MARGIN = 1.4  # a detected face box is widened this much (it is tight around eyes, nose and mouth)
 SAME_FACE_IOU = 0.3
@@ -48,12 +48,8 @@ class FaceFinder:
                 half = FACE_MARGIN * max(box.width * window.width, box.height * window.height) / 2
                 boxes.append([centre_x - half, centre_y - half, centre_x + half, centre_y + half])
                 scores.append(detection.score[0])
-        kept: list[np.ndarray] = []
-        for index in np.argsort(scores)[::-1]:
-            box = np.asarray(boxes[index], dtype=np.float32)
-            if all(box_iou_cover(box, other)[0] <= SAME_FACE_IOU for other in kept):
-                kept.append(box)
-        return np.stack(kept) if kept else np.zeros((0, 4), dtype=np.float32)
+        kept = suppress(boxes, np.argsort(scores)[::-1], SAME_FACE_IOU)
+        return np.asarray([boxes[i] for i in kept], dtype=np.float32).reshape(-1, 4)
 
 
 @functools.lru_cache(maxsize=1)

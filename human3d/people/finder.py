@@ -30,7 +30,7 @@ from human3d.people.landmarks import FACE_LANDMARKS, coco17_keypoints
 from human3d.people.models import import_mediapipe, pose_task_bundle, quiet_stderr
 from human3d.people.roi_landmarks import RegionLandmarker
 from human3d.people.seeds import SEED_REGION_SCALE, person_seeds
-from human3d.people.tiles import Window, box_iou_cover, tile_windows
+from human3d.people.tiles import Window, suppress, tile_windows
 
 VISIBLE = 0.5  # landmark visibility from which a landmark counts as seen
 MASK_THRESHOLD = 0.5  # segmentation probability from which a pixel belongs to the person
@@ -67,12 +67,9 @@ class Person:
 
 def merge_people(people: list[Person]) -> list[Person]:
     """Non-maximum suppression: the best-scoring of each group of overlapping people, largest box first."""
-    kept: list[Person] = []
-    for person in sorted(people, key=lambda p: (-p.score, -p.area)):
-        if not any(iou > SAME_PERSON_IOU or cover > SAME_PERSON_COVER
-                   for iou, cover in (box_iou_cover(person.box_xyxy, other.box_xyxy) for other in kept)):
-            kept.append(person)
-    return sorted(kept, key=lambda p: -p.area)
+    order = sorted(range(len(people)), key=lambda i: (-people[i].score, -people[i].area))
+    kept = suppress([person.box_xyxy for person in people], order, SAME_PERSON_IOU, SAME_PERSON_COVER)
+    return sorted((people[i] for i in kept), key=lambda p: -p.area)
 
 
 def face_box(landmarks: np.ndarray) -> np.ndarray:
@@ -140,19 +137,22 @@ class PeopleFinder:
 
     def detect_region(self, image: np.ndarray, seed: np.ndarray) -> list[Person]:
         """The person the landmark model sees in a square around a seed box (no detector), if any."""
-        height, width = image.shape[:2]
         centre = (float(seed[0] + seed[2]) / 2, float(seed[1] + seed[3]) / 2)
         found = self.regions.find(image, centre, SEED_REGION_SCALE * float(seed[3] - seed[1]))
         if found is None:
             return []
         table, probability = found
-        landmarks = table[:, :4].copy()
-        mask = probability > MASK_THRESHOLD
-        box = person_box(landmarks, mask, width, height)
-        score = float(np.mean(table[:, 4]))
+        person = self.scored_person(table[:, :4].copy(), table[:, 4], probability > MASK_THRESHOLD)
+        return [] if person is None else [person]
+
+    def scored_person(self, landmarks: np.ndarray, presence: np.ndarray, mask: np.ndarray) -> Person | None:
+        """A person from whole-image landmarks [33, 4], their presence [33] and mask, scored by the landmarks'
+        mean presence; None when nothing is seen or the score is under ``min_score``."""
+        box = person_box(landmarks, mask, mask.shape[1], mask.shape[0])
+        score = float(np.mean(presence))
         if box is None or score < self.min_score:
-            return []
-        return [Person(box, score, landmarks, mask, face_box(landmarks))]
+            return None
+        return Person(box, score, landmarks, mask, face_box(landmarks))
 
     def detect(self, image: np.ndarray, window: Window, image_size: tuple[int, int]) -> list[Person]:
         """The people the models find in one window of ``image``, in whole-image pixels (cut ones dropped)."""
@@ -174,11 +174,9 @@ class PeopleFinder:
             if index < len(masks):
                 mask[window.y:window.y + window.height, window.x:window.x + window.width] = (
                     masks[index].numpy_view().reshape(window.height, window.width) > MASK_THRESHOLD)
-            box = person_box(landmarks, mask, width, height)
-            score = float(np.mean(table[:, 4]))  # the landmarks' mean presence
-            if box is None or score < self.min_score or (not whole and cut_by(box, window, inner)):
-                continue
-            found.append(Person(box, score, landmarks, mask, face_box(landmarks)))
+            person = self.scored_person(landmarks, table[:, 4], mask)
+            if person is not None and (whole or not cut_by(person.box_xyxy, window, inner)):
+                found.append(person)
         return found
 
 

@@ -43,3 +43,15 @@ def box_iou_cover(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]
     area_b = max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
     union = area_a + area_b - inter
     return (inter / union if union > 0 else 0.0), (inter / min(area_a, area_b) if min(area_a, area_b) > 0 else 0.0)
+
+
+def suppress(boxes: Sequence[Sequence[float]], order: Sequence[int], max_iou: float,
+             max_cover: float = 1.0) -> list[int]:
+    """Greedy non-maximum suppression: the indices kept, taking the boxes in ``order`` (best first); a box goes
+    when its IoU with a kept box is above ``max_iou`` or it lies more than ``max_cover`` inside one (or one in it)."""
+    kept: list[int] = []
+    for index in order:
+        if not any(iou > max_iou or cover > max_cover
+                   for iou, cover in (box_iou_cover(boxes[index], boxes[other]) for other in kept)):
+            kept.append(index)
+    return kept

@@ -74,7 +74,8 @@ def test_no_private_attribute_of_another_object_is_used() -> None:
                 if isinstance(owner, ast.Name) and (owner.id in ("self", "cls") or owner.id in own):
                     continue
                 uses.append(f"{name}: {ast.unparse(node)}")
-    allowed = {"human3d.io.safe_pickle", "human3d.pifuhd.checkpoint"}  # torch's pickle rebuild functions, by name
+    # torch's pickle rebuild functions, by name; torch's NNPACK convolution operator (aten::_nnpack_spatial_convolution)
+    allowed = {"human3d.io.safe_pickle", "human3d.pifuhd.checkpoint", "human3d.densepose.rcnn.layers"}
     assert [u for u in uses if u.split(":")[0] not in allowed] == []
 
 

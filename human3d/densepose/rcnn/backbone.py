@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.rcnn.layers import Conv2dNorm, FrozenBatchNorm2d
+from human3d.densepose.rcnn.layers import Conv2d, Conv2dNorm, FrozenBatchNorm2d
 
 BLOCKS_PER_STAGE = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
@@ -74,8 +74,8 @@ class FPN(nn.Module):
     def __init__(self, depth: int, channels: int = 256) -> None:
         super().__init__()
         for level, cin in zip((2, 3, 4, 5), (256, 512, 1024, 2048)):
-            self.add_module(f"fpn_lateral{level}", nn.Conv2d(cin, channels, 1))
-            self.add_module(f"fpn_output{level}", nn.Conv2d(channels, channels, 3, padding=1))
+            self.add_module(f"fpn_lateral{level}", Conv2d(cin, channels, 1))
+            self.add_module(f"fpn_output{level}", Conv2d(channels, channels, 3, padding=1))
         self.bottom_up = ResNet(depth)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from human3d.densepose.rcnn.layers import Conv2dNorm, Upsample2x, upsample2x
+from human3d.densepose.rcnn.layers import Conv2d, Conv2dNorm, Upsample2x, upsample2x
 
 
 class Decoder(nn.Module):
@@ -21,7 +21,7 @@ class Decoder(nn.Module):
                 if level > 2:
                     ops.append(Upsample2x())
             self.add_module(f"p{level}", nn.Sequential(*ops))
-        self.predictor = nn.Conv2d(channels, channels, 1)
+        self.predictor = Conv2d(channels, channels, 1)
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
         # The p3..p5 branches all end in the same x2 bilinear upsampling, which is linear: sum them at

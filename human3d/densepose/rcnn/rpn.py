@@ -10,6 +10,7 @@ from torch import nn
 
 from human3d.densepose.rcnn.boxes import apply_deltas, batched_nms, clip_boxes
 from human3d.densepose.rcnn.config import DensePoseConfig
+from human3d.densepose.rcnn.layers import Conv2d
 
 LEVELS = ("p2", "p3", "p4", "p5", "p6")
 
@@ -39,9 +40,9 @@ class RPNHead(nn.Module):
 
     def __init__(self, channels: int = 256, num_anchors: int = 3) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
-        self.objectness_logits = nn.Conv2d(channels, num_anchors, 1)
-        self.anchor_deltas = nn.Conv2d(channels, num_anchors * 4, 1)
+        self.conv = Conv2d(channels, channels, 3, padding=1)
+        self.objectness_logits = Conv2d(channels, num_anchors, 1)
+        self.anchor_deltas = Conv2d(channels, num_anchors * 4, 1)
 
     def forward(self, features: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         logits, deltas = [], []

@@ -1,6 +1,7 @@
 """DensePose R-CNN speed: images/s at 320x240 and 1100x800 for R_50 and R_101, per stage, beside the official CPU time.
 
-Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3] [--threads 2]
+Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3] [--threads 2] [--precision fp32|bf16]
+              [--configs R_50_FPN_s1x,R_101_FPN_s1x] [--sizes 320x240,1100x800]
 
 Weights: the public random-weight checkpoints rebuilt with ../shared/reference/densepose/make_weights.py
 when that folder is present (R_101 reuses the R_50 tuned overrides), else PyTorch's default random init.
@@ -10,6 +11,10 @@ Inputs go through the default test-time resize (short side 800, long side <= 133
 timing in ../shared/reference/densepose/SPEC.md section 7 (wall seconds, 2 threads, process CPU time
 about 1.9x wall). Wall time suffers on a shared machine; process CPU time with --threads 1 is the
 steadier figure of work done.
+
+Two tables: per case (model, size) the stages and total; then per stage, ours beside the official figure
+of SPEC section 7 and their ratio (official / ours: above 1 means we are faster). The DensePose stage is
+also compared per detection, since the official runs had 13 detections and ours keep 10.
 """
 
 from __future__ import annotations
@@ -30,11 +35,17 @@ from human3d.densepose.predictor import build_densepose
 from human3d.densepose.rcnn.config import get_config
 from human3d.densepose.rcnn.model import DensePoseRCNN
 from human3d.densepose.rcnn.postprocess import to_result
+from human3d.densepose.rcnn.precision import PRECISIONS
 from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE = SHARED / "reference" / "densepose"
-OFFICIAL_CPU_S = {("densepose_rcnn_R_50_FPN_s1x", (320, 240)): 3.30, ("densepose_rcnn_R_50_FPN_s1x", (1100, 800)): 4.35}
+STAGES = ("bb+FPN", "RPN", "box", "DensePose", "IUV")
+# SPEC section 7, R_50_FPN_s1x, 2 threads: detections, then seconds per stage (STAGES) and total
+OFFICIAL = {
+    ("densepose_rcnn_R_50_FPN_s1x", (320, 240)): (13, (1.11, 0.24, 0.33, 1.45, 0.11), 3.30),
+    ("densepose_rcnn_R_50_FPN_s1x", (1100, 800)): (13, (1.16, 0.28, 0.33, 1.42, 0.93), 4.35),
+}
 CONFIGS = ("densepose_rcnn_R_50_FPN_s1x", "densepose_rcnn_R_101_FPN_s1x")
 SIZES = ((320, 240), (1100, 800))
 DETECTIONS = 10
@@ -100,42 +111,64 @@ def time_stages(predictor: RCNNDensePosePredictor, image: np.ndarray) -> tuple[d
     return times, len(detections.boxes), sizes[0]
 
 
+def official_rows(config: str, size: tuple[int, int], times: dict[str, float], dets: int) -> list[str]:
+    """Markdown rows: each stage, the DensePose stage per detection and the total, ours beside the official."""
+    official = OFFICIAL.get((config, size))
+    if official is None:
+        return []
+    official_dets, official_stages, official_total = official
+    pairs = list(zip(STAGES, (times[s] for s in STAGES), official_stages))
+    if dets:
+        pairs.append(("DensePose per detection", times["DensePose"] / dets, official_stages[3] / official_dets))
+    pairs.append(("total", times["total"], official_total))
+    name = f"{config.removeprefix('densepose_rcnn_')} | {size[0]}×{size[1]}"
+    return [f"| {name} | {stage} | {ours:.3f} | {theirs:.3f} | {theirs / max(ours, 1e-9):.2f}× |"
+            for stage, ours, theirs in pairs]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per case (minimum is reported)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--precision", choices=PRECISIONS, help="default: the best this device supports")
+    parser.add_argument("--configs", default=",".join(c.removeprefix("densepose_rcnn_") for c in CONFIGS))
+    parser.add_argument("--sizes", default=",".join(f"{w}x{h}" for w, h in SIZES), help="input W x H, comma-separated")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    configs = [f"densepose_rcnn_{c.removeprefix('densepose_rcnn_')}" for c in args.configs.split(",")]
+    sizes = [tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"device: {name}; torch {torch.__version__}; minimum of {args.runs} runs after 1 warm-up; "
           f"load average {load}\n")
-    stages = ("bb+FPN", "RPN", "box", "DensePose", "IUV")
-    print(
-        "| model | input W×H → network H×W | dets | "
-        + " | ".join(stages)
-        + " | total s | images/s | process CPU s | official total s |"
-    )
-    print("|---|---|---|" + "---|" * (len(stages) + 4))
+    print("| model | input W×H → network H×W | precision | dets | " + " | ".join(STAGES)
+          + " | total s | images/s | process CPU s |")
+    print("|---|---|---|---|" + "---|" * (len(STAGES) + 3))
+    comparison = []
     with tempfile.TemporaryDirectory() as folder:
-        for config in CONFIGS:
-            predictor = RCNNDensePosePredictor(load_model(config, Path(folder)), device, min_score=0.0)
-            for width, height in SIZES:
+        for config in configs:
+            predictor = RCNNDensePosePredictor(load_model(config, Path(folder)), device, min_score=0.0,
+                                               precision=args.precision)
+            for width, height in sizes:
                 image = test_image(width, height)
                 time_stages(predictor, image)
                 runs = [time_stages(predictor, image) for _ in range(args.runs)]
-                best = min(runs, key=lambda r: r[0]["total"])
-                times, dets, size = best
-                official = OFFICIAL_CPU_S.get((config, (width, height)))
+                times, dets, size = min(runs, key=lambda r: r[0]["total"])
                 print(
-                    f"| {config.removeprefix('densepose_rcnn_')} | {width}×{height} → {size[0]}×{size[1]} | {dets} | "
-                    + " | ".join(f"{times[s]:.2f}" for s in stages)
-                    + f" | {times['total']:.2f} | {1.0 / times['total']:.2f} | {times['cpu']:.2f}"
-                    + f" | {official or '—'} |",
+                    f"| {config.removeprefix('densepose_rcnn_')} | {width}×{height} → {size[0]}×{size[1]} | "
+                    f"{predictor.precision} | {dets} | " + " | ".join(f"{times[s]:.2f}" for s in STAGES)
+                    + f" | {times['total']:.2f} | {1.0 / times['total']:.2f} | {times['cpu']:.2f} |",
                     flush=True,
                 )
+                comparison += official_rows(config, (width, height), times, dets)
+    if comparison:
+        print(f"\nBeside the official detectron2 code (SPEC section 7: 2 threads, 13 detections); load average "
+              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+        print("| model | input W×H | stage | ours s | official s | official / ours |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(comparison))
 
 
 if __name__ == "__main__":

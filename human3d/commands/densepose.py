@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                             "(pip install 'human3d[onnx]'; CPU)")
     parser.add_argument("--config", help=f"force the configuration instead of recognising it ({names})")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"),
+                        help="R-CNN arithmetic: fp32, or bf16 (bfloat16 autocast); default: bf16 on CPUs that "
+                             "multiply bfloat16 natively (AVX512_BF16, AMX), else fp32; float16 autocast on CUDA")
     parser.add_argument("--min-score", type=float, default=None,
                         help="detection score threshold (default 0.05 for R-CNN, 0.3 for the light model)")
     parser.add_argument("--dump", type=Path, help="write boxes, scores, labels and U,V to OUT.npz or OUT.json")
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = get_config(args.config) if args.config else None
     model = build_densepose(checkpoint, config)
-    predictor = predictor_for(model, args.device, args.min_score, args.onnx)
+    predictor = predictor_for(model, args.device, args.min_score, args.onnx, args.precision)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size),
                            args.blur_faces)

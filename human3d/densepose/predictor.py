@@ -66,9 +66,10 @@ def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config:
 
 
 def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None,
-                  onnx: bool = False) -> DensePosePredictor:
+                  onnx: bool = False, precision: str | None = None) -> DensePosePredictor:
     """An ``RCNNDensePosePredictor`` for an R-CNN, a ``LightDensePosePredictor`` for the light model
-    (through onnxruntime when ``onnx``; CPU only). ``min_score`` None keeps each model's default."""
+    (through onnxruntime when ``onnx``; CPU only). ``min_score`` None keeps each model's default;
+    ``precision`` (R-CNN only: ``fp32`` or ``bf16``) None picks the best the device supports."""
     from human3d.densepose.light.model import LightDensePose
     from human3d.densepose.light.predictor import LightDensePosePredictor
     from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
@@ -76,7 +77,9 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
     if not isinstance(model, LightDensePose):
         if onnx:
             raise Human3DError("--onnx runs the light model only (leave out --checkpoint, or pass a light-model .pkl)")
-        return RCNNDensePosePredictor(model, device, min_score)
+        return RCNNDensePosePredictor(model, device, min_score, precision=precision)
+    if precision is not None:
+        raise Human3DError("--precision applies to DensePose R-CNN checkpoints, not to the light model")
     if onnx:
         if device != "cpu":
             raise Human3DError("--onnx runs on the CPU (leave out --device)")
@@ -88,7 +91,8 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
 
 def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | None = None, *,
                         config: str | DensePoseConfig | None = None, device: str = "cpu",
-                        min_score: float | None = None, onnx: bool = False) -> DensePosePredictor:
+                        min_score: float | None = None, onnx: bool = False,
+                        precision: str | None = None) -> DensePosePredictor:
     """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light model's
     weights, as ``human3d densepose`` uses), then :func:`predictor_for`.
 
@@ -98,4 +102,4 @@ def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | No
         from human3d.weights.resolve import resolve_weights
 
         checkpoint = resolve_weights("densepose-light")
-    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx)
+    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx, precision)

@@ -19,6 +19,12 @@ RECORDS = {
 
 
 @pytest.fixture(scope="session")
+def reference_records() -> dict[str, str]:
+    """Public record name -> its configuration."""
+    return dict(RECORDS)
+
+
+@pytest.fixture(scope="session")
 def densepose_ref(shared_dir: Path) -> Path:
     """``../shared/reference/densepose``."""
     return shared_dir / "reference" / "densepose"

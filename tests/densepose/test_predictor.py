@@ -35,6 +35,14 @@ def test_rcnn_predictor_follows_the_protocol_and_refuses_onnx():
     assert model.roi_heads.score_thresh == 0.5
     with pytest.raises(Human3DError, match="--onnx runs the light model only"):
         predictor_for(model, onnx=True)
+    assert predictor_for(model, precision="fp32").precision == "fp32"
+    with pytest.raises(Human3DError, match="unknown precision 'int8'"):
+        predictor_for(model, precision="int8")
+
+
+def test_precision_is_refused_for_the_light_model():
+    with pytest.raises(Human3DError, match="--precision applies to DensePose R-CNN"):
+        densepose_predictor(precision="bf16")
 
 
 def test_missing_bundled_weights_are_one_clear_error(monkeypatch, tmp_path):

@@ -51,8 +51,9 @@ def winograd_available() -> bool:
 
 
 def _inference(x: torch.Tensor, weight: torch.Tensor) -> bool:
-    return x.device.type == "cpu" and x.dim() == 4 and not (
-        torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+    """CPU, 4-D, no gradient wanted and no autocast (which picks its own kernels)."""
+    return (x.device.type == "cpu" and x.dim() == 4 and not torch.is_autocast_enabled("cpu")
+            and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)))
 
 
 def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: tuple[int, int],

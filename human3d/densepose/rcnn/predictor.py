@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Sequence
 
 import numpy as np
@@ -11,6 +10,7 @@ import torch
 from human3d.densepose.rcnn.image import resize_bgr
 from human3d.densepose.rcnn.model import DensePoseRCNN
 from human3d.densepose.rcnn.postprocess import to_result
+from human3d.densepose.rcnn.precision import autocast_for, check_precision
 from human3d.densepose.result import DensePoseResult
 
 
@@ -18,21 +18,24 @@ class RCNNDensePosePredictor:
     """Run a built :class:`DensePoseRCNN` on BGR uint8 images.
 
     ``min_score`` replaces the detection score threshold (default: the config's 0.05). Convolutions
-    run channels-last (about 10 % faster on CPU here as well); on CUDA the network runs in float16
-    autocast, while box decoding, NMS and the chart post-processing stay in float32.
+    run channels-last (about 10 % faster on CPU here as well). ``precision`` (see
+    :mod:`human3d.densepose.rcnn.precision`; None: the best this device supports) is ``fp32``,
+    ``bf16`` (bfloat16 autocast), ``int8`` (the box head's fully connected layers in int8, CPU only),
+    or ``fp16`` (float16 autocast, the CUDA default); box decoding, NMS and the chart post-processing
+    stay in float32. ``int8`` replaces the model's box head by its quantised copy.
     """
 
     def __init__(self, model: DensePoseRCNN, device: str | torch.device = "cpu", min_score: float | None = None,
-                 channels_last: bool = True) -> None:
+                 channels_last: bool = True, precision: str | None = None) -> None:
         self.device = torch.device(device)
+        self.precision = check_precision(precision, self.device)
         self.model = model.to(self.device).eval()
         if min_score is not None:
             self.model.roi_heads.score_thresh = float(min_score)
-        cuda = self.device.type == "cuda"
         self.channels_last = channels_last
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.autocast = torch.autocast("cuda", dtype=torch.float16) if cuda else contextlib.nullcontext()
+        self.autocast = autocast_for(self.precision, self.device)
         self.config = model.config
 
     def prepare(self, image_bgr: np.ndarray) -> np.ndarray:

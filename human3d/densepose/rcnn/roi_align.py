@@ -47,10 +47,11 @@ def roi_align(features: torch.Tensor, boxes: torch.Tensor, batch_index: torch.Te
     samples = ys.shape[1]
     grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), dim=-1)  # (N, Sy, Sx, 2)
     chunk = max(1, _SAMPLES_PER_CALL // (channels * samples * samples))  # bounds the temporary memory
+    dtype = torch.float32 if features.dtype == torch.bfloat16 else features.dtype  # bfloat16 grids are too coarse
     for image in torch.unique(batch_index).tolist():
-        feature = features[image:image + 1].contiguous(memory_format=torch.channels_last)  # ~5x faster sampling
+        feature = features[image:image + 1].to(dtype).contiguous(memory_format=torch.channels_last)  # ~5x faster
         for rows in torch.where(batch_index == image)[0].split(chunk):
-            sampled = F.grid_sample(feature, grid[rows].reshape(1, -1, samples, 2).to(features.dtype),
+            sampled = F.grid_sample(feature, grid[rows].reshape(1, -1, samples, 2).to(dtype),
                                     mode="bilinear", padding_mode="zeros", align_corners=True)
             pooled = F.avg_pool2d(sampled, sampling_ratio)  # (1, C, len(rows) * P, P)
             out[rows] = pooled.reshape(channels, len(rows), output_size, output_size).transpose(0, 1).to(out.dtype)

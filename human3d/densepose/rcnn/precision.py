@@ -1,0 +1,66 @@
+"""Numeric precision of DensePose R-CNN inference (float32 or bfloat16 autocast) and the default per device.
+
+- ``fp32``: float32 throughout (on CPU with NNPACK's Winograd 3x3 convolutions, see
+  :func:`human3d.densepose.rcnn.layers.conv2d`).
+- ``bf16``: bfloat16 autocast for convolutions and matrix products; worth it only where the CPU
+  multiplies bfloat16 natively (AVX512_BF16 or AMX), where it is the default.
+- ``fp16``: float16 autocast, the default on CUDA (not offered on CPU).
+
+int8 (PyTorch's dynamic quantisation of the box head, its quantised convolutions for the DensePose
+head) was measured and left out: see ``docs/results/2026-12-05-densepose-cpu-precision.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+
+import torch
+
+from human3d.errors import Human3DError
+
+PRECISIONS = ("fp32", "bf16")
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU feature flags of ``/proc/cpuinfo`` (empty where there is none, e.g. macOS or Windows)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX) and torch's oneDNN can use it."""
+    return bool(cpu_flags() & set(NATIVE_BF16_FLAGS)) and torch.backends.mkldnn.is_available()
+
+
+def default_precision(device: str | torch.device = "cpu") -> str:
+    """``bf16`` on a CPU with native bfloat16, else ``fp32``; ``fp16`` (float16 autocast) on CUDA."""
+    if torch.device(device).type == "cuda":
+        return "fp16"
+    return "bf16" if cpu_has_native_bf16() else "fp32"
+
+
+def check_precision(precision: str | None, device: str | torch.device = "cpu") -> str:
+    """``precision`` checked (None: :func:`default_precision`); raises ``Human3DError`` for an unknown or
+    unsupported one."""
+    if precision is None:
+        return default_precision(device)
+    if precision not in PRECISIONS and not (precision == "fp16" and torch.device(device).type == "cuda"):
+        raise Human3DError(f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    return precision
+
+
+def autocast_for(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """The autocast context of a precision: bfloat16 for ``bf16``, float16 for ``fp16`` (CUDA), else none."""
+    if precision in ("bf16", "fp16"):
+        return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+    return contextlib.nullcontext()

@@ -1,0 +1,79 @@
+"""Precision choice per device, the fast float32 convolutions, and bfloat16 within its tolerances of float32."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from human3d.densepose.rcnn import layers, precision
+from human3d.errors import Human3DError
+
+# The documented tolerances of a lower precision against float32, on the public reference records.
+MIN_SAME_LABELS = 0.99
+MAX_UV_MEAN_ABS = 0.02
+
+
+def test_default_precision_follows_the_cpu(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert precision.default_precision("cpu") == "fp32" and precision.check_precision(None) == "fp32"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    assert precision.default_precision("cpu") == "bf16"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"amx_bf16", "amx_tile"}))
+    assert precision.default_precision("cpu") == "bf16"
+    assert precision.default_precision("cuda") == "fp16"
+    with pytest.raises(Human3DError, match="unknown precision 'fp16'"):
+        precision.check_precision("fp16", "cpu")
+
+
+@pytest.mark.parametrize("shape, cin, cout, kernel, stride", [
+    ((2, 16, 9, 11), 16, 24, 3, 1), ((1, 32, 13, 7), 32, 8, 1, 1), ((1, 32, 13, 7), 32, 8, 1, 2)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fast_convolutions_match_torch(shape, cin, cout, kernel, stride, channels_last):
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(*shape, generator=generator)
+    weight, bias = torch.randn(cout, cin, kernel, kernel, generator=generator), torch.randn(cout, generator=generator)
+    if channels_last:
+        layout = torch.channels_last
+        x, weight = x.contiguous(memory_format=layout), weight.contiguous(memory_format=layout)
+    padding = (kernel // 2, kernel // 2)
+    with torch.inference_mode():
+        expected = F.conv2d(x.double(), weight.double(), bias.double(), stride, padding)
+        ours = layers.conv2d(x, weight, bias, (stride, stride), padding, (1, 1), 1)
+    assert ours.dtype == torch.float32 and ours.shape == expected.shape
+    assert float((ours.double() - expected).abs().max() / expected.abs().max()) < 1e-5
+
+
+def test_training_keeps_torch_convolutions():
+    x = torch.randn(1, 4, 6, 6, requires_grad=True)
+    conv = layers.Conv2d(4, 4, 3, padding=1)
+    conv(x).sum().backward()
+    assert x.grad is not None and conv.weight.grad is not None
+
+
+@pytest.fixture(scope="module")
+def float32_and_bf16(densepose_ref, checkpoints, reference_records):
+    """Each public record predicted in float32 and in bfloat16 (only on CPUs with native bfloat16)."""
+    if not precision.cpu_has_native_bf16():
+        pytest.skip("this CPU has no native bfloat16 (AVX512_BF16 or AMX): bf16 would be slow emulation")
+    from human3d.densepose.predictor import build_densepose
+    from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
+
+    runs = {}
+    for record, config in reference_records.items():
+        with np.load(densepose_ref / "public" / f"{record}.npz") as data:
+            image = data["image_bgr_orig_u8"]
+        model = build_densepose(checkpoints[config])
+        runs[record] = tuple(RCNNDensePosePredictor(model, precision=p)(image) for p in ("fp32", "bf16"))
+    return runs
+
+
+def test_bf16_stays_within_tolerances_of_float32(float32_and_bf16):
+    from human3d.densepose.agreement import result_agreement
+
+    for record, (reference, bf16) in float32_and_bf16.items():
+        agreement = result_agreement(reference, bf16)
+        assert agreement.matched == agreement.detections == len(bf16), (record, agreement)
+        assert agreement.labels >= MIN_SAME_LABELS, (record, agreement)
+        assert agreement.uv_mean_abs <= MAX_UV_MEAN_ABS, (record, agreement)

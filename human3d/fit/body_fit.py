@@ -3,7 +3,7 @@
 Build once, fit many: :class:`BodyFitter` holds a float32 anny and fits every person of an image at once
 (batched). Per person it fits anny's six phenotype values, the rotations of :data:`FITTED_BONES`, and a
 rigid placement (rotation and translation) in the camera frame (OpenCV: x right, y down, z forward,
-metres), by gradient descent (Adam) on:
+metres), minimising:
 
 - the 2D distance between anny's COCO-17 keypoints, projected through the photo's camera
   (:func:`human3d.fit.camera.default_intrinsics`), and the finder's, weighted by their visibility and
@@ -11,8 +11,14 @@ metres), by gradient descent (Adam) on:
 - the landmarks' relative depth, a weak cue (BlazePose's z, relative to the hips, in pixels);
 - priors that keep the body human (:mod:`human3d.fit.priors`).
 
-Each person is fitted twice, facing the camera and facing away, and the better fit is kept. In a
-video, a person seen in the last frame starts from their last fit instead, with a temporal term.
+The loss is a sum of squared residuals (:meth:`BodyFitter.residuals`). Its keypoints come from anny's
+keypoint rig (:mod:`human3d.body.keypoint_rig`: exactly anny's skinned and regressed keypoints, without
+skinning the mesh); anny's full mesh is built once per fit, at the end. A new person is fitted by
+gradient descent (Adam, the placement alone first), twice, facing the camera and facing away, and the
+better fit is kept. In a video, a person seen in the last frames is predicted at constant velocity from
+their last two fits, their shape held, and refined by a few Levenberg-Marquardt steps
+(:mod:`human3d.fit.least_squares`) with a temporal term pulling toward the prediction: it penalises
+acceleration (jitter), not steady motion, so it smooths without the lag of a moving average.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ import numpy as np
 import roma
 import torch
 
+from human3d.body.keypoint_rig import build_keypoint_rig, posed_keypoints, shaped_bodies
 from human3d.body.model import ANNY_TO_WORLD, PHENOTYPE_NAMES, BodyModel, BodyParams, get_body_model
 from human3d.errors import Human3DError
 from human3d.fit.camera import Intrinsics, default_intrinsics, project
-from human3d.fit.priors import FITTED_BONES, pose_prior, shape_prior
+from human3d.fit.least_squares import levenberg_marquardt
+from human3d.fit.priors import FITTED_BONES, pose_prior_residuals, shape_prior
 from human3d.people.finder import Person
 from human3d.people.landmarks import COCO17_FROM_LANDMARKS
 
@@ -48,8 +56,8 @@ class FitConfig:
     pose_weight: float = 0.004
     shape_weight: float = 0.01
     robust_scale: float = 0.08  # Geman-McClure's scale, in box heights
-    warm_iterations: int = 40  # a video frame started from the last frame's fit
-    temporal_weight: float = 0.02
+    warm_iterations: int = 6  # Levenberg-Marquardt steps of a video frame started from the last frames' fits
+    temporal_weight: float = 0.3  # pull toward a warm start's constant-velocity prediction
 
 
 @dataclass
@@ -72,10 +80,11 @@ class BodyFit:
 
 @dataclass
 class Candidate:
-    """Where one optimisation of a person starts: orientation (rotation vector), translation, shape logits,
-    fitted-bone rotations; ``warm``: started from the person's last fit (a temporal term applies)."""
+    """Where one optimisation of a person starts: a base orientation (3, 3) that the fitted rotation vector
+    turns (in the camera's axes), translation, shape logits, fitted-bone rotations; ``warm``: started from
+    the person's last fits, their motion carried on at constant velocity (a temporal term pulls toward it)."""
 
-    orientation: np.ndarray
+    base: np.ndarray
     translation: np.ndarray
     shape: np.ndarray
     pose: np.ndarray
@@ -84,15 +93,40 @@ class Candidate:
     @classmethod
     def cold(cls, facing: np.ndarray, translation: np.ndarray, bones: int) -> Candidate:
         """A first fit: the given facing, average shape, rest pose."""
-        return cls(roma.rotmat_to_rotvec(torch.tensor(facing)).numpy(), translation,
-                   np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
+        return cls(facing, translation, np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
 
     @classmethod
-    def from_fit(cls, fit: BodyFit, bones: list[int]) -> Candidate:
-        """A warm start from a person's last fit."""
-        phenotype = np.clip([fit.params.phenotype[name] for name in PHENOTYPE_NAMES], 1e-4, 1 - 1e-4)
-        return cls(roma.rotmat_to_rotvec(torch.tensor(fit.rotation, dtype=torch.float64)).numpy(), fit.translation,
-                   np.log(phenotype / (1 - phenotype)), fit.params.pose[bones], True)
+    def from_fits(cls, last: BodyFit, earlier: BodyFit | None, bones: list[int]) -> Candidate:
+        """A warm start from a person's last fit, carried on at the velocity since ``earlier`` (the fit of
+        the frame before) when given."""
+        phenotype = np.clip([last.params.phenotype[name] for name in PHENOTYPE_NAMES], 1e-4, 1 - 1e-4)
+        base, translation, pose = last.rotation, last.translation, last.params.pose[bones]
+        if earlier is not None:
+            turn = torch.tensor(last.rotation @ earlier.rotation.T @ last.rotation, dtype=torch.float64)
+            base = roma.special_procrustes(turn).numpy()  # a rotation again, whatever rounding crept in
+            translation = 2 * last.translation - earlier.translation
+            pose = 2 * pose - earlier.params.pose[bones]
+        return cls(base, translation, np.log(phenotype / (1 - phenotype)), pose, True)
+
+
+@dataclass
+class FitProblem:
+    """One image's fit as tensors, one row per candidate (see :meth:`BodyFitter.residuals`): the keypoint
+    targets (pixels [C, 17, 2], weights [C, 17], relative depths [C, 17]), box heights [C], whether each is a
+    warm start [C], base orientations [C, 3, 3], starting parameters [C, 6 + 3 len(FITTED_BONES)] (for warm
+    starts also the temporal term's anchor), shape logits [C, 6] and their bodies' keypoint rig."""
+
+    target: torch.Tensor
+    weight: torch.Tensor
+    depth: torch.Tensor
+    scale: torch.Tensor
+    warm: torch.Tensor
+    base: torch.Tensor
+    start: torch.Tensor
+    shapes: torch.Tensor
+    heads: torch.Tensor
+    moments: torch.Tensor
+    intrinsics: Intrinsics
 
 
 def rotation_about(axis: int, angle: float) -> np.ndarray:
@@ -117,6 +151,14 @@ class BodyFitter:
         self.bones = [self.body.bone_names.index(bone) for bone in FITTED_BONES]
         self.coco = torch.tensor(self.body.coco17_weights, dtype=torch.float32, device=self.device)
         self.to_world = torch.tensor(ANNY_TO_WORLD, dtype=torch.float32, device=self.device)
+        rig = build_keypoint_rig(self.body, self.bones)
+        self.rig, self.rig64 = rig.to(torch.float32, self.device), rig.to(torch.float64, self.device)
+        self.rig_order = [self.bones.index(bone) for bone in self.rig.bones]
+
+    def shaped(self, phenotype: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The keypoint rig's heads and moments of bodies with phenotype values [B, 6]
+        (:func:`human3d.body.keypoint_rig.shaped_bodies`)."""
+        return shaped_bodies(self.anny, self.rig, phenotype)
 
     def forward(self, phenotype: torch.Tensor, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """anny's vertices [B, V_full, 3] and COCO-17 keypoints [B, 17, 3] in the body world frame (unplaced)
@@ -132,88 +174,144 @@ class BodyFitter:
         return vertices, torch.einsum("kv,bvd->bkd", self.coco, vertices)
 
     def fit(self, people: list[Person], width: int, height: int,
-            previous: Sequence[BodyFit | None] | None = None) -> list[BodyFit]:
+            previous: Sequence[BodyFit | None] | None = None,
+            earlier: Sequence[BodyFit | None] | None = None) -> list[BodyFit]:
         """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order.
 
         ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
-        person from their last fit, with only ``warm_iterations`` steps, their shape held, and a temporal
-        term pulling pose and placement toward the last frame's (a person seen before is not re-tried
-        facing away)."""
+        person from their last fit, ``earlier`` (the frame before it) adds their velocity: their shape is
+        held, their motion carried on at constant velocity, and a few Levenberg-Marquardt steps fit this
+        frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion is
+        not). New people are fitted by gradient descent, facing the camera and facing away."""
         if not people:
             return []
         previous = list(previous) if previous is not None else [None] * len(people)
+        earlier = list(earlier) if earlier is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height)
-        per_person = [keypoint_targets(person) for person in people]
+        targets = [keypoint_targets(person) for person in people]
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
-        for index, (person, last) in enumerate(zip(people, previous)):
+        for index, (person, last, before) in enumerate(zip(people, previous, earlier)):
             if last is not None:
-                candidates.append((index, Candidate.from_fit(last, self.bones)))
+                candidates.append((index, Candidate.from_fits(last, before, self.bones)))
             else:
-                start = initial_translation(person, per_person[index], intrinsics)
+                start = initial_translation(person, targets[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
                     candidates.append((index, Candidate.cold(facing, start, len(self.bones))))
-        targets = [per_person[index] for index, _ in candidates]
+        problem = self.problem(people, targets, candidates, intrinsics)
+        warm = [k for k, (_, c) in enumerate(candidates) if c.warm]
+        cold = [k for k, (_, c) in enumerate(candidates) if not c.warm]
+        params, shapes, costs = problem.start.clone(), problem.shapes.clone(), torch.zeros(len(candidates))
+        if warm:
+            params[warm], costs[warm] = self.refine(problem, warm)
+        if cold:
+            params[cold], shapes[cold], costs[cold] = self.descend(problem, cold)
+        fits = []
+        for index in range(len(people)):
+            best = min((k for k, (i, _) in enumerate(candidates) if i == index), key=lambda k: float(costs[k]))
+            fits.append(self.result(problem, best, params[best], shapes[best], targets[index]))
+        return fits
+
+    def problem(self, people: list[Person], targets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                candidates: list[tuple[int, Candidate]], intrinsics: Intrinsics) -> FitProblem:
+        """The tensors of one image's fit, one row per candidate."""
         tensor = functools.partial(torch.tensor, dtype=torch.float32, device=self.device)
-        target, weight, depth = (tensor(np.array([t[k] for t in targets])) for k in range(3))
-        scale = tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates])
-        warm = tensor([float(c.warm) for _, c in candidates])
-        anchors = [tensor(np.array([getattr(c, name) for _, c in candidates]))
-                   for name in ("orientation", "translation", "shape", "pose")]
-        orientation, translation, shape, pose = (anchor.clone().requires_grad_() for anchor in anchors)
-        optimiser = torch.optim.Adam([orientation, translation, shape, pose], lr=self.config.learning_rate)
+        rows = [targets[index] for index, _ in candidates]
+        start = np.concatenate([np.zeros((len(candidates), 3)), np.array([c.translation for _, c in candidates]),
+                                np.array([c.pose for _, c in candidates]).reshape(len(candidates), -1)], axis=1)
+        shapes = tensor(np.array([c.shape for _, c in candidates]))
+        with torch.no_grad():
+            heads, moments = self.shaped(torch.sigmoid(shapes))
+        return FitProblem(
+            target=tensor(np.array([t[0] for t in rows])), weight=tensor(np.array([t[1] for t in rows])),
+            depth=tensor(np.array([t[2] for t in rows])),
+            scale=tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates]),
+            warm=tensor([float(c.warm) for _, c in candidates]), base=tensor(np.array([c.base for _, c in candidates])),
+            start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics)
+
+    def residuals(self, problem: FitProblem, params: torch.Tensor, rows: torch.Tensor,
+                  shaped: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Residuals [N, R] of parameter rows [N, 6 + 3 len(FITTED_BONES)] (orientation change, translation,
+        fitted-bone rotations) of candidates ``rows`` [N]; their squares sum to the loss (shape terms aside):
+        robust 2D keypoint error (Geman-McClure, in box heights), relative depth, pose prior and, for warm
+        starts, the temporal term. ``shaped``: the rows' bodies, else the candidates' starting shapes."""
+        config, dtype = self.config, params.dtype
+        if shaped is None:
+            shaped = problem.heads[rows].to(dtype), problem.moments[rows].to(dtype)
+        heads, moments = shaped
+        pose = params[:, 6:].reshape(len(params), -1, 3)
+        rotation = roma.rotvec_to_rotmat(params[:, :3]) @ problem.base[rows].to(dtype)
+        keypoints = posed_keypoints(self.rig if dtype == torch.float32 else self.rig64, heads, moments,
+                                    roma.rotvec_to_rotmat(pose[:, self.rig_order]))
+        camera = keypoints @ rotation.transpose(1, 2) + params[:, None, 3:6]
+        scale, weight = problem.scale[rows].to(dtype), problem.weight[rows].to(dtype)
+        share = weight / weight.sum(dim=1, keepdim=True).clamp(min=1.0)
+        error = (project(camera, problem.intrinsics) - problem.target[rows].to(dtype)) / scale[:, None, None]
+        robust = error / (error.pow(2).sum(-1, keepdim=True) + config.robust_scale ** 2).sqrt()
+        hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
+        predicted_depth = (camera[..., 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
+        depth = (predicted_depth - problem.depth[rows].to(dtype)) / scale[:, None]
+        anchor = problem.start[rows].to(dtype)
+        temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
+        return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
+                          config.pose_weight ** 0.5 * pose_prior_residuals(pose),
+                          temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
+
+    def refine(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Warm starts: parameters and final losses of candidates ``rows`` by Levenberg-Marquardt from their
+        predicted motion (float64)."""
+        index = torch.tensor(rows, device=self.device)
+        params = levenberg_marquardt(lambda p, r: self.residuals(problem, p, index[r]),
+                                     problem.start[index].double(), self.config.warm_iterations)
+        costs = self.residuals(problem, params, index).pow(2).sum(-1)
+        return params.float(), costs.float()
+
+    def descend(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """New people: parameters, shape logits and final losses of candidates ``rows`` by Adam, the placement
+        alone first."""
+        index = torch.tensor(rows, device=self.device)
+        params, shape = problem.start[index].clone(), problem.shapes[index].clone()
+        placement = torch.zeros_like(params, dtype=torch.bool)
+        placement[:, :6] = True
+        params.requires_grad_()
+        optimiser = torch.optim.Adam([params, shape], lr=self.config.learning_rate)
 
         def losses() -> torch.Tensor:
             phenotype = torch.sigmoid(shape)
-            _, keypoints = self.forward(phenotype, pose)
-            camera = keypoints @ roma.rotvec_to_rotmat(orientation).transpose(1, 2) + translation[:, None]
-            error = (project(camera, intrinsics) - target).norm(dim=-1) / scale[:, None]
-            robust = error.pow(2) / (error.pow(2) + self.config.robust_scale ** 2)
-            reprojection = (weight * robust).sum(dim=1) / weight.sum(dim=1).clamp(min=1.0)
-            hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
-            predicted_depth = (camera[..., 2] - hips) * intrinsics.focal / hips.clamp(min=0.1)
-            relative = ((predicted_depth - depth) / scale[:, None]).pow(2)
-            depth_term = (weight * relative).sum(dim=1) / weight.sum(dim=1).clamp(min=1.0)
-            temporal = ((pose - anchors[3]).pow(2).sum(dim=(1, 2)) + (orientation - anchors[0]).pow(2).sum(dim=1)
-                        + (translation - anchors[1]).pow(2).sum(dim=1) / 0.1 ** 2
-                        + 100.0 * (shape - anchors[2]).pow(2).sum(dim=1))
-            return (reprojection + self.config.depth_weight * depth_term
-                    + self.config.pose_weight * pose_prior(pose) + self.config.shape_weight * shape_prior(phenotype)
-                    + self.config.temporal_weight * warm * temporal)
+            shaped = self.shaped(phenotype) if shape.requires_grad else None
+            return (self.residuals(problem, params, index, shaped).pow(2).sum(-1)
+                    + self.config.shape_weight * shape_prior(phenotype))
 
-        all_warm = all(c.warm for _, c in candidates)
-        iterations = self.config.warm_iterations if all_warm else self.config.iterations
-        for step in range(iterations):
-            placement_only = not all_warm and step < self.config.placement_iterations
+        for step in range(self.config.iterations):
+            placement_only = step < self.config.placement_iterations
             shape.requires_grad_(not placement_only)
-            pose.requires_grad_(not placement_only)
             optimiser.zero_grad()
             losses().sum().backward()
+            if placement_only:
+                params.grad[~placement] = 0.0
             optimiser.step()
         with torch.no_grad():
-            final = losses()
-        fits = []
-        for index in range(len(people)):
-            best = min((k for k, (i, _) in enumerate(candidates) if i == index), key=lambda k: float(final[k]))
-            fits.append(self.result(shape[best], pose[best], orientation[best], translation[best], intrinsics,
-                                    targets[best][0], targets[best][1]))
-        return fits
+            return params.detach(), shape.detach(), losses()
 
-    def result(self, shape: torch.Tensor, pose: torch.Tensor, orientation: torch.Tensor, translation: torch.Tensor,
-               intrinsics: Intrinsics, target: np.ndarray, weight: np.ndarray) -> BodyFit:
-        """A :class:`BodyFit` from one body's fitted parameters."""
+    def result(self, problem: FitProblem, row: int, params: torch.Tensor, shape: torch.Tensor,
+               targets: tuple[np.ndarray, np.ndarray, np.ndarray]) -> BodyFit:
+        """A :class:`BodyFit` from one candidate's fitted parameters and shape logits, its mesh through anny."""
+        target, weight, _ = targets
         with torch.no_grad():
             phenotype = torch.sigmoid(shape)[None]
-            vertices, keypoints = self.forward(phenotype, pose[None])
-            rotation = roma.rotvec_to_rotmat(orientation)
+            pose = params[6:].reshape(1, -1, 3)
+            vertices, keypoints = self.forward(phenotype, pose)
+            rotation = roma.rotvec_to_rotmat(params[:3]) @ problem.base[row]
+            translation = params[3:6]
             skin = vertices[0, torch.as_tensor(self.body.skin_vertices)] @ rotation.T + translation
             joints = keypoints[0] @ rotation.T + translation
-            pixels = project(joints, intrinsics)
+            pixels = project(joints, problem.intrinsics)
         full = np.zeros((len(self.body.bone_names), 3), dtype=np.float32)
-        full[self.bones] = pose.detach().cpu().numpy()
-        params = BodyParams({name: float(v) for name, v in zip(PHENOTYPE_NAMES, phenotype[0].tolist())}, full, "fitted")
+        full[self.bones] = pose[0].cpu().numpy()
+        params_out = BodyParams({name: float(v) for name, v in zip(PHENOTYPE_NAMES, phenotype[0].tolist())}, full,
+                                "fitted")
         errors = np.linalg.norm(pixels.cpu().numpy() - target, axis=1)[weight > 0.5]
-        return BodyFit(params, rotation.cpu().numpy(), translation.detach().cpu().numpy(), skin.cpu().numpy(),
-                       joints.cpu().numpy(), pixels.cpu().numpy(), intrinsics,
+        return BodyFit(params_out, rotation.cpu().numpy(), translation.cpu().numpy(), skin.cpu().numpy(),
+                       joints.cpu().numpy(), pixels.cpu().numpy(), problem.intrinsics,
                        float(np.median(errors)) if len(errors) else float("nan"))
 
 

@@ -1,9 +1,11 @@
 """3D motion of people from a video: found and tracked frame by frame, anny fitted, gathered per person.
 
-Each frame's people come from the people finder and keep their ids through short occlusions
+Each frame's people come from the people finder, searched for every few frames and followed in between
+(:class:`human3d.people.following.PeopleFollower`), and keep their ids through short occlusions
 (:class:`human3d.people.tracking.PeopleTracker`). A person seen in the last frame is fitted from their last
-fit, with few steps and a temporal term that pulls pose and placement toward it
-(:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a moving average.
+two fits, carried on at constant velocity, with a temporal term that pulls pose and placement toward that
+prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a moving
+average.
 The camera is assumed static, so the camera frame is the world: a person's trajectory is their fitted
 placement frame after frame, expressed with y up (``CAMERA_TO_WORLD``). Frames are processed one at a
 time; what is kept per person is one pose and one placement per frame (a few kilobytes).
@@ -21,6 +23,7 @@ import torch
 from human3d.body.motion import BodyMotion
 from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
 from human3d.people.finder import PeopleFinder, Person
+from human3d.people.following import PeopleFollower
 from human3d.people.tracking import PeopleTracker
 
 CAMERA_TO_WORLD = np.diag([1.0, -1.0, -1.0])
@@ -36,6 +39,7 @@ class MotionTrack:
     id: int
     phenotype: dict[str, float]
     last: BodyFit
+    earlier: BodyFit | None = None  # the fit of the frame before the last, when the person was seen in it
     frames: list[int] = field(default_factory=list)
     poses: list[np.ndarray] = field(default_factory=list)
     translations: list[np.ndarray] = field(default_factory=list)
@@ -46,6 +50,7 @@ class MotionTrack:
         self.frames.append(frame)
         self.poses.append(pose)
         self.translations.append(translation)
+        self.earlier = self.last if len(self.frames) > 1 and self.frames[-2] == frame - 1 else None
         self.last = fit
 
     def motion(self, frame_count: int, fps: float) -> BodyMotion:
@@ -71,13 +76,13 @@ def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: Bo
                   on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None]) -> dict[int, MotionTrack]:
     """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
     each frame is done (to stream outputs). Returns the tracks by id."""
-    tracker = PeopleTracker(memory=memory)
+    follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
     tracks: dict[int, MotionTrack] = {}
     for index, frame in enumerate(frames):
-        people = fittable(tracker.update(finder.find(frame)))
-        previous = [tracks[p.id].last if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None
-                    for p in people]
-        fits = fitter.fit(people, frame.shape[1], frame.shape[0], previous)
+        people = fittable(tracker.update(follower.find(frame)))
+        seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None for p in people]
+        fits = fitter.fit(people, frame.shape[1], frame.shape[0], [t and t.last for t in seen],
+                          [t and t.earlier for t in seen])
         for person, fit in zip(people, fits):
             tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
         on_frame(index, frame, people, fits)

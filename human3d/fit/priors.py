@@ -24,16 +24,23 @@ STIFFNESS: dict[str, float] = {"spine04": 4.0, "spine02": 4.0, "neck01": 2.0, "h
 """How much more a bone resists turning than a limb (limbs: 1)."""
 
 
+HINGE_COST = 20.0  # a knee or elbow bending the wrong way or twisting off its axis costs this much more
+
+
+def pose_prior_residuals(pose: torch.Tensor, bones: tuple[str, ...] = FITTED_BONES) -> torch.Tensor:
+    """Per body [B, R]: residuals whose squares sum to the pose prior, stiffness-weighted rotations plus
+    hinge terms (knees and elbows only bend one way, about x)."""
+    stiffness = pose.new_tensor([STIFFNESS.get(bone, 1.0) for bone in bones]).sqrt()
+    hinges = [bones.index(bone) for bone in HINGES]
+    signs = pose.new_tensor([HINGES[bone] for bone in HINGES])
+    hinge = HINGE_COST ** 0.5
+    return torch.cat([(pose * stiffness[:, None]).flatten(1), hinge * torch.relu(-pose[:, hinges, 0] * signs),
+                      hinge * pose[:, hinges, 1:].flatten(1)], dim=1)
+
+
 def pose_prior(pose: torch.Tensor, bones: tuple[str, ...] = FITTED_BONES) -> torch.Tensor:
-    """Per body [B]: stiffness-weighted squared rotation, plus hinge terms (a knee or elbow bending the wrong
-    way or twisting off its axis costs 20 times more)."""
-    weights = pose.new_tensor([STIFFNESS.get(bone, 1.0) for bone in bones])
-    cost = (pose.pow(2).sum(dim=-1) * weights).sum(dim=-1)
-    for index, bone in enumerate(bones):
-        if bone in HINGES:
-            bend = pose[:, index, 0] * HINGES[bone]
-            cost = cost + 20.0 * (torch.relu(-bend).pow(2) + pose[:, index, 1:].pow(2).sum(dim=-1))
-    return cost
+    """Per body [B]: the pose prior, the squared sum of :func:`pose_prior_residuals`."""
+    return pose_prior_residuals(pose, bones).pow(2).sum(dim=-1)
 
 
 def shape_prior(phenotype: torch.Tensor) -> torch.Tensor:

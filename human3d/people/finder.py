@@ -113,13 +113,25 @@ class PeopleFinder:
         self.image_type = mediapipe.Image
         self.image_format = mediapipe.ImageFormat.SRGB
         self.min_score, self.max_people, self.tile_levels = min_score, max_people, tuple(tile_levels)
-        self.regions = RegionLandmarker() if seeds else None
+        self.seeds = seeds
+        self.regions: RegionLandmarker | None = RegionLandmarker() if seeds else None
 
     def close(self) -> None:
         """Free the models (the finder cannot be used afterwards)."""
         self.landmarker.close()
         if self.regions is not None:
             self.regions.close()
+
+    def look_in_square(self, image: np.ndarray, centre: tuple[float, float], side: float) -> Person | None:
+        """The person the landmark model alone (no detector) sees in the upright square of ``side`` pixels
+        around ``centre``, if any (its score at least ``min_score``)."""
+        if self.regions is None:
+            self.regions = RegionLandmarker()
+        found = self.regions.find(image, centre, side)
+        if found is None:
+            return None
+        table, probability = found
+        return self.scored_person(table[:, :4].copy(), table[:, 4], probability > MASK_THRESHOLD)
 
     def find(self, image: np.ndarray) -> list[Person]:
         """The people in ``image`` (uint8 RGB [H, W, 3]), largest box first, at most ``max_people``."""
@@ -130,20 +142,12 @@ class PeopleFinder:
         people = self.detect(image, Window(0, 0, width, height), (width, height))
         for window in tile_windows(width, height, self.tile_levels):
             people += self.detect(image, window, (width, height))
-        if self.regions is not None:
+        if self.seeds:
             for seed in person_seeds(image):
-                people += self.detect_region(image, seed)
+                centre = (float(seed[0] + seed[2]) / 2, float(seed[1] + seed[3]) / 2)
+                person = self.look_in_square(image, centre, SEED_REGION_SCALE * float(seed[3] - seed[1]))
+                people += [] if person is None else [person]
         return merge_people(people)[: self.max_people]
-
-    def detect_region(self, image: np.ndarray, seed: np.ndarray) -> list[Person]:
-        """The person the landmark model sees in a square around a seed box (no detector), if any."""
-        centre = (float(seed[0] + seed[2]) / 2, float(seed[1] + seed[3]) / 2)
-        found = self.regions.find(image, centre, SEED_REGION_SCALE * float(seed[3] - seed[1]))
-        if found is None:
-            return []
-        table, probability = found
-        person = self.scored_person(table[:, :4].copy(), table[:, 4], probability > MASK_THRESHOLD)
-        return [] if person is None else [person]
 
     def scored_person(self, landmarks: np.ndarray, presence: np.ndarray, mask: np.ndarray) -> Person | None:
         """A person from whole-image landmarks [33, 4], their presence [33] and mask, scored by the landmarks'

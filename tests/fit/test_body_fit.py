@@ -33,7 +33,9 @@ def test_a_knee_bent_backwards_costs_more_than_forwards():
     assert shape_prior(torch.full((1, 6), 0.5)).item() == 0.0
 
 
-def test_a_fit_on_a_synthetic_photo_recovers_the_true_body():
+@pytest.fixture(scope="module")
+def synthetic_fit():
+    """A synthetic photo of one person, the people found in it, a fitter and its cold fit."""
     pytest.importorskip("mediapipe")
     from human3d.body.model import get_body_model
     from human3d.fit.body_fit import BodyFitter
@@ -43,8 +45,34 @@ def test_a_fit_on_a_synthetic_photo_recovers_the_true_body():
     sample = make_sample(0, 3, SceneConfig(size=512, people=1, camera="perspective"), get_body_model())
     people = build_people_finder(small_people=False).find(sample.rgb)
     assert len(people) == 1
-    fit = BodyFitter().fit(people, 512, 512)[0]
+    fitter = BodyFitter()
+    return sample, people, fitter, fitter.fit(people, 512, 512)[0]
+
+
+def test_a_fit_on_a_synthetic_photo_recovers_the_true_body(synthetic_fit):
+    sample, _, _, fit = synthetic_fit
     truth = sample.people[0].keypoints[list(BODY_JOINTS)]
     aligned = procrustes_aligned(fit.joints_coco17[list(BODY_JOINTS)], truth)
     assert np.linalg.norm(aligned - truth, axis=1).mean() < 0.060  # PA-MPJPE under 60 mm
     assert fit.error_px < 4.0
+
+
+def test_a_warm_start_on_the_same_frame_stays_on_the_fit(synthetic_fit):
+    _, people, fitter, fit = synthetic_fit
+    warm = fitter.fit(people, 512, 512, previous=[fit], earlier=[fit])[0]
+    assert np.linalg.norm(warm.joints_coco17 - fit.joints_coco17, axis=1).max() < 0.03
+    assert warm.error_px < 4.0 and warm.params.phenotype == fit.params.phenotype  # a warm start holds the shape
+
+
+def test_a_warm_start_carries_the_motion_on_at_constant_velocity(synthetic_fit):
+    from dataclasses import replace
+
+    from human3d.fit.body_fit import Candidate
+
+    _, _, fitter, fit = synthetic_fit
+    turn = rotation_about(1, 0.1)
+    earlier = replace(fit, rotation=turn.T @ fit.rotation, translation=fit.translation - np.array([0.1, 0, 0]))
+    start = Candidate.from_fits(fit, earlier, fitter.bones)
+    assert np.allclose(start.translation, fit.translation + np.array([0.1, 0, 0]), atol=1e-6)
+    assert np.allclose(start.base, turn @ fit.rotation, atol=1e-6)
+    assert np.allclose(start.base @ start.base.T, np.eye(3), atol=1e-9) and start.warm

@@ -22,6 +22,7 @@ from human3d.io.atomic import atomic_path
 from human3d.io.images import image_files, read_image, write_image
 from human3d.io.video import VideoReader, is_video_path, video_writer
 from human3d.people.finder import PeopleFinder, Person
+from human3d.people.following import PeopleFollower
 from human3d.people.pictures import render
 from human3d.people.tracking import PeopleTracker
 
@@ -136,11 +137,11 @@ def run_video(path: Path, finder: PeopleFinder, outputs: Outputs) -> PeopleRun:
     """Find and track people frame by frame; the JSON and the annotated video are streamed to disk."""
     report = PeopleRun()
     reader = VideoReader(path)
-    tracker = PeopleTracker(memory=max(1, int(round(reader.fps))))
+    follower, tracker = PeopleFollower(finder), PeopleTracker(memory=max(1, int(round(reader.fps))))
     writer = video_writer(outputs.picture, reader.fps) if outputs.picture is not None else contextlib.nullcontext()
     with json_list_writer(outputs.json) as append, writer as write_frame:
         for index, frame in enumerate(tqdm(reader, total=reader.frame_count_hint, unit="frame")):
-            people = tracker.update(finder.find(frame))
+            people = tracker.update(follower.find(frame))
             if write_frame is not None:
                 write_frame(render(frame, people, outputs.layers, outputs.blur_faces))
             if outputs.masks is not None:

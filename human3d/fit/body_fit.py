@@ -202,7 +202,8 @@ class BodyFitter:
         problem = self.problem(people, targets, candidates, intrinsics)
         warm = [k for k, (_, c) in enumerate(candidates) if c.warm]
         cold = [k for k, (_, c) in enumerate(candidates) if not c.warm]
-        params, shapes, costs = problem.start.clone(), problem.shapes.clone(), torch.zeros(len(candidates))
+        params, shapes = problem.start.clone(), problem.shapes.clone()
+        costs = torch.zeros(len(candidates), device=self.device)
         if warm:
             params[warm], costs[warm] = self.refine(problem, warm)
         if cold:
@@ -305,7 +306,8 @@ class BodyFitter:
         batch, size = phenotype.shape
         step = 1e-3 * torch.where(phenotype < 0.5, 1.0, -1.0)  # [B, 6] toward the middle of [0, 1]
         with torch.no_grad():
-            probes = phenotype[:, None] + torch.cat([torch.zeros(1, size), torch.eye(size)])[None] * step[:, None]
+            offsets = torch.cat([phenotype.new_zeros(1, size), torch.eye(size, device=phenotype.device)])
+            probes = phenotype[:, None] + offsets[None] * step[:, None]
             heads, moments = (x.reshape(batch, size + 1, *x.shape[1:]) for x in self.shaped(probes.reshape(-1, size)))
         head_slopes = (heads[:, 1:] - heads[:, :1]) / step[..., None, None]
         moment_slopes = (moments[:, 1:] - moments[:, :1]) / step[..., None, None, None]

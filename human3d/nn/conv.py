@@ -36,6 +36,32 @@ def _inference(x: torch.Tensor, weight: torch.Tensor) -> bool:
             and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)))
 
 
+WINOGRAD_BAND_BYTES = 32 * 2**20  # input rows per NNPACK call: its kept workspace is about twice their size
+
+
+def _winograd(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+              padding: tuple[int, int]) -> torch.Tensor:
+    """NNPACK's 3x3 stride-1 convolution, over bands of output rows where the input is large.
+
+    NNPACK keeps its largest workspace (about twice the input of one call) for the life of the process, so a
+    256-channel 512x512 input would pin 0.5 GB; bands of at most :data:`WINOGRAD_BAND_BYTES` of input keep it
+    small. Each band reads its rows plus the halo and zero-pads only at the image's own top and bottom.
+    """
+    height, pad = x.shape[2], padding[0]
+    out_height = height + 2 * pad - 2
+    rows = max(8, WINOGRAD_BAND_BYTES // (x.element_size() * x.shape[0] * x.shape[1] * x.shape[3]))
+    if rows >= out_height:
+        return torch._nnpack_spatial_convolution(x.contiguous(), weight, bias, list(padding), [1, 1])
+    out = x.new_empty(x.shape[0], weight.shape[0], out_height, x.shape[3] + 2 * padding[1] - 2)
+    for top in range(0, out_height, rows):
+        bottom = min(top + rows, out_height)
+        first, last = max(0, top - pad), min(height, bottom - pad + 2)  # input rows of this band
+        band = torch._nnpack_spatial_convolution(x[:, :, first:last].contiguous(), weight, bias, list(padding),
+                                                 [1, 1])
+        out[:, :, top:bottom] = band[:, :, top - first:bottom - first]
+    return out
+
+
 def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: tuple[int, int],
            padding: tuple[int, int] | str, dilation: tuple[int, int], groups: int) -> torch.Tensor:
     """``F.conv2d``, with two faster CPU inference paths that give the same values up to float rounding.
@@ -51,7 +77,7 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, str
     kernel, stride, padding, dilation = tuple(weight.shape[2:]), tuple(stride), tuple(padding), tuple(dilation)
     if (kernel == (3, 3) and stride == (1, 1) and dilation == (1, 1) and x.dtype == torch.float32
             and winograd_available()):
-        return torch._nnpack_spatial_convolution(x.contiguous(), weight.contiguous(), bias, list(padding), [1, 1])
+        return _winograd(x, weight.contiguous(), bias, padding)
     if kernel == (1, 1) and padding == (0, 0) and x.shape[0] == 1 and x.is_contiguous():
         x = x[:, :, ::stride[0], ::stride[1]].contiguous() if stride != (1, 1) else x
         height, width = x.shape[2:]

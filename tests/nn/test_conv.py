@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from human3d.nn import conv
 from human3d.nn.conv import Conv2d, conv2d, set_winograd, winograd_available
 
 # (input shape, out channels, kernel, stride, padding, bias)
@@ -69,3 +70,17 @@ def test_training_keeps_torch_convolutions():
     conv = Conv2d(4, 4, 3, padding=1)
     conv(x).sum().backward()
     assert x.grad is not None and conv.weight.grad is not None
+
+
+@pytest.mark.parametrize("height, padding", [(37, 1), (37, 0), (9, 1), (8, 0)])
+def test_winograd_bands_give_the_whole_convolution(monkeypatch, height, padding):
+    """Bands of output rows (forced small here; 8 rows at least) join into the convolution of the whole image."""
+    monkeypatch.setattr(conv, "WINOGRAD_BAND_BYTES", 1)
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 6, height, 11, generator=generator)
+    weight, bias = torch.randn(5, 6, 3, 3, generator=generator), torch.randn(5, generator=generator)
+    with torch.inference_mode():
+        ours = conv2d(x, weight, bias, (1, 1), (padding, padding), (1, 1), 1)
+        expected = F.conv2d(x, weight, bias, 1, padding)
+    assert ours.shape == expected.shape
+    torch.testing.assert_close(ours, expected, rtol=3e-5, atol=1e-4)

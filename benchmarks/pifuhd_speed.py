@@ -10,6 +10,11 @@ field, marching cubes, colours). Peak memory is the worker's maximum resident se
 figure is the CPU timing of the official code on the released architecture recorded in the reference
 folder (network build, preprocess, both filters and its octree reconstruction; 2 threads); it was
 measured at grid 256 only.
+
+The 3x3 convolutions run as NNPACK's Winograd kernel where torch's NNPACK starts (``human3d.nn.conv``);
+``--no-winograd`` measures oneDNN's direct convolutions instead. Torch's transparent huge pages for large
+tensors (``THP_MEM_ALLOC_ENABLE=1`` in the environment, read once when torch starts) save the page faults
+of the encode's fresh 128-256 MB tensors; the workers inherit the environment.
 """
 
 from __future__ import annotations
@@ -39,15 +44,17 @@ def official_seconds(resolution: int) -> float | None:
     return sum(recorded[stage] for stage in OFFICIAL_STAGES[resolution])
 
 
-def worker(checkpoint: Path, resolution: int, threads: int) -> dict:
+def worker(checkpoint: Path, resolution: int, threads: int, winograd: bool = True) -> dict:
     """Load, encode and reconstruct once at ``resolution``; the seconds of each stage and the peak RSS."""
     import torch
 
+    from human3d.nn.conv import set_winograd
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
 
     torch.set_num_threads(threads)
+    set_winograd(winograd)
     start = time.perf_counter()
     predictor = PifuhdPredictor(load_pifuhd(checkpoint))
     load_s = time.perf_counter() - start
@@ -80,11 +87,12 @@ def main() -> None:
     parser.add_argument("--resolutions", nargs="+", type=int, default=[256, 512])
     parser.add_argument("--threads", type=int, default=2, help="torch threads (= the cores it may use)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/human3d_bench"))
+    parser.add_argument("--no-winograd", action="store_true", help="oneDNN's direct 3x3 convolutions, not NNPACK's")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     checkpoint = args.cache / "released_size.pt"
     if args.worker:
-        print(json.dumps(worker(checkpoint, args.worker, args.threads)), flush=True)
+        print(json.dumps(worker(checkpoint, args.worker, args.threads, not args.no_winograd)), flush=True)
         return
     if not checkpoint.is_file():
         args.cache.mkdir(parents=True, exist_ok=True)
@@ -92,7 +100,7 @@ def main() -> None:
     rows = []
     for resolution in args.resolutions:
         command = [sys.executable, __file__, "--worker", str(resolution), "--threads", str(args.threads),
-                   "--cache", str(args.cache)]
+                   "--cache", str(args.cache)] + ["--no-winograd"] * args.no_winograd
         output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)

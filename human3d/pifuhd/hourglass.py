@@ -10,13 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from human3d.nn.conv import Conv2d
 from human3d.pifuhd.layers import norm_2d
 
 WIDTH = 256
 
 
-def _conv3x3(in_channels: int, out_channels: int) -> nn.Conv2d:
-    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+def _conv3x3(in_channels: int, out_channels: int) -> Conv2d:
+    return Conv2d(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
 
 
 class ConvBlock(nn.Module):
@@ -38,15 +39,28 @@ class ConvBlock(nn.Module):
         self.downsample = None
         if in_channels != out_channels:
             self.downsample = nn.Sequential(
-                self.bn4, nn.ReLU(True), nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False)
+                self.bn4, nn.ReLU(True), Conv2d(in_channels, out_channels, kernel_size=1, bias=False)
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out1 = self.conv1(F.relu_(self.bn1(x)))
         out2 = self.conv2(F.relu_(self.bn2(out1)))
         out3 = self.conv3(F.relu_(self.bn3(out2)))
-        shortcut = x if self.downsample is None else self.downsample(x)
-        return torch.cat([out1, out2, out3], 1).add_(shortcut)  # in place: no second full-size tensor
+        if torch.is_grad_enabled() and (x.requires_grad or out1.requires_grad):
+            shortcut = x if self.downsample is None else self.downsample(x)
+            return torch.cat([out1, out2, out3], 1).add_(shortcut)
+        # Inference: each part added straight into its channel slice of the output (the projected shortcut
+        # itself, a fresh tensor, where there is one): one pass and no concatenated temporary.
+        out = torch.empty_like(x) if self.downsample is None else self.downsample(x)
+        start = 0
+        for part in (out1, out2, out3):
+            end = start + part.shape[1]
+            if self.downsample is None:
+                torch.add(x[:, start:end], part, out=out[:, start:end])
+            else:
+                out[:, start:end].add_(part)
+            start = end
+        return out
 
 
 class HourGlass(nn.Module):
@@ -91,7 +105,7 @@ class HGFilter(nn.Module):
         super().__init__()
         self.num_stack = num_stack
         self.down = down
-        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
+        self.conv1 = Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
         self.bn1 = norm_2d(norm, 64)
         self.conv2 = ConvBlock(64, 128, norm)
         self.conv3 = ConvBlock(128, 128, norm)
@@ -99,12 +113,12 @@ class HGFilter(nn.Module):
         for stack in range(num_stack):
             self.add_module(f"m{stack}", HourGlass(depth, WIDTH, norm))
             self.add_module(f"top_m_{stack}", ConvBlock(WIDTH, WIDTH, norm))
-            self.add_module(f"conv_last{stack}", nn.Conv2d(WIDTH, WIDTH, kernel_size=1))
+            self.add_module(f"conv_last{stack}", Conv2d(WIDTH, WIDTH, kernel_size=1))
             self.add_module(f"bn_end{stack}", norm_2d(norm, WIDTH))
-            self.add_module(f"l{stack}", nn.Conv2d(WIDTH, out_channels, kernel_size=1))
+            self.add_module(f"l{stack}", Conv2d(WIDTH, out_channels, kernel_size=1))
             if stack < num_stack - 1:
-                self.add_module(f"bl{stack}", nn.Conv2d(WIDTH, WIDTH, kernel_size=1))
-                self.add_module(f"al{stack}", nn.Conv2d(out_channels, WIDTH, kernel_size=1))
+                self.add_module(f"bl{stack}", Conv2d(WIDTH, WIDTH, kernel_size=1))
+                self.add_module(f"al{stack}", Conv2d(out_channels, WIDTH, kernel_size=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.stacks(x)[-1]

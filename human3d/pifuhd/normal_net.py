@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from human3d.nn.conv import Conv2d
 from human3d.pifuhd.options import GeneratorConfig
 
 
@@ -19,11 +20,11 @@ class ResnetBlock(nn.Module):
         super().__init__()
         self.conv_block = nn.Sequential(
             nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, kernel_size=3),
+            Conv2d(channels, channels, kernel_size=3),
             _instance_norm(channels),
             nn.ReLU(True),
             nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, kernel_size=3),
+            Conv2d(channels, channels, kernel_size=3),
             _instance_norm(channels),
         )
 
@@ -38,12 +39,12 @@ class GlobalGenerator(nn.Module):
         super().__init__()
         ngf, n_down = options.ngf, options.n_downsampling
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, kernel_size=7), _instance_norm(ngf), nn.ReLU(True)
+            nn.ReflectionPad2d(3), Conv2d(in_channels, ngf, kernel_size=7), _instance_norm(ngf), nn.ReLU(True)
         ]
         for i in range(n_down):
             width = ngf * 2**i
             layers += [
-                nn.Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1),
+                Conv2d(width, width * 2, kernel_size=3, stride=2, padding=1),
                 _instance_norm(width * 2),
                 nn.ReLU(True),
             ]
@@ -55,7 +56,7 @@ class GlobalGenerator(nn.Module):
                 _instance_norm(width // 2),
                 nn.ReLU(True),
             ]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from human3d.nn.conv import winograd_available
 from human3d.pifuhd.folded import FoldedOccupancy, can_fold
 from human3d.pifuhd.model import PifuhdFeatures, PifuhdNet
 
@@ -17,15 +18,17 @@ FOLDED_BATCH = 16_384  # folded queries have no batch-dependent layer; this size
 class PifuhdPredictor:
     """Holds a built network on a device and the features of the last encoded image.
 
-    The hourglass filters run in the channels-last layout (oneDNN's fastest for their convolutions);
-    the normal generators keep the default layout, which is faster for them.
+    On CPU the 3x3 convolutions of both hourglass filters and of the normal generators' residual blocks
+    run as NNPACK's Winograd kernel (:func:`human3d.nn.conv.conv2d`), which wants the default (NCHW)
+    layout; without it the hourglass filters run in channels-last, oneDNN's fastest layout for them.
     """
 
     def __init__(self, model: PifuhdNet, device: str | torch.device = "cpu", batch_size: int = DEFAULT_BATCH) -> None:
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
-        for image_filter in (self.model.image_filter, self.model.netG.image_filter):
-            image_filter.to(memory_format=torch.channels_last)
+        if not (self.device.type == "cpu" and winograd_available()):
+            for image_filter in (self.model.image_filter, self.model.netG.image_filter):
+                image_filter.to(memory_format=torch.channels_last)
         self.batch_size = batch_size
         self._features: PifuhdFeatures | None = None
         self._folded: FoldedOccupancy | None = None

@@ -150,3 +150,21 @@ def test_inconsistent_widths_are_refused():
     broken = dataclasses.replace(options, fine=dataclasses.replace(options.fine, mlp_dim=(99, 8, 1)))
     with pytest.raises(Human3DError, match=r"fine mlp_dim\[0\]=99"):
         PifuhdNet(broken)
+
+
+@pytest.mark.parametrize("in_channels, out_channels", [(128, 128), (64, 128)])
+def test_conv_block_inference_path_equals_the_training_path(in_channels, out_channels):
+    """The in-place sums of the inference path give the concatenate-then-add of training (up to the rounding of
+    the fast convolutions)."""
+    from human3d.pifuhd.hourglass import ConvBlock
+
+    torch.manual_seed(0)
+    block = ConvBlock(in_channels, out_channels, "group").eval()
+    x = torch.randn(1, in_channels, 12, 12)
+    with torch.inference_mode():
+        fast = block(x)
+    x.requires_grad_(True)
+    trained = block(x)
+    trained.sum().backward()
+    torch.testing.assert_close(fast, trained.detach(), rtol=1e-4, atol=1e-4)
+    assert x.grad is not None

@@ -1,7 +1,7 @@
 """Numeric precision of DensePose R-CNN inference (float32 or bfloat16 autocast) and the default per device.
 
 - ``fp32``: float32 throughout (on CPU with NNPACK's Winograd 3x3 convolutions, see
-  :func:`human3d.densepose.rcnn.layers.conv2d`).
+  :func:`human3d.nn.conv.conv2d`).
 - ``bf16``: bfloat16 autocast for convolutions and matrix products; worth it only where the CPU
   multiplies bfloat16 natively (AVX512_BF16 or AMX), where it is the default.
 - ``fp16``: float16 autocast, the default on CUDA (not offered on CPU).

@@ -1,13 +1,12 @@
-"""Precision choice per device, the fast float32 convolutions, and bfloat16 within its tolerances of float32."""
+"""Precision choice per device, and bfloat16 within its tolerances of float32 (the fast float32 convolutions:
+tests/nn/test_conv.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
-from human3d.densepose.rcnn import layers, precision
+from human3d.densepose.rcnn import precision
 from human3d.errors import Human3DError
 
 # The documented tolerances of a lower precision against float32, on the public reference records.
@@ -25,31 +24,6 @@ def test_default_precision_follows_the_cpu(monkeypatch):
     assert precision.default_precision("cuda") == "fp16"
     with pytest.raises(Human3DError, match="unknown precision 'fp16'"):
         precision.check_precision("fp16", "cpu")
-
-
-@pytest.mark.parametrize("shape, cin, cout, kernel, stride", [
-    ((2, 16, 9, 11), 16, 24, 3, 1), ((1, 32, 13, 7), 32, 8, 1, 1), ((1, 32, 13, 7), 32, 8, 1, 2)])
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_fast_convolutions_match_torch(shape, cin, cout, kernel, stride, channels_last):
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(*shape, generator=generator)
-    weight, bias = torch.randn(cout, cin, kernel, kernel, generator=generator), torch.randn(cout, generator=generator)
-    if channels_last:
-        layout = torch.channels_last
-        x, weight = x.contiguous(memory_format=layout), weight.contiguous(memory_format=layout)
-    padding = (kernel // 2, kernel // 2)
-    with torch.inference_mode():
-        expected = F.conv2d(x.double(), weight.double(), bias.double(), stride, padding)
-        ours = layers.conv2d(x, weight, bias, (stride, stride), padding, (1, 1), 1)
-    assert ours.dtype == torch.float32 and ours.shape == expected.shape
-    assert float((ours.double() - expected).abs().max() / expected.abs().max()) < 1e-5
-
-
-def test_training_keeps_torch_convolutions():
-    x = torch.randn(1, 4, 6, 6, requires_grad=True)
-    conv = layers.Conv2d(4, 4, 3, padding=1)
-    conv(x).sum().backward()
-    assert x.grad is not None and conv.weight.grad is not None
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,16 @@
 """anny's COCO-17 keypoints when only a few bones turn: exact, differentiable and cheap to pose.
 
-anny's keypoints are fixed weights over its vertices (:func:`human3d.body.keypoints.coco17_regressor`). In
-anny's "local-ref" kinematics, a bone with a zero rotation moves exactly as its parent, so when only a few
-bones turn (the fitted ones), every bone moves rigidly with its nearest turning ancestor, and every vertex
-of the A-pose mesh (the all-zero pose) moves with the bones it is skinned to: ``y = sum_g W_vg T_g y0``,
-each turning bone's ``T_g`` a rotation about its A-pose head on top of its parent's
-(:mod:`human3d.body.rig` gives the same skeleton). Grouping the bones that way, a keypoint is
-``k = sum_g R_g m_gk + t_g mu_gk`` with one *moment* ``m_gk = sum_v w_kv W_vg y0_v`` and mass
-``mu_gk = sum_v w_kv W_vg`` per group. So a shaped body is reduced once (one anny forward in the A-pose,
-:func:`shaped_rig`) and then posed by a chain of 3x3 products over the turning bones
-(:func:`posed_keypoints`) instead of skinning 13,718 vertices.
+anny's keypoints are fixed weights ``w_kv`` over its vertices (:func:`human3d.body.keypoints.coco17_regressor`),
+and its vertices are linear-blend skinned from its bind pose: ``y_v = sum_c W_vc T_c v``. In anny's
+"local-ref" kinematics a bone with a zero rotation moves exactly as its parent, so when only a few bones
+turn (the fitted ones), every bone moves rigidly with its nearest turning ancestor: ``T_c = D_g T0_c``,
+``T0_c`` its transform in the A-pose (the all-zero pose) and ``D_g`` its group's turn about the turning
+bone's A-pose head, on top of its parent's (:mod:`human3d.body.rig` gives the same skeleton). So a keypoint
+is ``k = sum_g R_g m_gk + t_g mu_gk``, with one *moment* ``m_gk = sum over the group's bones c and vertices
+v of w_kv W_vc T0_c v`` and *mass* ``mu_gk = sum w_kv W_vc`` per group. The per-bone sums over bind-pose
+vertices are linear in anny's blendshape coefficients and are kept as a basis, so a shaped body is reduced
+from its bone frames alone (:func:`shaped_bodies`, no mesh shaped or skinned) and posed by a chain of 3x3
+products over the turning bones (:func:`posed_keypoints`) instead of skinning 13,718 vertices.
 
 Frames as :meth:`human3d.body.model.BodyModel.forward_unplaced`: world axes (metres, y up, facing +z),
 not placed on the floor. Rotations are about world-aligned axes at each bone's head, on top of the

@@ -157,7 +157,7 @@ class BodyFitter:
         self.rig, self.rig64 = rig.to(torch.float32, self.device), rig.to(torch.float64, self.device)
         self.rig_order = [self.bones.index(bone) for bone in self.rig.bones]
 
-    def shaped(self, phenotype: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def shaped(self, phenotype: torch.Tensor) -> Shaped:
         """The keypoint rig's heads and moments of bodies with phenotype values [B, 6]
         (:func:`human3d.body.keypoint_rig.shaped_bodies`)."""
         return shaped_bodies(self.anny, self.rig, phenotype)
@@ -232,7 +232,7 @@ class BodyFitter:
             start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics)
 
     def residuals(self, problem: FitProblem, params: torch.Tensor, rows: torch.Tensor,
-                  shaped: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+                  shaped: Shaped | None = None) -> torch.Tensor:
         """Residuals [N, R] of parameter rows [N, 6 + 3 len(FITTED_BONES)] (orientation change, translation,
         fitted-bone rotations) of candidates ``rows`` [N]; their squares sum to the loss (shape terms aside):
         robust 2D keypoint error (Geman-McClure, in box heights), relative depth, pose prior and, for warm
@@ -273,8 +273,6 @@ class BodyFitter:
         alone first."""
         index = torch.tensor(rows, device=self.device)
         params, shape = problem.start[index].clone(), problem.shapes[index].clone()
-        placement = torch.zeros_like(params, dtype=torch.bool)
-        placement[:, :6] = True
         params.requires_grad_()
         optimiser = torch.optim.Adam([params, shape], lr=self.config.learning_rate)
 
@@ -294,7 +292,7 @@ class BodyFitter:
             optimiser.zero_grad()
             losses().sum().backward()
             if placement_only:
-                params.grad[~placement] = 0.0
+                params.grad[:, 6:] = 0.0  # the fitted-bone rotations wait
             optimiser.step()
         with torch.no_grad():
             linear = None  # the final losses with the exact shapes
@@ -312,7 +310,7 @@ class BodyFitter:
         head_slopes = (heads[:, 1:] - heads[:, :1]) / step[..., None, None]
         moment_slopes = (moments[:, 1:] - moments[:, :1]) / step[..., None, None, None]
 
-        def shaped(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def shaped(values: torch.Tensor) -> Shaped:
             change = values - phenotype
             return (heads[:, 0] + torch.einsum("bp,bpgd->bgd", change, head_slopes),
                     moments[:, 0] + torch.einsum("bp,bpgkd->bgkd", change, moment_slopes))

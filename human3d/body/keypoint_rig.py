@@ -35,7 +35,7 @@ class KeypointRig:
 
     Group 0 is the root and every bone with no turning ancestor; group ``i + 1`` is ``bones[i]`` and its
     non-turning descendants. ``parents[i]``: the group of ``bones[i]``'s nearest turning ancestor (0 for
-    none); parents come before children. K = 17 keypoints, J = anny's bones, G = len(bones) + 1 groups."""
+    none); parents come before children. K keypoints (17 for COCO-17), J = anny's bones, G = len(bones) + 1 groups."""
 
     bones: tuple[int, ...]  # anny bone indices, parents first
     parents: tuple[int, ...]
@@ -52,8 +52,11 @@ class KeypointRig:
                              for name in ("bone_masses", "masses", "bind_moments", "bind_moments_basis")))
 
 
-def build_keypoint_rig(body: BodyModel, bones: list[int]) -> KeypointRig:
-    """The :class:`KeypointRig` of ``body``'s COCO-17 keypoints when only ``bones`` (anny indices) turn."""
+def build_keypoint_rig(body: BodyModel, bones: list[int], weights: np.ndarray | None = None) -> KeypointRig:
+    """The :class:`KeypointRig` of ``body``'s COCO-17 keypoints when only ``bones`` (anny indices) turn; or of
+    any points that are fixed ``weights`` [K, V_full] over anny's vertices (a keypoint regressor, or one-hot
+    rows for single vertices)."""
+    weights = body.coco17_weights if weights is None else weights
     parents_all = [int(p) for p in body.anny.bone_parents]
     order = sorted(bones, key=lambda bone: depth(parents_all, bone))
     group_of_bone = {bone: i + 1 for i, bone in enumerate(order)}
@@ -63,25 +66,25 @@ def build_keypoint_rig(body: BodyModel, bones: list[int]) -> KeypointRig:
             bone = parents_all[bone]
         return group_of_bone.get(bone, 0)
 
-    keypoints, vertices = np.nonzero(body.coco17_weights)
+    keypoints, vertices = np.nonzero(weights)
     indices = body.anny.vertex_bone_indices.detach().cpu().numpy()[vertices]
     skin = body.anny.vertex_bone_weights.detach().cpu().double().numpy()[vertices]
-    weights = body.coco17_weights[keypoints, vertices][:, None] * skin  # (nonzero pairs, bones per vertex)
-    kept = weights != 0
+    entry_weights = weights[keypoints, vertices][:, None] * skin  # (nonzero pairs, bones per vertex)
+    kept = entry_weights != 0
     entries = np.stack([np.broadcast_to(keypoints[:, None], kept.shape)[kept],
                         np.broadcast_to(vertices[:, None], kept.shape)[kept], indices[kept]])
-    entry_weights = weights[kept]
+    entry_weights = entry_weights[kept]
     cells = entries[0] * len(parents_all) + entries[2]  # (keypoint, bone) of each entry, flattened
-    size = len(body.coco17_weights) * len(parents_all)
+    size = len(weights) * len(parents_all)
     bone_masses = np.bincount(cells, entry_weights, minlength=size).reshape(-1, len(parents_all))
     to_world = ANNY_TO_WORLD.T  # row vectors: world = anny @ ANNY_TO_WORLD.T
     template = body.anny.template_vertices.detach().cpu().double().numpy()[entries[1]] @ to_world
     blendshapes = body.anny.blendshapes.detach().cpu().double().numpy()[:, entries[1]] @ to_world  # (A, E, 3)
     summed = np.zeros((len(blendshapes) + 1, size, 3))
     np.add.at(summed, (slice(None), cells), np.concatenate([template[None], blendshapes]) * entry_weights[:, None])
-    summed = summed.reshape(len(summed), len(body.coco17_weights), len(parents_all), 3)
+    summed = summed.reshape(len(summed), len(weights), len(parents_all), 3)
     groups = np.array([group(bone) for bone in range(len(parents_all))])
-    masses = np.zeros((len(order) + 1, len(body.coco17_weights)))
+    masses = np.zeros((len(order) + 1, len(weights)))
     np.add.at(masses, groups, bone_masses.T)
     return KeypointRig(tuple(order), tuple(group(parents_all[bone]) for bone in order), torch.from_numpy(groups),
                        torch.from_numpy(bone_masses), torch.from_numpy(masses), torch.from_numpy(summed[0]),

@@ -5,10 +5,12 @@ Build once, fit many: :class:`BodyFitter` holds a float32 anny and fits every pe
 rigid placement (rotation and translation) in the camera frame (OpenCV: x right, y down, z forward,
 metres), minimising:
 
-- the 2D distance between anny's COCO-17 keypoints, projected through the photo's camera
+- the 2D distance between anny's COCO-17 keypoints, moved to where the finder puts them on a body
+  (:mod:`human3d.fit.keypoint_offsets`) and projected through the photo's camera
   (:func:`human3d.fit.camera.default_intrinsics`), and the finder's, weighted by their visibility and
   measured in units of the person's box height (robust: Geman-McClure);
 - the landmarks' relative depth, a weak cue (BlazePose's z, relative to the hips, in pixels);
+- skin points that project outside the person's mask (:mod:`human3d.fit.silhouette`);
 - priors that keep the body human (:mod:`human3d.fit.priors`).
 
 The loss is a sum of squared residuals (:meth:`BodyFitter.residuals`). Its keypoints come from anny's
@@ -18,7 +20,8 @@ gradient descent (Adam, the placement alone first), twice, facing the camera and
 better fit is kept. In a video, a person seen in the last frames is predicted at constant velocity from
 their last two fits, their shape held, and refined by a few Levenberg-Marquardt steps
 (:mod:`human3d.fit.least_squares`) with a temporal term pulling toward the prediction: it penalises
-acceleration (jitter), not steady motion, so it smooths without the lag of a moving average.
+acceleration (jitter), not steady motion, so it smooths without the lag of a moving average. Knees and
+ankles the finder swapped left for right since the last frame are put back (:func:`sides_as_before`).
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from human3d.body.keypoint_rig import build_keypoint_rig, posed_keypoints, shape
 from human3d.body.model import ANNY_TO_WORLD, PHENOTYPE_NAMES, BodyModel, BodyParams, get_body_model
 from human3d.errors import Human3DError
 from human3d.fit.camera import Intrinsics, default_intrinsics, project
+from human3d.fit.keypoint_offsets import load_offsets, offset_moments
 from human3d.fit.least_squares import levenberg_marquardt
 from human3d.fit.priors import FITTED_BONES, pose_prior_residuals, shape_prior
+from human3d.fit.silhouette import MaskMaps, mask_maps, outline_vertices, outside_cost
 from human3d.people.finder import Person
 from human3d.people.landmarks import COCO17_FROM_LANDMARKS
 
@@ -55,11 +60,14 @@ class FitConfig:
     shape_refresh: int = 10  # Adam steps between re-linearisations of the keypoints in the shape
     learning_rate: float = 0.04
     depth_weight: float = 0.02
-    pose_weight: float = 0.004
+    pose_weight: float = 0.01
     shape_weight: float = 0.01
     robust_scale: float = 0.08  # Geman-McClure's scale, in box heights
     warm_iterations: int = 3  # Levenberg-Marquardt steps of a video frame started from the last frames' fits
     temporal_weight: float = 0.3  # pull toward a warm start's constant-velocity prediction
+    keypoint_offsets: bool = True  # match the finder's keypoints where they sit on anny (keypoint_offsets)
+    mask_weight: float = 0.2  # skin points projecting outside the person's mask (silhouette)
+    outline_points: int = 48  # how many skin points the mask term checks
 
 
 @dataclass
@@ -67,8 +75,8 @@ class BodyFit:
     """One person's fitted body. ``rotation`` (3, 3) and ``translation`` (3,) take the body world frame
     (:mod:`human3d.body.model`, unplaced: anny's root at the origin) to the camera frame;
     ``vertices`` (V, 3) are the skin in the camera frame; ``joints_coco17`` (17, 3) too;
-    ``keypoints_coco17_2d`` (17, 2) their projection in pixels; ``error_px``: the median 2D error over the
-    visible keypoints."""
+    ``keypoints_coco17_2d`` (17, 2) their projection in pixels; ``error_px``: the median 2D distance over the
+    visible keypoints between the finder's and where they sit on the fitted body (:mod:`keypoint_offsets`)."""
 
     params: BodyParams
     rotation: np.ndarray
@@ -78,6 +86,7 @@ class BodyFit:
     keypoints_coco17_2d: np.ndarray
     intrinsics: Intrinsics
     error_px: float
+    shaped: Shaped | None = None  # the keypoint rig's heads [1, G, 3] and moments [1, G, K, 3] of this body
 
 
 @dataclass
@@ -91,6 +100,7 @@ class Candidate:
     shape: np.ndarray
     pose: np.ndarray
     warm: bool
+    shaped: Shaped | None = None  # the shape's keypoint rig when known (a warm start's, from the last fit)
 
     @classmethod
     def cold(cls, facing: np.ndarray, translation: np.ndarray, bones: int) -> Candidate:
@@ -108,7 +118,7 @@ class Candidate:
             base = roma.special_procrustes(turn).numpy()  # a rotation again, whatever rounding crept in
             translation = 2 * last.translation - earlier.translation
             pose = 2 * pose - earlier.params.pose[bones]
-        return cls(base, translation, np.log(phenotype / (1 - phenotype)), pose, True)
+        return cls(base, translation, np.log(phenotype / (1 - phenotype)), pose, True, last.shaped)
 
 
 @dataclass
@@ -116,7 +126,8 @@ class FitProblem:
     """One image's fit as tensors, one row per candidate (see :meth:`BodyFitter.residuals`): the keypoint
     targets (pixels [C, 17, 2], weights [C, 17], relative depths [C, 17]), box heights [C], whether each is a
     warm start [C], base orientations [C, 3, 3], starting parameters [C, 6 + 3 len(FITTED_BONES)] (for warm
-    starts also the temporal term's anchor), shape logits [C, 6] and their bodies' keypoint rig."""
+    starts also the temporal term's anchor), shape logits [C, 6], their bodies' keypoint rig (COCO-17, then
+    the outline points), the people's mask maps and each candidate's person [C]."""
 
     target: torch.Tensor
     weight: torch.Tensor
@@ -129,6 +140,8 @@ class FitProblem:
     heads: torch.Tensor
     moments: torch.Tensor
     intrinsics: Intrinsics
+    masks: MaskMaps
+    person: torch.Tensor
 
 
 def rotation_about(axis: int, angle: float) -> np.ndarray:
@@ -153,14 +166,22 @@ class BodyFitter:
         self.bones = [self.body.bone_names.index(bone) for bone in FITTED_BONES]
         self.coco = torch.tensor(self.body.coco17_weights, dtype=torch.float32, device=self.device)
         self.to_world = torch.tensor(ANNY_TO_WORLD, dtype=torch.float32, device=self.device)
-        rig = build_keypoint_rig(self.body, self.bones)
+        template = self.anny.template_vertices.detach().cpu().numpy()
+        self.outline = outline_vertices(template, self.body.skin_vertices, config.outline_points)
+        points = np.zeros((17 + len(self.outline), len(template)))
+        points[:17], points[17 + np.arange(len(self.outline)), self.outline] = self.body.coco17_weights, 1.0
+        rig = build_keypoint_rig(self.body, self.bones, points)  # COCO-17 keypoints, then the outline points
         self.rig, self.rig64 = rig.to(torch.float32, self.device), rig.to(torch.float64, self.device)
         self.rig_order = [self.bones.index(bone) for bone in self.rig.bones]
+        offsets = torch.tensor(load_offsets() if config.keypoint_offsets else np.zeros((17, 3)), dtype=torch.float32)
+        self.offset_moments = offset_moments(self.rig, offsets.to(self.device))
 
-    def shaped(self, phenotype: torch.Tensor) -> Shaped:
+    def shaped(self, phenotype: torch.Tensor, offsets: bool = True) -> Shaped:
         """The keypoint rig's heads and moments of bodies with phenotype values [B, 6]
-        (:func:`human3d.body.keypoint_rig.shaped_bodies`)."""
-        return shaped_bodies(self.anny, self.rig, phenotype)
+        (:func:`human3d.body.keypoint_rig.shaped_bodies`), with ``offsets`` their keypoints moved to where
+        the people finder puts them (:mod:`human3d.fit.keypoint_offsets`), else anny's own keypoints."""
+        heads, moments = shaped_bodies(self.anny, self.rig, phenotype)
+        return heads, (moments + self.offset_moments) if offsets else moments
 
     def forward(self, phenotype: torch.Tensor, pose: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """anny's vertices [B, V_full, 3] and COCO-17 keypoints [B, 17, 3] in the body world frame (unplaced)
@@ -194,12 +215,14 @@ class BodyFitter:
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
         for index, (person, last, before) in enumerate(zip(people, previous, earlier)):
             if last is not None:
+                targets[index] = sides_as_before(targets[index], last.keypoints_coco17_2d)
                 candidates.append((index, Candidate.from_fits(last, before, self.bones)))
             else:
                 start = initial_translation(person, targets[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
                     candidates.append((index, Candidate.cold(facing, start, len(self.bones))))
-        problem = self.problem(people, targets, candidates, intrinsics)
+        problem = self.problem(people, targets, candidates, intrinsics, mask_maps(
+            [p.mask for p in people], [p.box_xyxy for p in people], device=self.device))
         warm = [k for k, (_, c) in enumerate(candidates) if c.warm]
         cold = [k for k, (_, c) in enumerate(candidates) if not c.warm]
         params, shapes = problem.start.clone(), problem.shapes.clone()
@@ -215,47 +238,60 @@ class BodyFitter:
         return fits
 
     def problem(self, people: list[Person], targets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                candidates: list[tuple[int, Candidate]], intrinsics: Intrinsics) -> FitProblem:
+                candidates: list[tuple[int, Candidate]], intrinsics: Intrinsics, masks: MaskMaps) -> FitProblem:
         """The tensors of one image's fit, one row per candidate."""
         tensor = functools.partial(torch.tensor, dtype=torch.float32, device=self.device)
         rows = [targets[index] for index, _ in candidates]
         start = np.concatenate([np.zeros((len(candidates), 3)), np.array([c.translation for _, c in candidates]),
                                 np.array([c.pose for _, c in candidates]).reshape(len(candidates), -1)], axis=1)
         shapes = tensor(np.array([c.shape for _, c in candidates]))
-        with torch.no_grad():
-            heads, moments = self.shaped(torch.sigmoid(shapes))
+        known = [c.shaped for _, c in candidates]
+        missing = [k for k, shaped in enumerate(known) if shaped is None]
+        if missing:
+            with torch.no_grad():
+                heads, moments = self.shaped(torch.sigmoid(shapes[missing]))
+            for slot, k in enumerate(missing):
+                known[k] = heads[slot:slot + 1], moments[slot:slot + 1]
+        heads, moments = (torch.cat([shaped[i] for shaped in known]) for i in (0, 1))
         return FitProblem(
             target=tensor(np.array([t[0] for t in rows])), weight=tensor(np.array([t[1] for t in rows])),
             depth=tensor(np.array([t[2] for t in rows])),
             scale=tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates]),
             warm=tensor([float(c.warm) for _, c in candidates]), base=tensor(np.array([c.base for _, c in candidates])),
-            start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics)
+            start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics, masks=masks,
+            person=torch.tensor([index for index, _ in candidates], device=self.device))
 
     def residuals(self, problem: FitProblem, params: torch.Tensor, rows: torch.Tensor,
-                  shaped: Shaped | None = None) -> torch.Tensor:
+                  shaped: Shaped | None = None, mask: bool = True) -> torch.Tensor:
         """Residuals [N, R] of parameter rows [N, 6 + 3 len(FITTED_BONES)] (orientation change, translation,
         fitted-bone rotations) of candidates ``rows`` [N]; their squares sum to the loss (shape terms aside):
-        robust 2D keypoint error (Geman-McClure, in box heights), relative depth, pose prior and, for warm
-        starts, the temporal term. ``shaped``: the rows' bodies, else the candidates' starting shapes."""
+        robust 2D keypoint error (Geman-McClure, in box heights), relative depth, skin points outside the
+        person's mask (:mod:`human3d.fit.silhouette`), pose prior and, for warm starts, the temporal
+        term. ``shaped``: the rows' bodies, else the candidates' starting shapes; ``mask``: False leaves the
+        mask term out (zeros)."""
         config, dtype = self.config, params.dtype
         if shaped is None:
             shaped = problem.heads[rows].to(dtype), problem.moments[rows].to(dtype)
         heads, moments = shaped
         pose = params[:, 6:].reshape(len(params), -1, 3)
         rotation = roma.rotvec_to_rotmat(params[:, :3]) @ problem.base[rows].to(dtype)
-        keypoints = posed_keypoints(self.rig if dtype == torch.float32 else self.rig64, heads, moments,
-                                    roma.rotvec_to_rotmat(pose[:, self.rig_order]))
-        camera = keypoints @ rotation.transpose(1, 2) + params[:, None, 3:6]
+        points = posed_keypoints(self.rig if dtype == torch.float32 else self.rig64, heads, moments,
+                                 roma.rotvec_to_rotmat(pose[:, self.rig_order]))
+        camera = points @ rotation.transpose(1, 2) + params[:, None, 3:6]
+        pixels = project(camera, problem.intrinsics)
         scale, weight = problem.scale[rows].to(dtype), problem.weight[rows].to(dtype)
         share = weight / weight.sum(dim=1, keepdim=True).clamp(min=1.0)
-        error = (project(camera, problem.intrinsics) - problem.target[rows].to(dtype)) / scale[:, None, None]
+        error = (pixels[:, :17] - problem.target[rows].to(dtype)) / scale[:, None, None]
         robust = error / (error.pow(2).sum(-1, keepdim=True) + config.robust_scale ** 2).sqrt()
+        outside, seen = outside_cost(problem.masks, problem.person[rows], pixels[:, 17:])
+        outline = outside / (outside.pow(2) + config.robust_scale ** 2).sqrt() * seen
         hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
-        predicted_depth = (camera[..., 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
+        predicted_depth = (camera[:, :17, 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
         depth = (predicted_depth - problem.depth[rows].to(dtype)) / scale[:, None]
         anchor = problem.start[rows].to(dtype)
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
         return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
+                          outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5,
                           config.pose_weight ** 0.5 * pose_prior_residuals(pose),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
 
@@ -270,7 +306,7 @@ class BodyFitter:
 
     def descend(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """New people: parameters, shape logits and final losses of candidates ``rows`` by Adam, the placement
-        alone first."""
+        alone first (without the mask term)."""
         index = torch.tensor(rows, device=self.device)
         params, shape = problem.start[index].clone(), problem.shapes[index].clone()
         params.requires_grad_()
@@ -278,10 +314,10 @@ class BodyFitter:
 
         linear: Callable[[torch.Tensor], Shaped] | None = None
 
-        def losses() -> torch.Tensor:
+        def losses(mask: bool = True) -> torch.Tensor:
             phenotype = torch.sigmoid(shape)
             shaped = linear(phenotype) if linear is not None else None
-            return (self.residuals(problem, params, index, shaped).pow(2).sum(-1)
+            return (self.residuals(problem, params, index, shaped, mask).pow(2).sum(-1)
                     + self.config.shape_weight * shape_prior(phenotype))
 
         for step in range(self.config.iterations):
@@ -290,7 +326,7 @@ class BodyFitter:
             if not placement_only and (step - self.config.placement_iterations) % self.config.shape_refresh == 0:
                 linear = self.shape_linearisation(torch.sigmoid(shape.detach()))
             optimiser.zero_grad()
-            losses().sum().backward()
+            losses(mask=not placement_only).sum().backward()  # the rest pose's arms lie outside any mask
             if placement_only:
                 params.grad[:, 6:] = 0.0  # the fitted-bone rotations wait
             optimiser.step()
@@ -330,14 +366,19 @@ class BodyFitter:
             skin = vertices[0, torch.as_tensor(self.body.skin_vertices)] @ rotation.T + translation
             joints = keypoints[0] @ rotation.T + translation
             pixels = project(joints, problem.intrinsics)
+            # where the finder's keypoints sit on this body (a warm start's shape is the problem's own)
+            heads, moments = ((problem.heads[row:row + 1], problem.moments[row:row + 1]) if problem.warm[row]
+                              else self.shaped(phenotype))
+            found = posed_keypoints(self.rig, heads, moments, roma.rotvec_to_rotmat(pose[:, self.rig_order]))
+            fitted = project(found[0, :17] @ rotation.T + translation, problem.intrinsics)
         full = np.zeros((len(self.body.bone_names), 3), dtype=np.float32)
         full[self.bones] = pose[0].cpu().numpy()
         params_out = BodyParams({name: float(v) for name, v in zip(PHENOTYPE_NAMES, phenotype[0].tolist())}, full,
                                 "fitted")
-        errors = np.linalg.norm(pixels.cpu().numpy() - target, axis=1)[weight > 0.5]
+        errors = np.linalg.norm(fitted.cpu().numpy() - target, axis=1)[weight > 0.5]
         return BodyFit(params_out, rotation.cpu().numpy(), translation.cpu().numpy(), skin.cpu().numpy(),
                        joints.cpu().numpy(), pixels.cpu().numpy(), problem.intrinsics,
-                       float(np.median(errors)) if len(errors) else float("nan"))
+                       float(np.median(errors)) if len(errors) else float("nan"), (heads, moments))
 
 
 def fittable(people: list[Person]) -> list[Person]:
@@ -353,6 +394,28 @@ def keypoint_targets(person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if visibility[list(BODY_JOINTS)].sum() < 3:
         raise Human3DError("too few body keypoints seen to fit a body (at least 3 of shoulders to ankles)")
     return landmarks[:, :2], visibility, landmarks[:, 2]
+
+
+LOWER_LEGS = ((13, 14), (15, 16))  # COCO-17 knees and ankles, left and right
+
+
+def sides_as_before(targets: tuple[np.ndarray, np.ndarray, np.ndarray], last: np.ndarray,
+                    margin: float = 0.85) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A person's :func:`keypoint_targets` with their knees and ankles' left and right exchanged when that
+    puts them far nearer (``margin`` of the distance) the person's last fitted keypoints ``last`` (17, 2):
+    in profile the finder often swaps a walker's legs for a few frames."""
+    points, weight, depth = targets
+    left, right = [pair[0] for pair in LOWER_LEGS], [pair[1] for pair in LOWER_LEGS]
+    seen = np.minimum(weight[left], weight[right])
+    kept = (seen * (np.linalg.norm(points[left] - last[left], axis=1)
+                    + np.linalg.norm(points[right] - last[right], axis=1))).sum()
+    swapped = (seen * (np.linalg.norm(points[left] - last[right], axis=1)
+                       + np.linalg.norm(points[right] - last[left], axis=1))).sum()
+    if swapped >= margin * kept:
+        return targets
+    order = np.arange(len(points))
+    order[left + right] = right + left
+    return points[order], weight[order], depth[order]
 
 
 def initial_translation(person: Person, targets: tuple[np.ndarray, np.ndarray, np.ndarray],

@@ -76,3 +76,17 @@ def test_a_warm_start_carries_the_motion_on_at_constant_velocity(synthetic_fit):
     assert np.allclose(start.translation, fit.translation + np.array([0.1, 0, 0]), atol=1e-6)
     assert np.allclose(start.base, turn @ fit.rotation, atol=1e-6)
     assert np.allclose(start.base @ start.base.T, np.eye(3), atol=1e-9) and start.warm
+
+
+def test_legs_swapped_by_the_finder_are_put_back_as_they_were():
+    from human3d.fit.body_fit import sides_as_before
+
+    rng = np.random.default_rng(2)
+    last = rng.uniform(0, 200, size=(17, 2))
+    points, weight, depth = last + rng.normal(0, 1.0, size=(17, 2)), np.ones(17), np.arange(17.0)
+    order = np.arange(17)
+    order[[13, 14, 15, 16]] = [14, 13, 16, 15]  # knees and ankles: left and right exchanged
+    fixed, _, fixed_depth = sides_as_before((points[order], weight, depth[order]), last)
+    assert np.array_equal(fixed, points) and np.array_equal(fixed_depth, depth)
+    kept, _, _ = sides_as_before((points, weight, depth), last)
+    assert np.array_equal(kept, points)  # already on their sides: left as they are

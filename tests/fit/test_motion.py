@@ -94,3 +94,21 @@ def test_a_bad_video_is_one_line_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"human3d: error: {video}: not a readable video")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]
+
+
+def test_calibration_pairs_the_found_people_with_their_true_bodies(clip):
+    from human3d.body.keypoint_rig import posed_keypoints
+    from human3d.fit.body_fit import BodyFitter
+    from human3d.fit.offset_calibration import observations_from_clip
+    from human3d.people.finder import build_people_finder
+
+    fitter = BodyFitter()
+    observations = observations_from_clip(clip / "one.mp4", build_people_finder(small_people=False), fitter)
+    assert len(observations) >= 3  # one person, 4 frames
+    for seen in observations:  # the true body, projected with the solved camera, lies under the found keypoints
+        heads, moments = fitter.shaped(torch.tensor(seen.phenotype[None], dtype=torch.float32), offsets=False)
+        pose = roma.rotvec_to_rotmat(torch.tensor(seen.pose[None], dtype=torch.float32)[:, fitter.rig_order])
+        points = posed_keypoints(fitter.rig, heads, moments, pose)[0, :17].numpy() @ seen.rotation.T + seen.translation
+        pixels = points[:, :2] / points[:, 2:] * seen.camera[0] + seen.camera[1:]
+        error = np.linalg.norm(pixels - seen.keypoints, axis=1)[seen.weight > 0.5] / seen.scale
+        assert np.median(error) < 0.05

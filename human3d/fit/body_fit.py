@@ -74,14 +74,15 @@ class FitConfig:
 class BodyFit:
     """One person's fitted body. ``rotation`` (3, 3) and ``translation`` (3,) take the body world frame
     (:mod:`human3d.body.model`, unplaced: anny's root at the origin) to the camera frame;
-    ``vertices`` (V, 3) are the skin in the camera frame; ``joints_coco17`` (17, 3) too;
+    ``vertices`` (V, 3) are the skin in the camera frame (None when fitted without meshes);
+    ``joints_coco17`` (17, 3) too;
     ``keypoints_coco17_2d`` (17, 2) their projection in pixels; ``error_px``: the median 2D distance over the
     visible keypoints between the finder's and where they sit on the fitted body (:mod:`keypoint_offsets`)."""
 
     params: BodyParams
     rotation: np.ndarray
     translation: np.ndarray
-    vertices: np.ndarray
+    vertices: np.ndarray | None
     joints_coco17: np.ndarray
     keypoints_coco17_2d: np.ndarray
     intrinsics: Intrinsics
@@ -198,14 +199,15 @@ class BodyFitter:
 
     def fit(self, people: list[Person], width: int, height: int,
             previous: Sequence[BodyFit | None] | None = None,
-            earlier: Sequence[BodyFit | None] | None = None) -> list[BodyFit]:
+            earlier: Sequence[BodyFit | None] | None = None, meshes: bool = True) -> list[BodyFit]:
         """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order.
 
         ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
         person from their last fit, ``earlier`` (the frame before it) adds their velocity: their shape is
         held, their motion carried on at constant velocity, and a few Levenberg-Marquardt steps fit this
         frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion is
-        not). New people are fitted by gradient descent, facing the camera and facing away."""
+        not). New people are fitted by gradient descent, facing the camera and facing away. ``meshes``: False
+        skips building each body's skin (``vertices`` None; the joints are the same)."""
         if not people:
             return []
         previous = list(previous) if previous is not None else [None] * len(people)
@@ -234,7 +236,7 @@ class BodyFitter:
         fits = []
         for index in range(len(people)):
             best = min((k for k, (i, _) in enumerate(candidates) if i == index), key=lambda k: float(costs[k]))
-            fits.append(self.result(problem, best, params[best], shapes[best], targets[index]))
+            fits.append(self.result(problem, best, params[best], shapes[best], targets[index], meshes))
         return fits
 
     def problem(self, people: list[Person], targets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -354,29 +356,35 @@ class BodyFitter:
         return shaped
 
     def result(self, problem: FitProblem, row: int, params: torch.Tensor, shape: torch.Tensor,
-               targets: tuple[np.ndarray, np.ndarray, np.ndarray]) -> BodyFit:
-        """A :class:`BodyFit` from one candidate's fitted parameters and shape logits, its mesh through anny."""
+               targets: tuple[np.ndarray, np.ndarray, np.ndarray], mesh: bool = True) -> BodyFit:
+        """A :class:`BodyFit` from one candidate's fitted parameters and shape logits; with ``mesh`` its skin
+        through anny, else its joints from the keypoint rig alone (the same to 10 µm) and no vertices."""
         target, weight, _ = targets
         with torch.no_grad():
             phenotype = torch.sigmoid(shape)[None]
             pose = params[6:].reshape(1, -1, 3)
-            vertices, keypoints = self.forward(phenotype, pose)
             rotation = roma.rotvec_to_rotmat(params[:3]) @ problem.base[row]
             translation = params[3:6]
-            skin = vertices[0, torch.as_tensor(self.body.skin_vertices)] @ rotation.T + translation
-            joints = keypoints[0] @ rotation.T + translation
-            pixels = project(joints, problem.intrinsics)
-            # where the finder's keypoints sit on this body (a warm start's shape is the problem's own)
+            # the body's rig (a warm start's shape is the problem's own): where the finder's keypoints sit on it
             heads, moments = ((problem.heads[row:row + 1], problem.moments[row:row + 1]) if problem.warm[row]
                               else self.shaped(phenotype))
-            found = posed_keypoints(self.rig, heads, moments, roma.rotvec_to_rotmat(pose[:, self.rig_order]))
-            fitted = project(found[0, :17] @ rotation.T + translation, problem.intrinsics)
+            turns = roma.rotvec_to_rotmat(pose[:, self.rig_order])
+            fitted = project(posed_keypoints(self.rig, heads, moments, turns)[0, :17] @ rotation.T + translation,
+                             problem.intrinsics)
+            skin = None
+            if mesh:
+                vertices, keypoints = self.forward(phenotype, pose)
+                skin = (vertices[0, torch.as_tensor(self.body.skin_vertices)] @ rotation.T + translation).cpu().numpy()
+            else:  # anny's own keypoints: the rig without the finder's offsets
+                keypoints = posed_keypoints(self.rig, heads, moments - self.offset_moments, turns)[:, :17]
+            joints = keypoints[0] @ rotation.T + translation
+            pixels = project(joints, problem.intrinsics)
         full = np.zeros((len(self.body.bone_names), 3), dtype=np.float32)
         full[self.bones] = pose[0].cpu().numpy()
         params_out = BodyParams({name: float(v) for name, v in zip(PHENOTYPE_NAMES, phenotype[0].tolist())}, full,
                                 "fitted")
         errors = np.linalg.norm(fitted.cpu().numpy() - target, axis=1)[weight > 0.5]
-        return BodyFit(params_out, rotation.cpu().numpy(), translation.cpu().numpy(), skin.cpu().numpy(),
+        return BodyFit(params_out, rotation.cpu().numpy(), translation.cpu().numpy(), skin,
                        joints.cpu().numpy(), pixels.cpu().numpy(), problem.intrinsics,
                        float(np.median(errors)) if len(errors) else float("nan"), (heads, moments))
 

@@ -73,16 +73,18 @@ def world_placement(fit: BodyFit) -> tuple[np.ndarray, np.ndarray]:
 
 
 def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,
-                  on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None]) -> dict[int, MotionTrack]:
+                  on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None],
+                  meshes: bool = True) -> dict[int, MotionTrack]:
     """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
-    each frame is done (to stream outputs). Returns the tracks by id."""
+    each frame is done (to stream outputs); ``meshes``: whether the fits carry their skin (for pictures).
+    Returns the tracks by id."""
     follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
     tracks: dict[int, MotionTrack] = {}
     for index, frame in enumerate(frames):
         people = fittable(tracker.update(follower.find(frame)))
         seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None for p in people]
         fits = fitter.fit(people, frame.shape[1], frame.shape[0], [t and t.last for t in seen],
-                          [t and t.earlier for t in seen])
+                          [t and t.earlier for t in seen], meshes)
         for person, fit in zip(people, fits):
             tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
         on_frame(index, frame, people, fits)

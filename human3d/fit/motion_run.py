@@ -90,7 +90,8 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
                 write_frame(draw_bodies(shown, fits, faces, [p.id for p in people]))
 
         frames = tqdm(reader, total=reader.frame_count_hint, unit="frame")
-        tracks = track_and_fit(frames, finder, fitter, max(1, int(round(reader.fps))), on_frame)
+        tracks = track_and_fit(frames, finder, fitter, max(1, int(round(reader.fps))), on_frame,
+                               meshes=outputs.preview is not None)
         if not tracks:
             raise Human3DError.for_path(video, "no person found with enough of their body in view")
         document.close()

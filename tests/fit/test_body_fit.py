@@ -90,3 +90,12 @@ def test_legs_swapped_by_the_finder_are_put_back_as_they_were():
     assert np.array_equal(fixed, points) and np.array_equal(fixed_depth, depth)
     kept, _, _ = sides_as_before((points, weight, depth), last)
     assert np.array_equal(kept, points)  # already on their sides: left as they are
+
+
+def test_a_fit_without_meshes_has_the_same_joints(synthetic_fit):
+    _, people, fitter, fit = synthetic_fit
+    with_mesh = fitter.fit(people, 512, 512, previous=[fit], earlier=[fit])[0]
+    without = fitter.fit(people, 512, 512, previous=[fit], earlier=[fit], meshes=False)[0]
+    assert without.vertices is None and with_mesh.vertices is not None
+    assert np.abs(without.joints_coco17 - with_mesh.joints_coco17).max() < 1e-4  # metres
+    assert np.abs(without.keypoints_coco17_2d - with_mesh.keypoints_coco17_2d).max() < 0.05  # pixels

@@ -153,10 +153,11 @@ def shaped_rig(rig: KeypointRig, coefficients: torch.Tensor, bind_transforms: to
     return heads, moments.transpose(1, 2)
 
 
-def posed_keypoints(rig: KeypointRig, heads: torch.Tensor, moments: torch.Tensor,
-                    rotations: torch.Tensor) -> torch.Tensor:
-    """COCO-17 keypoints [B, K, 3] of shaped bodies (:func:`shaped_rig`) whose turning bones have
-    ``rotations`` [B, len(bones), 3, 3], in ``rig.bones`` order (world-aligned axes, about each bone's head)."""
+def posed_keypoints(rig: KeypointRig, heads: torch.Tensor, moments: torch.Tensor, rotations: torch.Tensor,
+                    masses: torch.Tensor | None = None) -> torch.Tensor:
+    """Keypoints [B, K, 3] of shaped bodies (:func:`shaped_rig`) whose turning bones have ``rotations``
+    [B, len(bones), 3, 3], in ``rig.bones`` order (world-aligned axes, about each bone's head). ``masses``
+    [B, G, K]: the groups' shares of other points than the rig's own (per body), with their ``moments``."""
     batch = len(heads)
     linear = [torch.eye(3, dtype=heads.dtype, device=heads.device).expand(batch, 3, 3)]
     shift = [heads.new_zeros(batch, 3)]
@@ -166,5 +167,6 @@ def posed_keypoints(rig: KeypointRig, heads: torch.Tensor, moments: torch.Tensor
         turned = head - (rotation @ head[..., None])[..., 0]  # rotation about the head
         shift.append(shift[parent] + (linear[parent] @ turned[..., None])[..., 0])
     linear_all, shift_all = torch.stack(linear, dim=1), torch.stack(shift, dim=1)  # (B, G, 3, 3), (B, G, 3)
-    return (torch.einsum("bgij,bgkj->bki", linear_all, moments)
-            + torch.einsum("bgi,gk->bki", shift_all, rig.masses))
+    shifted = (torch.einsum("bgi,gk->bki", shift_all, rig.masses) if masses is None
+               else torch.einsum("bgi,bgk->bki", shift_all, masses))
+    return torch.einsum("bgij,bgkj->bki", linear_all, moments) + shifted

@@ -35,10 +35,12 @@ import numpy as np
 import roma
 import torch
 
-from human3d.body.keypoint_rig import build_keypoint_rig, posed_keypoints, shaped_bodies
-from human3d.body.model import ANNY_TO_WORLD, PHENOTYPE_NAMES, BodyModel, BodyParams, get_body_model
+from human3d.body.keypoint_rig import KeypointRig, build_keypoint_rig, posed_keypoints, shaped_bodies
+from human3d.body.model import ANNY_TO_WORLD, PHENOTYPE_NAMES, BodyModel, BodyParams, PosedBody, get_body_model
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.fit.camera import Intrinsics, default_intrinsics, project
+from human3d.fit.dense_correspondences import person_correspondences, surface_weights
 from human3d.fit.keypoint_offsets import load_offsets, offset_moments
 from human3d.fit.least_squares import levenberg_marquardt
 from human3d.fit.priors import FITTED_BONES, pose_prior_residuals, shape_prior
@@ -68,6 +70,8 @@ class FitConfig:
     keypoint_offsets: bool = True  # match the finder's keypoints where they sit on anny (keypoint_offsets)
     mask_weight: float = 0.2  # skin points projecting outside the person's mask (silhouette)
     outline_points: int = 48  # how many skin points the mask term checks
+    densepose_weight: float = 0.3  # DensePose pixels against the skin points they name, when a result is given
+    densepose_points: int = 48  # how many of each person's DensePose pixels are fitted
 
 
 @dataclass
@@ -143,6 +147,20 @@ class FitProblem:
     intrinsics: Intrinsics
     masks: MaskMaps
     person: torch.Tensor
+    dense: DenseTerm
+
+
+@dataclass
+class DenseTerm:
+    """DensePose correspondences of one image's fit, per candidate: pixels [C, N, 2], 1 where a pixel is real
+    [C, N], the skin points' rig moments [C, G, N, 3] and masses [C, G, N] at the candidate's shape (N = 0
+    without DensePose); ``rigs``: each person's keypoint rig of their points (None without)."""
+
+    target: torch.Tensor
+    valid: torch.Tensor
+    moments: torch.Tensor
+    masses: torch.Tensor
+    rigs: list[KeypointRig | None]
 
 
 def rotation_about(axis: int, angle: float) -> np.ndarray:
@@ -199,7 +217,8 @@ class BodyFitter:
 
     def fit(self, people: list[Person], width: int, height: int,
             previous: Sequence[BodyFit | None] | None = None,
-            earlier: Sequence[BodyFit | None] | None = None, meshes: bool = True) -> list[BodyFit]:
+            earlier: Sequence[BodyFit | None] | None = None, meshes: bool = True,
+            densepose: DensePoseResult | None = None) -> list[BodyFit]:
         """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order.
 
         ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
@@ -207,7 +226,9 @@ class BodyFitter:
         held, their motion carried on at constant velocity, and a few Levenberg-Marquardt steps fit this
         frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion is
         not). New people are fitted by gradient descent, facing the camera and facing away. ``meshes``: False
-        skips building each body's skin (``vertices`` None; the joints are the same)."""
+        skips building each body's skin (``vertices`` None; the joints are the same). ``densepose``: the
+        image's DensePose result, when at hand: each person's labelled pixels are also fitted to the skin
+        points they name (:mod:`human3d.fit.dense_correspondences`)."""
         if not people:
             return []
         previous = list(previous) if previous is not None else [None] * len(people)
@@ -224,7 +245,7 @@ class BodyFitter:
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
                     candidates.append((index, Candidate.cold(facing, start, len(self.bones))))
         problem = self.problem(people, targets, candidates, intrinsics, mask_maps(
-            [p.mask for p in people], [p.box_xyxy for p in people], device=self.device))
+            [p.mask for p in people], [p.box_xyxy for p in people], device=self.device), densepose)
         warm = [k for k, (_, c) in enumerate(candidates) if c.warm]
         cold = [k for k, (_, c) in enumerate(candidates) if not c.warm]
         params, shapes = problem.start.clone(), problem.shapes.clone()
@@ -240,7 +261,8 @@ class BodyFitter:
         return fits
 
     def problem(self, people: list[Person], targets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                candidates: list[tuple[int, Candidate]], intrinsics: Intrinsics, masks: MaskMaps) -> FitProblem:
+                candidates: list[tuple[int, Candidate]], intrinsics: Intrinsics, masks: MaskMaps,
+                densepose: DensePoseResult | None = None) -> FitProblem:
         """The tensors of one image's fit, one row per candidate."""
         tensor = functools.partial(torch.tensor, dtype=torch.float32, device=self.device)
         rows = [targets[index] for index, _ in candidates]
@@ -261,7 +283,43 @@ class BodyFitter:
             scale=tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates]),
             warm=tensor([float(c.warm) for _, c in candidates]), base=tensor(np.array([c.base for _, c in candidates])),
             start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics, masks=masks,
-            person=torch.tensor([index for index, _ in candidates], device=self.device))
+            person=torch.tensor([index for index, _ in candidates], device=self.device),
+            dense=self.dense_term(people, [i for i, _ in candidates], torch.sigmoid(shapes), densepose))
+
+    def dense_term(self, people: list[Person], owners: list[int], phenotype: torch.Tensor,
+                   densepose: DensePoseResult | None) -> DenseTerm:
+        """The :class:`DenseTerm` of candidates of people ``owners`` [C] with phenotype values [C, 6]."""
+        found = [person_correspondences(densepose, p.box_xyxy, self.config.densepose_points) if densepose else None
+                 for p in people]
+        vertex_count = self.body.coco17_weights.shape[1]
+        rigs = [None if f is None else build_keypoint_rig(self.body, self.bones, surface_weights(
+            self.rest_body, self.body.skin_vertices, vertex_count, f)).to(torch.float32, self.device) for f in found]
+        size, groups = max([len(f.pixels) for f in found if f is not None], default=0), len(self.rig.bones) + 1
+        term = DenseTerm(torch.zeros(len(owners), size, 2, device=self.device),
+                         torch.zeros(len(owners), size, device=self.device),
+                         torch.zeros(len(owners), groups, size, 3, device=self.device),
+                         torch.zeros(len(owners), groups, size, device=self.device), rigs)
+        for row, owner in enumerate(owners):
+            if found[owner] is not None:
+                count = len(found[owner].pixels)
+                term.target[row, :count] = torch.as_tensor(found[owner].pixels, dtype=torch.float32)
+                term.valid[row, :count] = 1.0
+                term.masses[row, :, :count] = rigs[owner].masses
+        self.reshape_dense(term, list(range(len(owners))), owners, phenotype)
+        return term
+
+    def reshape_dense(self, term: DenseTerm, rows: list[int], owners: list[int], phenotype: torch.Tensor) -> None:
+        """Set the dense points' moments of candidates ``rows`` (people ``owners``) to phenotype values [R, 6]."""
+        with torch.no_grad():
+            for row, owner, values in zip(rows, owners, phenotype):
+                if term.rigs[owner] is not None:
+                    count = term.rigs[owner].masses.shape[1]
+                    term.moments[row, :, :count] = shaped_bodies(self.anny, term.rigs[owner], values[None])[1][0]
+
+    @functools.cached_property
+    def rest_body(self) -> PosedBody:
+        """anny's average body at rest: the surface DensePose's charts are charts of."""
+        return self.body.pose(self.body.rest_params())
 
     def residuals(self, problem: FitProblem, params: torch.Tensor, rows: torch.Tensor,
                   shaped: Shaped | None = None, mask: bool = True) -> torch.Tensor:
@@ -277,8 +335,8 @@ class BodyFitter:
         heads, moments = shaped
         pose = params[:, 6:].reshape(len(params), -1, 3)
         rotation = roma.rotvec_to_rotmat(params[:, :3]) @ problem.base[rows].to(dtype)
-        points = posed_keypoints(self.rig if dtype == torch.float32 else self.rig64, heads, moments,
-                                 roma.rotvec_to_rotmat(pose[:, self.rig_order]))
+        turns = roma.rotvec_to_rotmat(pose[:, self.rig_order])
+        points = posed_keypoints(self.rig if dtype == torch.float32 else self.rig64, heads, moments, turns)
         camera = points @ rotation.transpose(1, 2) + params[:, None, 3:6]
         pixels = project(camera, problem.intrinsics)
         scale, weight = problem.scale[rows].to(dtype), problem.weight[rows].to(dtype)
@@ -286,6 +344,16 @@ class BodyFitter:
         error = (pixels[:, :17] - problem.target[rows].to(dtype)) / scale[:, None, None]
         robust = error / (error.pow(2).sum(-1, keepdim=True) + config.robust_scale ** 2).sqrt()
         outside, seen = outside_cost(problem.masks, problem.person[rows], pixels[:, 17:])
+        dense = problem.dense
+        if dense.target.shape[1]:
+            skin = posed_keypoints(self.rig, heads, dense.moments[rows].to(dtype), turns, dense.masses[rows].to(dtype))
+            miss = (project(skin @ rotation.transpose(1, 2) + params[:, None, 3:6], problem.intrinsics)
+                    - dense.target[rows].to(dtype)) / scale[:, None, None]
+            matched = miss / (miss.pow(2).sum(-1, keepdim=True) + config.robust_scale ** 2).sqrt()
+            portion = dense.valid[rows].to(dtype) * config.densepose_weight / dense.target.shape[1]
+            matched = matched * portion[..., None].sqrt()
+        else:
+            matched = params.new_zeros(len(params), 0)
         outline = outside / (outside.pow(2) + config.robust_scale ** 2).sqrt() * seen
         hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
         predicted_depth = (camera[:, :17, 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
@@ -293,7 +361,7 @@ class BodyFitter:
         anchor = problem.start[rows].to(dtype)
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
         return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
-                          outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5,
+                          outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched.flatten(1),
                           config.pose_weight ** 0.5 * pose_prior_residuals(pose),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
 
@@ -327,6 +395,7 @@ class BodyFitter:
             shape.requires_grad_(not placement_only)
             if not placement_only and (step - self.config.placement_iterations) % self.config.shape_refresh == 0:
                 linear = self.shape_linearisation(torch.sigmoid(shape.detach()))
+                self.reshape_dense(problem.dense, rows, problem.person[index].tolist(), torch.sigmoid(shape.detach()))
             optimiser.zero_grad()
             losses(mask=not placement_only).sum().backward()  # the rest pose's arms lie outside any mask
             if placement_only:

@@ -326,9 +326,9 @@ class BodyFitter:
         """Residuals [N, R] of parameter rows [N, 6 + 3 len(FITTED_BONES)] (orientation change, translation,
         fitted-bone rotations) of candidates ``rows`` [N]; their squares sum to the loss (shape terms aside):
         robust 2D keypoint error (Geman-McClure, in box heights), relative depth, skin points outside the
-        person's mask (:mod:`human3d.fit.silhouette`), pose prior and, for warm starts, the temporal
-        term. ``shaped``: the rows' bodies, else the candidates' starting shapes; ``mask``: False leaves the
-        mask term out (zeros)."""
+        person's mask (:mod:`human3d.fit.silhouette`), DensePose pixels off their skin points (when given),
+        pose prior and, for warm starts, the temporal term. ``shaped``: the rows' bodies, else the candidates'
+        starting shapes; ``mask``: False leaves the mask term out (zeros)."""
         config, dtype = self.config, params.dtype
         if shaped is None:
             shaped = problem.heads[rows].to(dtype), problem.moments[rows].to(dtype)
@@ -342,28 +342,35 @@ class BodyFitter:
         scale, weight = problem.scale[rows].to(dtype), problem.weight[rows].to(dtype)
         share = weight / weight.sum(dim=1, keepdim=True).clamp(min=1.0)
         error = (pixels[:, :17] - problem.target[rows].to(dtype)) / scale[:, None, None]
-        robust = error / (error.pow(2).sum(-1, keepdim=True) + config.robust_scale ** 2).sqrt()
+        robust = geman_mcclure(error, config.robust_scale)
         outside, seen = outside_cost(problem.masks, problem.person[rows], pixels[:, 17:])
-        dense = problem.dense
-        if dense.target.shape[1]:
-            skin = posed_keypoints(self.rig, heads, dense.moments[rows].to(dtype), turns, dense.masses[rows].to(dtype))
-            miss = (project(skin @ rotation.transpose(1, 2) + params[:, None, 3:6], problem.intrinsics)
-                    - dense.target[rows].to(dtype)) / scale[:, None, None]
-            matched = miss / (miss.pow(2).sum(-1, keepdim=True) + config.robust_scale ** 2).sqrt()
-            portion = dense.valid[rows].to(dtype) * config.densepose_weight / dense.target.shape[1]
-            matched = matched * portion[..., None].sqrt()
-        else:
-            matched = params.new_zeros(len(params), 0)
-        outline = outside / (outside.pow(2) + config.robust_scale ** 2).sqrt() * seen
+        outline = geman_mcclure(outside[..., None], config.robust_scale)[..., 0] * seen
+        matched = self.dense_residuals(problem.dense, rows, heads, turns, rotation, params[:, 3:6], scale,
+                                       problem.intrinsics)
         hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
         predicted_depth = (camera[:, :17, 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
         depth = (predicted_depth - problem.depth[rows].to(dtype)) / scale[:, None]
         anchor = problem.start[rows].to(dtype)
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
         return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
-                          outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched.flatten(1),
+                          outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched,
                           config.pose_weight ** 0.5 * pose_prior_residuals(pose),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
+
+    def dense_residuals(self, dense: DenseTerm, rows: torch.Tensor, heads: torch.Tensor, turns: torch.Tensor,
+                        rotation: torch.Tensor, translation: torch.Tensor, scale: torch.Tensor,
+                        intrinsics: Intrinsics) -> torch.Tensor:
+        """The DensePose residuals [N, 2 N_points] of candidates ``rows``, posed (bone ``turns``), turned and
+        moved: robust 2D error in box heights (``scale`` [N]) between each pixel and its skin point; [N, 0]
+        without DensePose."""
+        if not dense.target.shape[1]:
+            return heads.new_zeros(len(heads), 0)
+        dtype = heads.dtype
+        skin = posed_keypoints(self.rig, heads, dense.moments[rows].to(dtype), turns, dense.masses[rows].to(dtype))
+        miss = (project(skin @ rotation.transpose(1, 2) + translation[:, None], intrinsics)
+                - dense.target[rows].to(dtype)) / scale[:, None, None]
+        portion = dense.valid[rows].to(dtype) * self.config.densepose_weight / dense.target.shape[1]
+        return (geman_mcclure(miss, self.config.robust_scale) * portion[..., None].sqrt()).flatten(1)
 
     def refine(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Warm starts: parameters and final losses of candidates ``rows`` by Levenberg-Marquardt from their
@@ -456,6 +463,12 @@ class BodyFitter:
         return BodyFit(params_out, rotation.cpu().numpy(), translation.cpu().numpy(), skin,
                        joints.cpu().numpy(), pixels.cpu().numpy(), problem.intrinsics,
                        float(np.median(errors)) if len(errors) else float("nan"), (heads, moments))
+
+
+def geman_mcclure(error: torch.Tensor, scale: float) -> torch.Tensor:
+    """Residuals [..., D] whose squared norms are the Geman-McClure costs of 2D (or 1D) errors [..., D]:
+    about ``error / scale`` when small, at most 1 when large."""
+    return error / (error.pow(2).sum(-1, keepdim=True) + scale ** 2).sqrt()
 
 
 def fittable(people: list[Person]) -> list[Person]:

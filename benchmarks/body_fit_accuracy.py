@@ -1,12 +1,13 @@
 """Body fitting on synthetic photos: PA-MPJPE of the 12 body joints against the true body. Prints a table.
 
-Run by hand:  python benchmarks/body_fit_accuracy.py [--samples 12] [--seed 3]
+Run by hand:  python benchmarks/body_fit_accuracy.py [--samples 12] [--seed 3] [--densepose none|truth|model]
 
 Each sample is one person rendered by the data engine (perspective camera, 512x512, random shape, pose
 kind, clothes and facing); the people finder (whole-image pass) finds them and :class:`BodyFitter` fits
 anny to the finder's keypoints. PA-MPJPE: mean distance of the 12 COCO-17 body joints (shoulders to
 ankles) after the similarity (Procrustes) alignment that best fits the truth. The seed's samples are
-never used to tune the fitter.
+never used to tune the fitter. ``--densepose`` also fits DensePose correspondences: the data engine's true
+I, U, V (``truth``) or the bundled light DensePose model's (``model``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import numpy as np
 import torch
 
 from human3d.body.model import get_body_model
+from human3d.densepose.predictor import densepose_predictor
 from human3d.fit.body_fit import BODY_JOINTS, BodyFitter, procrustes_aligned
 from human3d.people.finder import build_people_finder
+from human3d.synth.densepose_truth import sample_densepose
 from human3d.synth.scene import SceneConfig, make_sample
 
 
@@ -29,7 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=12)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--densepose", choices=("none", "truth", "model"), default="none")
     args = parser.parse_args()
+    predictor = densepose_predictor() if args.densepose == "model" else None
     body_model, finder, fitter = get_body_model(), build_people_finder(small_people=False), BodyFitter()
     print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
           f"load average {os.getloadavg()[0]:.1f}")
@@ -44,7 +49,9 @@ def main() -> None:
             print(f"| {index} | {description['pose_kind']} | {np.degrees(description['yaw']):.0f} | not found | | |")
             continue
         start = time.perf_counter()
-        fit = fitter.fit(people[:1], 512, 512)[0]
+        densepose = (sample_densepose(sample) if args.densepose == "truth"
+                     else predictor(np.ascontiguousarray(sample.rgb[..., ::-1])) if predictor else None)
+        fit = fitter.fit(people[:1], 512, 512, densepose=densepose)[0]
         seconds = time.perf_counter() - start
         truth = sample.people[0].keypoints[list(BODY_JOINTS)]
         aligned = procrustes_aligned(fit.joints_coco17[list(BODY_JOINTS)], truth)

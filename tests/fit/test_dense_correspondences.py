@@ -54,21 +54,13 @@ def sample_and_people():
     return sample, build_people_finder(small_people=False).find(sample.rgb)
 
 
-def true_densepose(sample) -> DensePoseResult:
-    """The data engine's own I, U, V of the sample's one person, as a DensePose result."""
-    person = sample.maps.instance == 1
-    ys, xs = np.nonzero(person)
-    x1, y1, x2, y2 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-    labels = np.where(person, sample.maps.iuv[..., 0], 0).round().astype(np.uint8)[y1:y2, x1:x2]
-    uv = np.moveaxis(sample.maps.iuv[y1:y2, x1:x2, 1:], -1, 0).astype(np.float32) * (labels > 0)
-    return DensePoseResult(np.array([[x1, y1, x2, y2]], np.float32), np.array([1.0]), [labels], [uv])
-
-
 def test_a_fit_to_true_correspondences_brings_the_skin_onto_them(sample_and_people):
     from human3d.fit.body_fit import BODY_JOINTS, BodyFitter, procrustes_aligned
 
     sample, people = sample_and_people
-    fitter, densepose = BodyFitter(), true_densepose(sample)
+    from human3d.synth.densepose_truth import sample_densepose
+
+    fitter, densepose = BodyFitter(), sample_densepose(sample)
     found = person_correspondences(densepose, people[0].box_xyxy, fitter.config.densepose_points)
     weights = surface_weights(fitter.rest_body, fitter.body.skin_vertices, fitter.body.coco17_weights.shape[1], found)
 

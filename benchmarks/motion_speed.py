@@ -4,7 +4,7 @@ Run by hand:  python benchmarks/motion_speed.py [--frames 24] [--people 1 3]
 
 Each clip is rendered by ``human3d synth-clip`` (seed 0) and timed end to end through ``run_motion`` (JSON
 output only): finding (searched every 12th frame, followed in between), tracking and fitting every frame.
-The first frame of each person is a cold fit (both facings, 160 Adam steps), the others warm starts (6
+The first frame of each person is a cold fit (both facings, 160 Adam steps), the others warm starts (3
 Levenberg-Marquardt steps). Prints one table, with the load average and threads.
 """
 

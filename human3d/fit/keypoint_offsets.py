@@ -58,8 +58,6 @@ def offset_moments(rig: KeypointRig, offsets: torch.Tensor) -> torch.Tensor:
 
 
 def load_offsets(path: Path = OFFSETS_PATH) -> np.ndarray:
-    """The calibrated offsets [17, 3] (metres, A-pose world axes); zeros when no calibration file exists."""
-    if not path.is_file():
-        return np.zeros((17, 3), dtype=np.float32)
+    """The calibrated offsets [17, 3] (metres, A-pose world axes), as shipped with the package."""
     document = json.loads(path.read_text())
     return np.array([document["offsets_m"][name] for name in COCO17_NAMES], dtype=np.float32)

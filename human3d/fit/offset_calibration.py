@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +30,9 @@ from human3d.body.keypoint_rig import posed_keypoints
 from human3d.body.keypoints import COCO17_NAMES
 from human3d.body.model import PHENOTYPE_NAMES
 from human3d.eval.motion_metrics import pair_people
-from human3d.fit.body_fit import BodyFitter, fittable, keypoint_targets
+from human3d.fit.body_fit import BodyFitter, fittable, geman_mcclure, keypoint_targets
 from human3d.fit.keypoint_offsets import ALONE, OFFSETS_PATH, mirrored, offset_moments
+from human3d.io.atomic import write_text_atomic
 from human3d.io.video import VideoReader
 from human3d.people.finder import PeopleFinder, build_people_finder
 from human3d.synth.clip import truth_path
@@ -66,15 +68,14 @@ def calibrate(fitter: BodyFitter, observations: list[Observation], steps: int = 
     share = weight / weight.sum(dim=1, keepdim=True).clamp(min=1.0)
     free = torch.zeros(len(ALONE), 3, requires_grad=True)
     optimiser = torch.optim.Adam([free], lr=0.002)
-    robust = fitter.config.robust_scale
     for _ in range(steps):
         optimiser.zero_grad()
         moved = moments + offset_moments(fitter.rig, mirrored(free))[None]
         keypoints = posed_keypoints(fitter.rig, heads, moved, rotations)[:, :17]
         points = keypoints @ placement.transpose(1, 2) + shift[:, None]
         pixels = points[..., :2] / points[..., 2:].clamp(min=0.01) * camera[:, None, :1] + camera[:, None, 1:]
-        error = ((pixels - target) / scale[:, None, None]).pow(2).sum(-1)
-        loss = (share * error / (error + robust**2)).sum() / len(observations) + regulariser * free.pow(2).sum()
+        robust = geman_mcclure((pixels - target) / scale[:, None, None], fitter.config.robust_scale)
+        loss = (share * robust.pow(2).sum(-1)).sum() / len(observations) + regulariser * free.pow(2).sum()
         loss.backward()
         optimiser.step()
     return mirrored(free.detach()).numpy()
@@ -118,7 +119,7 @@ def save_offsets(offsets: np.ndarray, sources: list[str], path: Path = OFFSETS_P
                 "clips": sources,
                 "offsets_m": {name: [round(float(v), 4) for v in row] for name, row in zip(COCO17_NAMES, offsets)}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1) + "\n")
+    write_text_atomic(path, json.dumps(document, indent=1) + "\n")
 
 
 def main() -> None:
@@ -128,8 +129,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OFFSETS_PATH)
     args = parser.parse_args()
     videos = sorted(v for v in args.clips.glob("*.mp4") if truth_path(v).is_file())
+    if not videos:
+        sys.exit(f"human3d: {args.clips}: no human3d synth-clip video with its truth here")
     finder, fitter = build_people_finder(small_people=True), BodyFitter()
     observations = [o for video in tqdm(videos, unit="clip") for o in observations_from_clip(video, finder, fitter)]
+    if not observations:
+        sys.exit(f"human3d: {args.clips}: the people finder found nobody in these clips")
     offsets = calibrate(fitter, observations)
     save_offsets(offsets, [v.name for v in videos], args.out)
     print(f"{len(observations)} people in {len(videos)} clips; offsets (cm):")

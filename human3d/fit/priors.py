@@ -38,11 +38,6 @@ def pose_prior_residuals(pose: torch.Tensor, bones: tuple[str, ...] = FITTED_BON
                       hinge * pose[:, hinges, 1:].flatten(1)], dim=1)
 
 
-def pose_prior(pose: torch.Tensor, bones: tuple[str, ...] = FITTED_BONES) -> torch.Tensor:
-    """Per body [B]: the pose prior, the squared sum of :func:`pose_prior_residuals`."""
-    return pose_prior_residuals(pose, bones).pow(2).sum(dim=-1)
-
-
 def shape_prior(phenotype: torch.Tensor) -> torch.Tensor:
     """Per body [B]: squared distance of anny's phenotype values (each in [0, 1]) from the average (0.5)."""
     return (phenotype - 0.5).pow(2).sum(dim=-1)

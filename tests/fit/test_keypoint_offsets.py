@@ -88,3 +88,14 @@ def test_a_clip_frames_camera_is_solved_from_its_truth():
         pixels = joints[:, :2] / joints[:, 2:] * 434.5 + np.array([320.0, 180.0])
         people.append({"joints_coco17_3d": joints.tolist(), "keypoints_coco17_2d": pixels.tolist()})
     assert np.allclose(clip_camera(people), [434.5, 320.0, 180.0])
+
+
+def test_calibrating_on_a_folder_without_clips_is_one_line_and_writes_nothing(tmp_path, monkeypatch):
+    from human3d.fit import offset_calibration
+
+    (tmp_path / "clip.mp4").write_bytes(b"")  # a video without its truth does not count
+    monkeypatch.setattr("sys.argv", ["calibrate", str(tmp_path), "--out", str(tmp_path / "offsets.json")])
+    with pytest.raises(SystemExit) as error:
+        offset_calibration.main()
+    assert str(error.value) == f"human3d: {tmp_path}: no human3d synth-clip video with its truth here"
+    assert not (tmp_path / "offsets.json").exists()

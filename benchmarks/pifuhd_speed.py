@@ -14,7 +14,8 @@ measured at grid 256 only.
 The 3x3 convolutions run as NNPACK's Winograd kernel where torch's NNPACK starts (``human3d.nn.conv``);
 ``--no-winograd`` measures oneDNN's direct convolutions instead. Torch's transparent huge pages for large
 tensors (``THP_MEM_ALLOC_ENABLE=1`` in the environment, read once when torch starts) save the page faults
-of the encode's fresh 128-256 MB tensors; the workers inherit the environment.
+of the encode's fresh 128-256 MB tensors: the ``human3d`` command sets it (``human3d.cli.use_huge_pages``),
+and so does this script for its workers, unless ``THP_MEM_ALLOC_ENABLE`` is already set (``=0``: without).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import time
 from pathlib import Path
 
 from pifuhd_surface import KEYPOINTS, PHOTO, REFERENCE, synthesise_released
+
+from human3d.cli import use_huge_pages
 
 OFFICIAL_STAGES = {
     256: ("build (init)", "preprocess", "filter_global rep0 (netF+netB+coarse HG x4)",
@@ -97,6 +100,7 @@ def main() -> None:
     if not checkpoint.is_file():
         args.cache.mkdir(parents=True, exist_ok=True)
         synthesise_released(checkpoint)
+    use_huge_pages()  # as the human3d command does
     rows = []
     for resolution in args.resolutions:
         command = [sys.executable, __file__, "--worker", str(resolution), "--threads", str(args.threads),

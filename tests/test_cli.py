@@ -64,3 +64,16 @@ def test_a_command_with_deferred_options_still_parses_and_shows_help(capsys):
     with pytest.raises(SystemExit):
         main(["train", "pifuhd", "--help"])
     assert "--background-points" in capsys.readouterr().out
+
+
+def test_the_command_lets_torch_use_huge_pages_unless_told_otherwise(monkeypatch):
+    import os
+
+    from human3d.cli import use_huge_pages
+
+    monkeypatch.delenv("THP_MEM_ALLOC_ENABLE", raising=False)
+    assert main([]) == 2  # any run of the command, before a subcommand imports torch
+    assert os.environ["THP_MEM_ALLOC_ENABLE"] == "1"
+    monkeypatch.setenv("THP_MEM_ALLOC_ENABLE", "0")
+    use_huge_pages()
+    assert os.environ["THP_MEM_ALLOC_ENABLE"] == "0"  # the user's choice is kept

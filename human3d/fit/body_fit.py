@@ -21,8 +21,7 @@ better fit is kept. In a video, a person seen in the last frames is predicted at
 their last two fits, their shape held, and refined by a few Levenberg-Marquardt steps
 (:mod:`human3d.fit.least_squares`) with a temporal term pulling toward the prediction: it penalises
 acceleration (jitter), not steady motion, so it smooths without the lag of a moving average. Knees and
-ankles the finder swapped left for right since the last frame are put back, unless the finder insists
-(:mod:`human3d.fit.leg_sides`).
+ankles the finder swapped left for right since the last frame are put back (:func:`sides_as_before`).
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ from human3d.fit.camera import Intrinsics, default_intrinsics, project
 from human3d.fit.dense_correspondences import person_correspondences, surface_weights
 from human3d.fit.keypoint_offsets import load_offsets, offset_moments
 from human3d.fit.least_squares import levenberg_marquardt
-from human3d.fit.leg_sides import leg_sides, mirrored_legs
 from human3d.fit.priors import FITTED_BONES, pose_prior_residuals, shape_prior
 from human3d.fit.silhouette import MaskMaps, mask_maps, outline_vertices, outside_cost
 from human3d.people.finder import Person
@@ -74,7 +72,6 @@ class FitConfig:
     outline_points: int = 48  # how many skin points the mask term checks
     densepose_weight: float = 0.3  # DensePose pixels against the skin points they name, when a result is given
     densepose_points: int = 48  # how many of each person's DensePose pixels are fitted
-    leg_patience: int = 3  # frames in a row the finder's leg sides are overruled before the fit's legs give way
 
 
 @dataclass
@@ -95,8 +92,6 @@ class BodyFit:
     intrinsics: Intrinsics
     error_px: float
     shaped: Shaped | None = None  # the keypoint rig's heads [1, G, 3] and moments [1, G, K, 3] of this body
-    leg_doubts: int = 0  # frames in a row the finder's knees and ankles were overruled (human3d.fit.leg_sides)
-    legs_exchanged: bool = False  # this fit started from the last one's legs exchanged (human3d.fit.leg_sides)
 
 
 @dataclass
@@ -127,10 +122,7 @@ class Candidate:
             turn = torch.tensor(last.rotation @ earlier.rotation.T @ last.rotation, dtype=torch.float64)
             base = roma.special_procrustes(turn).numpy()  # a rotation again, whatever rounding crept in
             translation = 2 * last.translation - earlier.translation
-            before = earlier.params.pose[bones]
-            if last.legs_exchanged:  # the earlier fit's legs, on the last fit's sides
-                before = mirrored_legs(before, list(FITTED_BONES))
-            pose = 2 * pose - before
+            pose = 2 * pose - earlier.params.pose[bones]
         return cls(base, translation, np.log(phenotype / (1 - phenotype)), pose, True, last.shaped)
 
 
@@ -243,17 +235,11 @@ class BodyFitter:
         earlier = list(earlier) if earlier is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height)
         targets = [keypoint_targets(person) for person in people]
-        doubts, exchanged = [0] * len(people), [False] * len(people)
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
         for index, (person, last, before) in enumerate(zip(people, previous, earlier)):
             if last is not None:
-                candidate = Candidate.from_fits(last, before, self.bones)
-                targets[index], doubts[index], exchanged[index] = leg_sides(
-                    targets[index], last.keypoints_coco17_2d, float(person.box_xyxy[3] - person.box_xyxy[1]),
-                    last.leg_doubts, self.config.leg_patience)
-                if exchanged[index]:  # the finder has long disagreed: this person's fits had the wrong leg in front
-                    candidate.pose = mirrored_legs(candidate.pose, list(FITTED_BONES))
-                candidates.append((index, candidate))
+                targets[index] = sides_as_before(targets[index], last.keypoints_coco17_2d)
+                candidates.append((index, Candidate.from_fits(last, before, self.bones)))
             else:
                 start = initial_translation(person, targets[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
@@ -272,7 +258,6 @@ class BodyFitter:
         for index in range(len(people)):
             best = min((k for k, (i, _) in enumerate(candidates) if i == index), key=lambda k: float(costs[k]))
             fits.append(self.result(problem, best, params[best], shapes[best], targets[index], meshes))
-            fits[-1].leg_doubts, fits[-1].legs_exchanged = doubts[index], exchanged[index]
         return fits
 
     def problem(self, people: list[Person], targets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -499,6 +484,28 @@ def keypoint_targets(person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if visibility[list(BODY_JOINTS)].sum() < 3:
         raise Human3DError("too few body keypoints seen to fit a body (at least 3 of shoulders to ankles)")
     return landmarks[:, :2], visibility, landmarks[:, 2]
+
+
+LOWER_LEGS = ((13, 14), (15, 16))  # COCO-17 knees and ankles, left and right
+
+
+def sides_as_before(targets: tuple[np.ndarray, np.ndarray, np.ndarray], last: np.ndarray,
+                    margin: float = 0.85) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A person's :func:`keypoint_targets` with their knees and ankles' left and right exchanged when that
+    puts them far nearer (``margin`` of the distance) the person's last fitted keypoints ``last`` (17, 2):
+    in profile the finder often swaps a walker's legs for a few frames."""
+    points, weight, depth = targets
+    left, right = [pair[0] for pair in LOWER_LEGS], [pair[1] for pair in LOWER_LEGS]
+    seen = np.minimum(weight[left], weight[right])
+    kept = (seen * (np.linalg.norm(points[left] - last[left], axis=1)
+                    + np.linalg.norm(points[right] - last[right], axis=1))).sum()
+    swapped = (seen * (np.linalg.norm(points[left] - last[right], axis=1)
+                       + np.linalg.norm(points[right] - last[left], axis=1))).sum()
+    if swapped >= margin * kept:
+        return targets
+    order = np.arange(len(points))
+    order[left + right] = right + left
+    return points[order], weight[order], depth[order]
 
 
 def initial_translation(person: Person, targets: tuple[np.ndarray, np.ndarray, np.ndarray],

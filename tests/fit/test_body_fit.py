@@ -79,33 +79,18 @@ def test_a_warm_start_carries_the_motion_on_at_constant_velocity(synthetic_fit):
     assert np.allclose(start.base @ start.base.T, np.eye(3), atol=1e-9) and start.warm
 
 
-def with_legs_exchanged(person):
-    """``person`` with the finder's left and right knees, ankles and feet exchanged."""
-    from dataclasses import replace
+def test_legs_swapped_by_the_finder_are_put_back_as_they_were():
+    from human3d.fit.body_fit import sides_as_before
 
-    from human3d.people.landmarks import LANDMARK_NAMES
-
-    order = np.arange(len(person.landmarks))
-    for part in ("knee", "ankle", "heel", "foot_index"):
-        left, right = LANDMARK_NAMES.index(f"left_{part}"), LANDMARK_NAMES.index(f"right_{part}")
-        order[[left, right]] = right, left
-    return replace(person, landmarks=person.landmarks[order])
-
-
-def test_legs_the_finder_exchanges_are_put_back(synthetic_fit):
-    from dataclasses import replace
-
-    _, people, fitter, fit = synthetic_fit
-    exchanged = [with_legs_exchanged(people[0])]
-    legs = [13, 14, 15, 16]
-    put_back = fitter.fit(exchanged, 512, 512, previous=[fit], earlier=[fit])[0]
-    assert put_back.leg_doubts == 1 and not put_back.legs_exchanged
-    assert np.abs(put_back.keypoints_coco17_2d[legs] - fit.keypoints_coco17_2d[legs]).max() < 3.0
-    # this person faces the camera: however long the finder insists, their legs do not cross
-    doubted = replace(fit, leg_doubts=fitter.config.leg_patience)
-    still = fitter.fit(exchanged, 512, 512, previous=[doubted], earlier=[doubted])[0]
-    assert still.leg_doubts == fitter.config.leg_patience + 1 and not still.legs_exchanged
-    assert np.abs(still.keypoints_coco17_2d[legs] - fit.keypoints_coco17_2d[legs]).max() < 3.0
+    rng = np.random.default_rng(2)
+    last = rng.uniform(0, 200, size=(17, 2))
+    points, weight, depth = last + rng.normal(0, 1.0, size=(17, 2)), np.ones(17), np.arange(17.0)
+    order = np.arange(17)
+    order[[13, 14, 15, 16]] = [14, 13, 16, 15]  # knees and ankles: left and right exchanged
+    fixed, _, fixed_depth = sides_as_before((points[order], weight, depth[order]), last)
+    assert np.array_equal(fixed, points) and np.array_equal(fixed_depth, depth)
+    kept, _, _ = sides_as_before((points, weight, depth), last)
+    assert np.array_equal(kept, points)  # already on their sides: left as they are
 
 
 def test_a_fit_without_meshes_has_the_same_joints(synthetic_fit):

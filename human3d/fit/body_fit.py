@@ -39,7 +39,7 @@ from human3d.body.keypoint_rig import KeypointRig, build_keypoint_rig, posed_key
 from human3d.body.model import ANNY_TO_WORLD, PHENOTYPE_NAMES, BodyModel, BodyParams, PosedBody, get_body_model
 from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
-from human3d.fit.camera import Intrinsics, default_intrinsics, project
+from human3d.fit.camera import Intrinsics, box_scale, default_intrinsics, project
 from human3d.fit.dense_correspondences import person_correspondences, surface_weights
 from human3d.fit.keypoint_offsets import load_offsets, offset_moments
 from human3d.fit.least_squares import levenberg_marquardt
@@ -280,7 +280,7 @@ class BodyFitter:
         return FitProblem(
             target=tensor(np.array([t[0] for t in rows])), weight=tensor(np.array([t[1] for t in rows])),
             depth=tensor(np.array([t[2] for t in rows])),
-            scale=tensor([max(float(people[i].box_xyxy[3] - people[i].box_xyxy[1]), 8.0) for i, _ in candidates]),
+            scale=tensor([box_scale(people[i].box_xyxy) for i, _ in candidates]),
             warm=tensor([float(c.warm) for _, c in candidates]), base=tensor(np.array([c.base for _, c in candidates])),
             start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics, masks=masks,
             person=torch.tensor([index for index, _ in candidates], device=self.device),
@@ -516,7 +516,7 @@ def initial_translation(person: Person, targets: tuple[np.ndarray, np.ndarray, n
     points, visibility, _ = targets
     hips = [11, 12] if visibility[[11, 12]].min() > 0 else list(np.nonzero(visibility > 0)[0])
     centre = points[hips].mean(axis=0)
-    depth = intrinsics.focal * 1.6 / max(float(person.box_xyxy[3] - person.box_xyxy[1]), 8.0)
+    depth = intrinsics.focal * 1.6 / box_scale(person.box_xyxy)
     return np.array([(centre[0] - intrinsics.cx) * depth / intrinsics.focal,
                      (centre[1] - intrinsics.cy) * depth / intrinsics.focal, depth], dtype=np.float32)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 FOCAL_PER_LONGER_SIDE = 1.0  # focal length in pixels per pixel of the longer side: about 53 degrees across it
@@ -30,5 +31,15 @@ def default_intrinsics(width: int, height: int) -> Intrinsics:
 
 def project(points: torch.Tensor, intrinsics: Intrinsics) -> torch.Tensor:
     """Camera-frame points [..., 3] -> pixels [..., 2] (depth clamped at 1 cm in front of the camera)."""
-    depth = points[..., 2:3].clamp(min=0.01)
-    return points[..., :2] / depth * intrinsics.focal + points.new_tensor([intrinsics.cx, intrinsics.cy])
+    return pinhole(points, intrinsics.focal, points.new_tensor([intrinsics.cx, intrinsics.cy]))
+
+
+def pinhole(points: torch.Tensor, focal: float | torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
+    """Camera-frame points [..., 3] -> pixels [..., 2] through a focal length and principal point ``centre``
+    [..., 2] that broadcast against them (one camera, or one per batch row); depth clamped at 1 cm."""
+    return points[..., :2] / points[..., 2:3].clamp(min=0.01) * focal + centre
+
+
+def box_scale(box_xyxy: np.ndarray) -> float:
+    """The unit image errors of a person are measured in: their box's height in pixels (at least 8)."""
+    return max(float(box_xyxy[3] - box_xyxy[1]), 8.0)

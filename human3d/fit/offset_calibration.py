@@ -31,6 +31,7 @@ from human3d.body.keypoints import COCO17_NAMES
 from human3d.body.model import PHENOTYPE_NAMES
 from human3d.eval.motion_metrics import pair_people
 from human3d.fit.body_fit import BodyFitter, fittable, geman_mcclure, keypoint_targets
+from human3d.fit.camera import box_scale, pinhole
 from human3d.fit.keypoint_offsets import ALONE, OFFSETS_PATH, mirrored, offset_moments
 from human3d.io.atomic import write_text_atomic
 from human3d.io.video import VideoReader
@@ -73,7 +74,7 @@ def calibrate(fitter: BodyFitter, observations: list[Observation], steps: int = 
         moved = moments + offset_moments(fitter.rig, mirrored(free))[None]
         keypoints = posed_keypoints(fitter.rig, heads, moved, rotations)[:, :17]
         points = keypoints @ placement.transpose(1, 2) + shift[:, None]
-        pixels = points[..., :2] / points[..., 2:].clamp(min=0.01) * camera[:, None, :1] + camera[:, None, 1:]
+        pixels = pinhole(points, camera[:, None, :1], camera[:, None, 1:])
         robust = geman_mcclure((pixels - target) / scale[:, None, None], fitter.config.robust_scale)
         loss = (share * robust.pow(2).sum(-1)).sum() / len(observations) + regulariser * free.pow(2).sum()
         loss.backward()
@@ -108,7 +109,7 @@ def observations_from_clip(video: Path, finder: PeopleFinder, fitter: BodyFitter
             observations.append(Observation(
                 np.array([anny["phenotype"][name] for name in PHENOTYPE_NAMES]), pose[fitter.bones],
                 np.array(anny["rotation"]) @ root, np.array(anny["translation"]), camera, keypoints, weight,
-                max(float(found.box_xyxy[3] - found.box_xyxy[1]), 8.0)))
+                box_scale(found.box_xyxy)))
     return observations
 
 

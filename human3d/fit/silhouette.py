@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from human3d.fit.camera import box_scale
+
 
 def outline_vertices(template: np.ndarray, candidates: np.ndarray, count: int) -> np.ndarray:
     """``count`` indices of ``candidates`` (vertex indices into ``template`` [V, 3]) spread evenly over the
@@ -54,12 +56,13 @@ def mask_maps(masks: list[np.ndarray], boxes: list[np.ndarray], margin: float = 
     map covers the box grown by ``margin`` of its size on every side, in units of the box's height."""
     height, width = masks[0].shape
     windows, origins = [], []
-    for mask, (x1, y1, x2, y2) in zip(masks, boxes):
+    for mask, box in zip(masks, boxes):
+        x1, y1, x2, y2 = box
         grow_x, grow_y = margin * (x2 - x1), margin * (y2 - y1)
         left, top = int(max(0, np.floor(x1 - grow_x))), int(max(0, np.floor(y1 - grow_y)))
         right, bottom = int(min(width, np.ceil(x2 + grow_x))), int(min(height, np.ceil(y2 + grow_y)))
         right, bottom = max(right, left + 2), max(bottom, top + 2)
-        windows.append(outside_distance(mask[top:bottom, left:right], max(float(y2 - y1), 8.0)))
+        windows.append(outside_distance(mask[top:bottom, left:right], box_scale(box)))
         origins.append((left, top))
     size = max(w.shape[0] for w in windows), max(w.shape[1] for w in windows)
     padded = [np.pad(w, ((0, size[0] - w.shape[0]), (0, size[1] - w.shape[1])), mode="edge") for w in windows]

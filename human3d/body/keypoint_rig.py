@@ -19,6 +19,7 @@ parent's (:class:`human3d.body.model.BodyParams`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import anny
@@ -153,20 +154,35 @@ def shaped_rig(rig: KeypointRig, coefficients: torch.Tensor, bind_transforms: to
     return heads, moments.transpose(1, 2)
 
 
+@functools.lru_cache(maxsize=None)
+def chain_levels(parents: tuple[int, ...]) -> tuple[tuple[int, int, list[int]], ...]:
+    """The turning bones (``KeypointRig.parents``) in runs ``(start, stop, parent groups)`` of consecutive
+    bones whose parents all come before the run: each run can be posed at once."""
+    levels, start = [], 0
+    while start < len(parents):
+        stop = start + 1
+        while stop < len(parents) and parents[stop] <= start:
+            stop += 1
+        levels.append((start, stop, list(parents[start:stop])))
+        start = stop
+    return tuple(levels)
+
+
 def posed_keypoints(rig: KeypointRig, heads: torch.Tensor, moments: torch.Tensor, rotations: torch.Tensor,
                     masses: torch.Tensor | None = None) -> torch.Tensor:
     """Keypoints [B, K, 3] of shaped bodies (:func:`shaped_rig`) whose turning bones have ``rotations``
     [B, len(bones), 3, 3], in ``rig.bones`` order (world-aligned axes, about each bone's head). ``masses``
     [B, G, K]: the groups' shares of other points than the rig's own (per body), with their ``moments``."""
     batch = len(heads)
-    linear = [torch.eye(3, dtype=heads.dtype, device=heads.device).expand(batch, 3, 3)]
-    shift = [heads.new_zeros(batch, 3)]
-    for i, parent in enumerate(rig.parents):
-        rotation, head = rotations[:, i], heads[:, i + 1]
-        linear.append(linear[parent] @ rotation)
+    linear = torch.eye(3, dtype=heads.dtype, device=heads.device).expand(batch, 1, 3, 3)
+    shift = heads.new_zeros(batch, 1, 3)
+    for start, stop, parents in chain_levels(rig.parents):  # the bones of a level turn at once
+        rotation, head = rotations[:, start:stop], heads[:, start + 1:stop + 1]
+        above, moved = linear[:, parents], shift[:, parents]
         turned = head - (rotation @ head[..., None])[..., 0]  # rotation about the head
-        shift.append(shift[parent] + (linear[parent] @ turned[..., None])[..., 0])
-    linear_all, shift_all = torch.stack(linear, dim=1), torch.stack(shift, dim=1)  # (B, G, 3, 3), (B, G, 3)
-    shifted = (torch.einsum("bgi,gk->bki", shift_all, rig.masses) if masses is None
-               else torch.einsum("bgi,bgk->bki", shift_all, masses))
-    return torch.einsum("bgij,bgkj->bki", linear_all, moments) + shifted
+        linear = torch.cat([linear, above @ rotation], dim=1)
+        shift = torch.cat([shift, moved + (above @ turned[..., None])[..., 0]], dim=1)
+    # linear, shift: (B, G, 3, 3), (B, G, 3)
+    shifted = (torch.einsum("bgi,gk->bki", shift, rig.masses) if masses is None
+               else torch.einsum("bgi,bgk->bki", shift, masses))
+    return torch.einsum("bgij,bgkj->bki", linear, moments) + shifted

@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from human3d.people.finder import build_people_finder
 
     finder, fitter = build_people_finder(small_people=args.small_people), default_fitter()
-    print("| clip | people found | MPJPE | PA-MPJPE | PVE | accel. error | s per frame |")
-    print("|---|---|---|---|---|---|---|")
+    print("| clip | people found | MPJPE | PA-MPJPE | PVE | accel. error | foot skate | s per frame |")
+    print("|---|---|---|---|---|---|---|---|")
     clips, scored = [], []
     for video, truth_file in pairs:
         truth = json.loads(truth_file.read_text())
@@ -59,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
         scored.append((scores, rows, true_person_frames(truth)))
         clips.append({"clip": video.name, **scores.as_dict(), "seconds_per_frame": round(seconds, 3)})
         print(f"| {video.name} | {scores.found:.0%} | {scores.mpjpe:.0f} | {scores.pa_mpjpe:.0f} | {scores.pve:.0f} | "
-              f"{scores.accel_error:.1f} | {seconds:.2f} |", flush=True)
+              f"{scores.accel_error:.1f} | {scores.foot_skate:.1f} | {seconds:.2f} |", flush=True)
     overall = pooled_scores(scored)
     print(f"| **all ({len(clips)} clips)** | {overall.found:.0%} | {overall.mpjpe:.0f} | {overall.pa_mpjpe:.0f} | "
-          f"{overall.pve:.0f} | {overall.accel_error:.1f} | |")
-    print("millimetres (acceleration error: mm per frame squared), on the 12 body joints")
+          f"{overall.pve:.0f} | {overall.accel_error:.1f} | {overall.foot_skate:.1f} | |")
+    print("millimetres on the 12 body joints (acceleration error: mm per frame squared; foot skate: mm per frame "
+          "that a fitted ankle moves while the true one is on the ground)")
     if args.json is not None:
         write_text_atomic(args.json, json.dumps({"clips": clips, "overall": overall.as_dict()}, indent=1) + "\n")
         print(f"wrote {args.json}")

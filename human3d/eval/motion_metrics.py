@@ -1,4 +1,5 @@
-"""Scores of fitted motion against a clip's truth: MPJPE, PA-MPJPE, per-vertex error and acceleration error.
+"""Scores of fitted motion against a clip's truth: MPJPE, PA-MPJPE, per-vertex error, acceleration error and
+foot skate.
 
 Both sides are ``{"fps", "width", "height", "frames": [{"frame", "people": [...]}]}`` documents (``human3d
 motion``'s JSON and ``human3d synth-clip``'s ``<stem>.truth.json``). In each frame, predicted and true people
@@ -9,7 +10,10 @@ On the 12 COCO-17 body joints (shoulders to ankles), in millimetres:
 - **PA-MPJPE**: after the similarity (Procrustes) alignment that best fits the truth, per frame;
 - **PVE**: mean distance of anny's skin vertices, hip-centred (both sides rebuilt from their anny values);
 - **acceleration error**: mean distance between predicted and true joint accelerations (hip-centred,
-  second differences over three consecutive paired frames), in mm per frame squared: jitter.
+  second differences over three consecutive paired frames), in mm per frame squared: jitter;
+- **foot skate**: how far a fitted ankle moves, in the camera frame (the static camera's world), from one
+  paired frame to the next while the true ankle stays on the ground (moves less than ``PLANTED``), in mm
+  per frame: feet that slide (or a body that jumps) where the person stands on a foot.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from human3d.people.tiles import box_iou_cover
 
 MIN_IOU = 0.3
 HIPS = [11, 12]
+ANKLES = [15, 16]
+PLANTED = 0.005  # metres a true ankle moves at most between two frames to count as on the ground
 
 
 @dataclass
@@ -38,6 +44,7 @@ class MotionScores:
     accel_error: float
     found: float
     pairs: int
+    foot_skate: float = float("nan")
 
     def as_dict(self) -> dict:
         """The figures as a plain dict (rounded)."""
@@ -86,27 +93,35 @@ def score_motion(predicted: dict, truth: dict, body_model: BodyModel) -> tuple[M
                          "mpjpe": 1000 * float(np.linalg.norm(a - b, axis=1).mean()),
                          "pa_mpjpe": 1000 * float(np.linalg.norm(procrustes_aligned(a, b) - b, axis=1).mean()),
                          "pve": 1000 * float(pve)})
-            tracks.setdefault(true["id"], {})[frame["frame"]] = (a, b)
-    accelerations = []
+            tracks.setdefault(true["id"], {})[frame["frame"]] = (a, b, ours[ANKLES], theirs[ANKLES])
+    accelerations, skates = [], []
     for frames in tracks.values():
         for f in frames:
             if f - 1 in frames and f + 1 in frames:
                 ours = frames[f + 1][0] - 2 * frames[f][0] + frames[f - 1][0]
                 theirs = frames[f + 1][1] - 2 * frames[f][1] + frames[f - 1][1]
                 accelerations.append(1000 * float(np.linalg.norm(ours - theirs, axis=1).mean()))
+            if f - 1 in frames:
+                planted = np.linalg.norm(frames[f][3] - frames[f - 1][3], axis=1) < PLANTED
+                skates += (1000 * np.linalg.norm(frames[f][2] - frames[f - 1][2], axis=1)[planted]).tolist()
     mean = lambda key: float(np.mean([row[key] for row in rows])) if rows else float("nan")  # noqa: E731
     scores = MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"),
                           float(np.mean(accelerations)) if accelerations else float("nan"),
-                          len(rows) / max(1, true_person_frames(truth)), len(rows))
+                          len(rows) / max(1, true_person_frames(truth)), len(rows),
+                          float(np.mean(skates)) if skates else float("nan"))
     return scores, rows
 
 
 def pooled_scores(clips: list[tuple[MotionScores, list[dict], int]]) -> MotionScores:
     """All clips' figures from each clip's (scores, rows, true person-frames): MPJPE, PA-MPJPE and PVE over
-    every pair, the acceleration error weighted by each clip's pairs (clips without one left out)."""
+    every pair, the acceleration error and foot skate weighted by each clip's pairs (clips without one left
+    out)."""
     rows = [row for _, clip_rows, _ in clips for row in clip_rows]
     mean = lambda key: sum(row[key] for row in rows) / max(1, len(rows))  # noqa: E731
-    weighted = [(scores.accel_error, scores.pairs) for scores, _, _ in clips if not math.isnan(scores.accel_error)]
-    return MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"),
-                        sum(a * n for a, n in weighted) / max(1, sum(n for _, n in weighted)),
-                        len(rows) / max(1, sum(count for _, _, count in clips)), len(rows))
+
+    def weighted(key: str) -> float:
+        known = [(getattr(s, key), s.pairs) for s, _, _ in clips if not math.isnan(getattr(s, key))]
+        return sum(a * n for a, n in known) / sum(n for _, n in known) if known else float("nan")
+
+    return MotionScores(mean("mpjpe"), mean("pa_mpjpe"), mean("pve"), weighted("accel_error"),
+                        len(rows) / max(1, sum(count for _, _, count in clips)), len(rows), weighted("foot_skate"))

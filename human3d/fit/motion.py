@@ -7,14 +7,16 @@ two fits, carried on at constant velocity, with a temporal term that pulls pose 
 prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a moving
 average.
 The camera is assumed static, so the camera frame is the world: a person's trajectory is their fitted
-placement frame after frame, expressed with y up (``CAMERA_TO_WORLD``). Frames are processed one at a
-time; what is kept per person is one pose and one placement per frame (a few kilobytes).
+placement frame after frame, expressed with y up (``CAMERA_TO_WORLD``). Frames are fitted one at a
+time, while a background thread finds the people of the next few (:data:`FIND_AHEAD`); what is kept per
+person is one pose and one placement per frame (a few kilobytes).
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import roma
@@ -22,9 +24,13 @@ import torch
 
 from human3d.body.motion import BodyMotion
 from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
+from human3d.io.read_ahead import read_ahead
 from human3d.people.finder import PeopleFinder, Person
 from human3d.people.following import PeopleFollower
 from human3d.people.tracking import PeopleTracker
+
+FIND_AHEAD = 16  # frames whose people may be found before the fit of the frame being fitted is done
+FIT_THREADS = 1  # torch threads of the fit while the finder runs beside it
 
 CAMERA_TO_WORLD = np.diag([1.0, -1.0, -1.0])
 """The static camera's frame (OpenCV: x right, y down, z forward) to the motion's world frame (x right,
@@ -72,20 +78,43 @@ def world_placement(fit: BodyFit) -> tuple[np.ndarray, np.ndarray]:
     return pose, (CAMERA_TO_WORLD @ fit.translation).astype(np.float32)
 
 
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` torch threads (at most as many as before), then restore the number."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(count, before)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int
+                 ) -> Iterator[tuple[np.ndarray, list[Person]]]:
+    """Each frame with its fittable people, found (searched now and then, followed in between) and tracked
+    (ids kept through gaps of up to ``memory`` frames)."""
+    follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
+    for frame in frames:
+        yield frame, fittable(tracker.update(follower.find(frame)))
+
+
 def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,
                   on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None],
-                  meshes: bool = True) -> dict[int, MotionTrack]:
+                  meshes: bool = True, ahead: int = FIND_AHEAD) -> dict[int, MotionTrack]:
     """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
     each frame is done (to stream outputs); ``meshes``: whether the fits carry their skin (for pictures).
-    Returns the tracks by id."""
-    follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
+    The people of the next ``ahead`` frames are found in a background thread while this frame is fitted
+    (:func:`human3d.io.read_ahead.read_ahead`), and the fit keeps to one torch thread meanwhile (its many
+    small operations gain nothing from more, and the finder gets the other cores). Returns the tracks by id."""
     tracks: dict[int, MotionTrack] = {}
-    for index, frame in enumerate(frames):
-        people = fittable(tracker.update(follower.find(frame)))
-        seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None for p in people]
-        fits = fitter.fit(people, frame.shape[1], frame.shape[0], [t and t.last for t in seen],
-                          [t and t.earlier for t in seen], meshes)
-        for person, fit in zip(people, fits):
-            tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
-        on_frame(index, frame, people, fits)
+    with contextlib.closing(read_ahead(found_people(frames, finder, memory), ahead)) as found, \
+            torch_threads(FIT_THREADS):
+        for index, (frame, people) in enumerate(found):
+            seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None
+                    for p in people]
+            fits = fitter.fit(people, frame.shape[1], frame.shape[0], [t and t.last for t in seen],
+                              [t and t.earlier for t in seen], meshes)
+            for person, fit in zip(people, fits):
+                tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
+            on_frame(index, frame, people, fits)
     return tracks

@@ -80,7 +80,8 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
     reader = VideoReader(video)
     faces = fitter.body.topology.faces
     preview = video_writer(outputs.preview, reader.fps) if outputs.preview else contextlib.nullcontext()
-    with optional_text(outputs.json) as stream, preview as write_frame:
+    with optional_text(outputs.json) as stream, preview as write_frame, \
+            tqdm(total=reader.frame_count_hint, unit="frame") as progress:
         document = FrameJson(stream, reader.fps)
 
         def on_frame(index: int, frame: np.ndarray, people: list[Person], fits: list[BodyFit]) -> None:
@@ -88,9 +89,9 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
             if write_frame is not None:
                 shown = blur_faces(frame, all_face_boxes(frame, people)) if outputs.blur_faces else frame
                 write_frame(draw_bodies(shown, fits, faces, [p.id for p in people]))
+            progress.update(1)
 
-        frames = tqdm(reader, total=reader.frame_count_hint, unit="frame")
-        tracks = track_and_fit(frames, finder, fitter, max(1, int(round(reader.fps))), on_frame,
+        tracks = track_and_fit(reader, finder, fitter, max(1, int(round(reader.fps))), on_frame,
                                meshes=outputs.preview is not None)
         if not tracks:
             raise Human3DError.for_path(video, "no person found with enough of their body in view")

@@ -62,7 +62,10 @@ def test_a_warm_start_on_the_same_frame_stays_on_the_fit(synthetic_fit):
     _, people, fitter, fit = synthetic_fit
     warm = fitter.fit(people, 512, 512, previous=[fit], earlier=[fit])[0]
     assert np.linalg.norm(warm.joints_coco17 - fit.joints_coco17, axis=1).max() < 0.03
-    assert warm.error_px < 4.0 and warm.params.phenotype == fit.params.phenotype  # a warm start holds the shape
+    assert warm.error_px < 4.0
+    held = warm.params.phenotype  # a warm start holds the shape (to float32 rounding of its logits)
+    assert held.keys() == fit.params.phenotype.keys()
+    assert all(abs(held[name] - fit.params.phenotype[name]) < 1e-6 for name in held)
 
 
 def test_a_warm_start_carries_the_motion_on_at_constant_velocity(synthetic_fit):

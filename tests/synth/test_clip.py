@@ -55,3 +55,17 @@ def test_clip_truth_lies_beside_the_video_in_the_camera_frame(tmp_path, body_mod
     assert np.abs(placed + anny["translation"] - joints).max() < 1e-3
     first = np.array(truth["frames"][0]["people"][0]["joints_coco17_3d"])
     assert np.abs(joints - first).max() > 0.05  # walking
+
+
+def test_walkers_plant_their_feet(tmp_path, body_model):
+    out = tmp_path / "walk.mp4"
+    assert main(["synth-clip", "--out", str(out), "--frames", "14", "--size", "64x48", "--people", "1",
+                 "--seed", "3"]) == 0
+    frames = json.loads((tmp_path / "walk.truth.json").read_text())["frames"]
+    joints = np.array([f["people"][0]["joints_coco17_3d"] for f in frames])  # camera frame, static camera
+    ankles = joints[:, 15:17]
+    step = np.linalg.norm(np.diff(ankles, axis=0), axis=2)  # [frames - 1, 2] ankle motion per frame
+    assert np.median(step.min(axis=1)) < 0.003  # one foot stays put (the walkers used to glide 40 mm a frame)
+    assert np.median(step.max(axis=1)) > 0.03  # while the other swings
+    hips = joints[:, 11:13].mean(axis=1)
+    assert np.linalg.norm(hips[-1] - hips[0]) > 0.2  # and the body walks on

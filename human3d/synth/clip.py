@@ -33,6 +33,12 @@ SWING_KNEE = np.radians(40.0)  # extra bend of the swinging leg's knee at mid-sw
 ANKLES = {15: "lowerleg01.L", 16: "lowerleg01.R"}  # COCO-17 ankles and the knee bone above each
 
 
+def other_ankle(ankle: int) -> int:
+    """The COCO-17 index of the other ankle (15: left, 16: right)."""
+    left, right = ANKLES
+    return right if ankle == left else left
+
+
 @dataclasses.dataclass
 class Walker:
     """One person of a clip: two key poses (each with the other foot in front), a look, a start point and a
@@ -52,9 +58,8 @@ class Walker:
         phase = 2.0 * seconds / STRIDE_PERIOD  # key poses at whole numbers: a, b, a, ...
         blend = 0.5 - 0.5 * np.cos(np.pi * phase)
         pose = (1 - blend) * self.pose_a.pose + blend * self.pose_b.pose
-        stance = self.lead_a if int(np.floor(phase)) % 2 == 0 else sum(ANKLES) - self.lead_a
-        swing = sum(ANKLES) - stance
-        pose[self.knees[swing], 0] += SWING_KNEE * np.sin(np.pi * (phase % 1.0))
+        stance = self.lead_a if int(np.floor(phase)) % 2 == 0 else other_ankle(self.lead_a)
+        pose[self.knees[other_ankle(stance)], 0] += SWING_KNEE * np.sin(np.pi * (phase % 1.0))
         return dataclasses.replace(self.pose_a, pose=pose.astype(np.float32)), stance
 
 

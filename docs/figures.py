@@ -4,6 +4,7 @@
     python docs/figures.py densepose OUT.png IMAGE_OR_VIDEO [--frame N]
     python docs/figures.py people OUT.jpg IMAGE [IMAGE ...]
     python docs/figures.py body OUT.jpg IMAGE_OR_VIDEO [...] [--frame N]
+    python docs/figures.py webapp OUT.jpg IMAGE_OR_VIDEO [--resolution 256]
 
 ``reconstruction``: the input, then the reconstructed mesh's normals seen from the front and from the
 side (orthographic, the image's crop frame). ``densepose``: the light default model's parts, U,V
@@ -12,6 +13,8 @@ boxes, skeletons and masks over each image, tiled three to a row. ``body``: per 
 a video), the fitted anny bodies over it, then the most fully seen person's body turned 0, 90, 180 and 270 degrees
 about its vertical axis (a turntable). A reconstruction of an image with no
 mask and no side file crops the person the people finder finds, as ``human3d reconstruct`` does.
+``webapp``: the page of ``human3d serve`` (started on a free port, driven by Debian's headless Chromium
+through Playwright) after the image or video was dropped on it and its job finished.
 """
 
 from __future__ import annotations
@@ -138,9 +141,54 @@ def body_figure(sources: list[Path], frame: int, size: int = 360) -> np.ndarray:
                            for row in rows], axis=0)
 
 
+def webapp_figure(source: Path, resolution: int) -> np.ndarray:
+    """A screenshot of the web page with ``source``'s results (photo tab, or video tab for a video)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from human3d.io.video import is_video_path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "human3d", "serve", "--port", str(port),
+                               "--resolution", str(resolution)])
+    tab = "video" if is_video_path(source) else "photo"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                "--disable-background-networking", "--disable-component-update"])
+            page = browser.new_page(viewport={"width": 1280, "height": 1500})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_role("tab", name=tab.title()).click()
+            page.set_input_files(f"#{tab}-input input[type=file]", str(source))
+            done = "animated" if tab == "video" else "fitted"
+            page.wait_for_function("([id, text]) => (document.querySelector(id)?.innerText || '').includes(text)",
+                                   arg=[f"#{tab}-status", done], timeout=600_000)
+            time.sleep(3)  # the 3D viewers draw
+            shot = page.screenshot(full_page=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(60)
+    return cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("reconstruction", "densepose", "people", "body"))
+    parser.add_argument("kind", choices=("reconstruction", "densepose", "people", "body", "webapp"))
     parser.add_argument("out", type=Path)
     parser.add_argument("source", type=Path, nargs="+")
     parser.add_argument("--mask", type=Path)
@@ -151,6 +199,8 @@ def main() -> None:
         picture = people_figure(args.source)
     elif args.kind == "body":
         picture = body_figure(args.source, args.frame)
+    elif args.kind == "webapp":
+        picture = webapp_figure(args.source[0], args.resolution)
     elif args.kind == "reconstruction":
         picture = reconstruction_figure(args.source[0], args.mask, args.resolution)
     else:

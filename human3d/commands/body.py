@@ -22,6 +22,7 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--json", type=Path, metavar="J.json", help="3D joints, 2D keypoints and anny's values")
     parser.add_argument("--show", type=Path, metavar="OUT.png",
                         help="the fitted bodies drawn over the photo (a folder for a folder input)")
+    parser.add_argument("--blur-faces", action="store_true", help="pixelate every face in the pictures")
     parser.add_argument("--no-small-people", action="store_true", help="skip the people finder's small-people pass")
     parser.set_defaults(func=run)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the JSON file must end in .json")
     report = run_body(args.input, build_people_finder(small_people=not args.no_small_people), default_fitter(),
-                      BodyOutputs(args.output, args.json, args.show))
+                      BodyOutputs(args.output, args.json, args.show, args.blur_faces))
     for name, count in report.counts.items():
         print(f"{name}: {count} {'body' if count == 1 else 'bodies'} fitted")
     for line in report.failures:

@@ -33,7 +33,7 @@ def register(subparsers: Subparsers) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``human3d densepose``."""
-    from human3d.densepose.app.visualize import LAYERS
+    from human3d.densepose.app.visualize import DEFAULT_LAYERS, LAYERS
 
     names = ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS)
     parser.add_argument("input", type=Path, help="image, folder of images, or video (mp4, mov, avi, mkv, webm...)")
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-score", type=float, default=None,
                         help="detection score threshold (default 0.05 for R-CNN, 0.3 for the light model)")
     parser.add_argument("--dump", type=Path, help="write boxes, scores, labels and U,V to OUT.npz or OUT.json")
-    parser.add_argument("--show", type=_layers, default={"parts", "contours", "boxes"},
+    parser.add_argument("--show", type=_layers, default=set(DEFAULT_LAYERS),
                         help=f"picture layers, comma-separated from {','.join(LAYERS)} (default parts,contours,boxes)")
     parser.add_argument("-o", "--output", type=Path,
                         help="picture (image input), folder (folder input) or video (video input); "

@@ -17,12 +17,10 @@ from human3d.body.motion import BodyMotion
 from human3d.errors import Human3DError
 from human3d.fit.body_fit import BodyFit, BodyFitter
 from human3d.fit.motion import track_and_fit
-from human3d.fit.pictures import draw_bodies
-from human3d.fit.run import frame_record
+from human3d.fit.run import bodies_picture, frame_record
 from human3d.io.atomic import atomic_path
 from human3d.io.video import VideoReader, video_writer
 from human3d.people.finder import PeopleFinder, Person
-from human3d.people.pictures import all_face_boxes, blur_faces
 
 
 @dataclass(frozen=True)
@@ -87,8 +85,7 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
         def on_frame(index: int, frame: np.ndarray, people: list[Person], fits: list[BodyFit]) -> None:
             document.append(index, frame, people, fits)
             if write_frame is not None:
-                shown = blur_faces(frame, all_face_boxes(frame, people)) if outputs.blur_faces else frame
-                write_frame(draw_bodies(shown, fits, faces, [p.id for p in people]))
+                write_frame(bodies_picture(frame, people, fits, faces, outputs.blur_faces))
             progress.update(1)
 
         tracks = track_and_fit(reader, finder, fitter, max(1, int(round(reader.fps))), on_frame,

@@ -20,16 +20,18 @@ from human3d.io.atomic import write_text_atomic
 from human3d.io.images import image_files, read_image, write_image
 from human3d.io.meshes import write_mesh
 from human3d.people.finder import PeopleFinder, Person
-from human3d.people.pictures import person_colour
+from human3d.people.pictures import all_face_boxes, blur_faces, person_colour
 
 
 @dataclass(frozen=True)
 class BodyOutputs:
-    """Where to write: a mesh file (or a folder of them), a JSON file, a picture (or a folder of them)."""
+    """Where to write: a mesh file (or a folder of them), a JSON file, a picture (or a folder of them); whether
+    the pictures have every face pixelated."""
 
     mesh: Path | None = None
     json: Path | None = None
     picture: Path | None = None
+    blur_faces: bool = False
 
 
 @dataclass
@@ -74,9 +76,16 @@ def image_record(index: int, name: str, image: np.ndarray, people: list[Person],
             **frame_record(index, people, fits)}
 
 
-def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: list[int]) -> None:
-    """All fitted bodies of one image in one mesh file (camera frame, metres), each in its person's colour."""
+def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: list[int], centred_y_up: bool = False
+                      ) -> None:
+    """All fitted bodies of one image in one mesh file, metres, each in its person's colour: in the camera frame
+    (OpenCV: x right, y down, z forward), or with ``centred_y_up`` turned half a turn about x (x right, y up, z
+    toward the camera: glTF's axes) and moved so that the middle of the bodies' bounding box is the origin,
+    where 3D viewers look."""
     vertices = np.concatenate([fit.vertices for fit in fits])
+    if centred_y_up:
+        vertices = vertices * np.array([1.0, -1.0, -1.0])
+        vertices -= (vertices.min(axis=0) + vertices.max(axis=0)) / 2
     offsets = np.cumsum([0] + [len(fit.vertices) for fit in fits[:-1]])
     all_faces = np.concatenate([faces + offset for offset in offsets])
     colours = np.concatenate([np.tile(np.array(person_colour(i), np.uint8), (len(fit.vertices), 1))
@@ -84,12 +93,24 @@ def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: l
     write_mesh(path, vertices, all_faces, colours)
 
 
-def fit_image(image: np.ndarray, finder: PeopleFinder, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
-    """The people in ``image`` and their fitted bodies (people with too few keypoints seen are left out)."""
-    people = fittable(finder.find(image))
+def fit_found(people: list[Person], image: np.ndarray, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
+    """The people found in ``image`` that can be fitted, numbered from 0, and their fitted bodies."""
+    people = fittable(people)
     for index, person in enumerate(people):
         person.id = index
     return people, fitter.fit(people, image.shape[1], image.shape[0])
+
+
+def fit_image(image: np.ndarray, finder: PeopleFinder, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
+    """The people in ``image`` and their fitted bodies (people with too few keypoints seen are left out)."""
+    return fit_found(finder.find(image), image, fitter)
+
+
+def bodies_picture(image: np.ndarray, people: list[Person], fits: list[BodyFit], faces: np.ndarray,
+                   blur: bool = False) -> np.ndarray:
+    """The fitted bodies drawn over ``image`` (RGB), every face pixelated first when ``blur``."""
+    shown = blur_faces(image, all_face_boxes(image, people)) if blur else image
+    return draw_bodies(shown, fits, faces, [person.id for person in people])
 
 
 def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: BodyOutputs) -> BodyRun:
@@ -113,7 +134,7 @@ def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: Bo
                 write_bodies_mesh(outputs.mesh / f"{path.stem}_body.glb" if folder else outputs.mesh, fits, faces, ids)
             if outputs.picture is not None:
                 write_image(outputs.picture / f"{path.stem}_body.png" if folder else outputs.picture,
-                            draw_bodies(image, fits, faces, ids))
+                            bodies_picture(image, people, fits, faces, outputs.blur_faces))
         except Human3DError as error:
             if not folder:
                 raise

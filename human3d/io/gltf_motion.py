@@ -122,8 +122,21 @@ def _add_person(
     return [len(gltf.nodes) - 2, len(gltf.nodes) - 1]
 
 
-def write_motion_glb(path: str | Path, motions: list[BodyMotion], body_model: BodyModel) -> None:
-    """Write ``motions`` (one per person, distinct ids) as one skinned, animated ``.glb`` file, atomically.
+def merged_animation(animations: list[pygltflib.Animation], name: str) -> pygltflib.Animation:
+    """One animation with the samplers and channels of all ``animations`` (they play together)."""
+    samplers, channels = [], []
+    for animation in animations:
+        for channel in animation.channels:
+            channels.append(pygltflib.AnimationChannel(sampler=channel.sampler + len(samplers), target=channel.target))
+        samplers += animation.samplers
+    return pygltflib.Animation(name=name, samplers=samplers, channels=channels)
+
+
+def write_motion_glb(path: str | Path, motions: list[BodyMotion], body_model: BodyModel,
+                     one_animation: bool = False) -> None:
+    """Write ``motions`` (one per person, distinct ids) as one skinned, animated ``.glb`` file, atomically: one
+    animation per person (Blender makes each an action), or with ``one_animation`` a single animation moving
+    everyone (web viewers such as Babylon.js and three.js's examples play the first animation only).
 
     Bad input (no motion, a repeated id, shapes that do not fit anny's 104 bones) raises :class:`Human3DError`.
     """
@@ -144,6 +157,8 @@ def write_motion_glb(path: str | Path, motions: list[BodyMotion], body_model: Bo
     binary = _Binary(gltf)
     bones, weights = skin_weights(body_model, 4 * INFLUENCE_SETS)
     nodes = [node for rig in rigs for node in _add_person(gltf, binary, rig, bones, weights)]
+    if one_animation:
+        gltf.animations = [merged_animation(gltf.animations, "people")]
     gltf.scenes = [pygltflib.Scene(name="people", nodes=nodes)]
     gltf.scene = 0
     blob = b"".join(binary.chunks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ from human3d.cli import main
 from human3d.io.images import read_image, write_image
 
 pytest.importorskip("mediapipe")
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "person.png"
 
 
 def test_a_photo_gives_a_mesh_json_and_picture_that_agree(shared_dir, tmp_path, capsys):
@@ -77,3 +80,13 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, content, mes
 def test_an_unknown_mesh_format_is_refused(shared_dir, tmp_path, capsys):
     assert main(["body", str(shared_dir / "photos" / "pifuhd_test.png"), "-o", str(tmp_path / "x.fbx")]) == 1
     assert "unsupported mesh format" in capsys.readouterr().err
+
+
+def test_blur_faces_pixelates_the_face_in_the_picture_only(tmp_path):
+    photo = EXAMPLE
+    plain, blurred = tmp_path / "plain.png", tmp_path / "blurred.png"
+    assert main(["body", str(photo), "--show", str(plain), "--no-small-people"]) == 0
+    assert main(["body", str(photo), "--show", str(blurred), "--no-small-people", "--blur-faces"]) == 0
+    changed = np.abs(read_image(plain).astype(int) - read_image(blurred).astype(int)).sum(axis=2) > 0
+    rows, _ = np.nonzero(changed)
+    assert changed.sum() > 100 and rows.max() < changed.shape[0] * 0.3  # the head only

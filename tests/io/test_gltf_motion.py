@@ -102,6 +102,20 @@ def test_pygltflib_reads_one_skin_and_one_animation_per_person(written, body_mod
         assert max(_accessor(gltf, getattr(attributes, f"JOINTS_{n}")).max() for n in (0, 1)) < 104
 
 
+def test_one_animation_moves_everyone_with_the_same_channels(written, tmp_path, body_model: BodyModel) -> None:
+    _, motions, apart = written
+    path = tmp_path / "together.glb"
+    write_motion_glb(path, motions, body_model, one_animation=True)
+    together = pygltflib.GLTF2().load(str(path))
+    assert len(together.animations) == 1 and together.animations[0].name == "people"
+    merged = together.animations[0]
+    expected = [(c.target.node, c.target.path, s.input, s.output) for a in apart.animations
+                for c, s in ((c, a.samplers[c.sampler]) for c in a.channels)]
+    got = [(c.target.node, c.target.path, merged.samplers[c.sampler].input, merged.samplers[c.sampler].output)
+           for c in merged.channels]
+    assert got == expected and len(got) == 2 * 105
+
+
 def test_trimesh_reads_a_scene_with_each_person_mesh(written, body_model: BodyModel) -> None:
     path, motions, _ = written
     scene = trimesh.load(path)

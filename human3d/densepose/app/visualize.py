@@ -10,6 +10,7 @@ import numpy as np
 from human3d.densepose.result import DensePoseResult
 
 LAYERS = ("iuv", "parts", "contours", "boxes")
+DEFAULT_LAYERS = frozenset({"parts", "contours", "boxes"})  # what a picture shows unless asked otherwise
 NUM_PARTS = 24
 
 

@@ -121,6 +121,7 @@ def test_a_photo_gives_the_3d_person_in_the_viewer_while_a_second_page_keeps_wor
     first = open_page(browser, url, requests_made)
     drop(first, "#photo-input", EXAMPLE)
     wait_for_status(first, "#photo-status", "Working on person.png")
+    wait_for_status(first, "#photo-status", "%", timeout=60_000)  # the progress bar: what runs, how far it is
 
     notes = tmp_path / "notes.png"
     notes.write_text("shopping list, not a photo")
@@ -145,7 +146,12 @@ def test_a_photo_gives_the_3d_person_in_the_viewer_while_a_second_page_keeps_wor
     assert sorted(downloads.nth(i).get_attribute("download") for i in range(downloads.count())) == [
         "person.glb", "person.obj", "person_bodies.glb", "person_bodies.json"]
 
-    # the page that got the bad upload still works
+    # the page that got the bad upload still works: a huge image is refused from its header, a grey one has nobody
+    huge = tmp_path / "huge.png"
+    Image.new("1", (9000, 5000)).save(huge)
+    drop(second, "#photo-input", huge)
+    assert wait_for_status(second, "#photo-status", "huge.png: ").strip() == \
+        "Could not use it: huge.png: 9000x5000 pixels is over the 40-megapixel limit"
     blank = tmp_path / "wall.png"
     Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
     drop(second, "#photo-input", blank)

@@ -15,6 +15,7 @@ from human3d.webapp.models import Models
 from human3d.webapp.uploads import UploadLimits
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ANY_HOST = ("0.0.0.0", "::")  # every address of this machine
 
 
 def is_local(host: str) -> bool:
@@ -54,17 +55,21 @@ def serve(models: Models, limits: UploadLimits, host: str = "127.0.0.1", port: i
                                "pip install 'human3d[serve]'") from None
         page = build_page(models, limits, root / "jobs")
         stop_on_sigterm()
-        address = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+        shown = "127.0.0.1" if host in ANY_HOST else host
+        address = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+        try:
+            page.launch(server_name=host, server_port=port, inbrowser=open_browser, quiet=True,
+                        prevent_thread_lock=True, max_file_size=int(limits.megabytes * 1e6),
+                        allowed_paths=[str(root)], footer_links=[], ssr_mode=False, pwa=False, mcp_server=False,
+                        enable_monitoring=False, share=False)
+        except OSError:
+            raise Human3DError(f"cannot serve at {host} port {port}: it is in use or not allowed here; choose "
+                               "another --port") from None
         say(f"human3d serve: open {address} in a browser; Ctrl+C stops it")
         say(f"human3d serve: results are kept in {root} and removed when it stops")
         if not is_local(host):
             print(f"human3d serve: warning: --host {host} lets other machines reach this page, the files dropped "
                   "on it and the results", file=sys.stderr)
-        try:
-            page.launch(server_name=host, server_port=port, inbrowser=open_browser, quiet=True,
-                        max_file_size=int(limits.megabytes * 1e6), allowed_paths=[str(root)], footer_links=[],
-                        ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, share=False)
-        except OSError as error:
-            raise Human3DError(f"cannot serve at {address} ({error}); choose another --port") from None
+        page.block_thread()
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -1,5 +1,11 @@
-"""``human3d serve``'s options: bad values get one line and exit 1 before anything is served; which hosts
-only this machine can reach."""
+"""``human3d serve``'s options: bad values and a port in use get one line and exit 1; which hosts only this
+machine can reach."""
+
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +28,18 @@ def test_bad_options_get_one_line(options, line, capsys):
 def test_only_loopback_hosts_count_as_this_machine_only():
     assert is_local("127.0.0.1") and is_local("localhost") and is_local("::1")
     assert not is_local("0.0.0.0") and not is_local("192.168.1.20")
+
+
+def test_a_port_in_use_gets_one_line_and_no_results_folder_is_left(tmp_path):
+    pytest.importorskip("gradio")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        before = set(Path(tempfile.gettempdir()).glob("human3d-serve-*"))
+        done = subprocess.run([sys.executable, "-m", "human3d", "serve", "--port", str(port)], capture_output=True,
+                              text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"human3d: error: cannot serve at 127.0.0.1 port {port}: it is in use or not allowed "
+                           "here; choose another --port\n")
+    assert set(Path(tempfile.gettempdir()).glob("human3d-serve-*")) == before

@@ -1,7 +1,7 @@
 """DensePose R-CNN speed: images/s at 320x240 and 1100x800 for R_50 and R_101, per stage, beside the official CPU time.
 
 Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3] [--threads 2] [--precision fp32|bf16]
-              [--configs R_50_FPN_s1x,R_101_FPN_s1x] [--sizes 320x240,1100x800]
+              [--configs R_50_FPN_s1x,R_101_FPN_s1x] [--sizes 320x240,1100x800] [--official official.json]
 
 Weights: the public random-weight checkpoints rebuilt with ../shared/reference/densepose/make_weights.py
 when that folder is present (R_101 reuses the R_50 tuned overrides), else PyTorch's default random init.
@@ -13,14 +13,17 @@ about 1.9x wall). Wall time suffers on a shared machine; process CPU time with -
 steadier figure of work done.
 
 Two tables: per case (model, size) the stages and total; then per stage, ours beside the official figure
-of SPEC section 7 and their ratio (official / ours: above 1 means we are faster). The DensePose stage is
-also compared per detection, since the official runs had 13 detections and ours keep 10.
+and their ratio (official / ours: above 1 means we are faster). The official figures are SPEC section 7's
+(measured on another, faster machine), or with --official those that benchmarks/densepose_official.py
+measured on this one. The DensePose stage is also compared per detection, since the official runs keep
+as many detections as their random weights give (11 to 14) and ours keep 10.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -111,9 +114,18 @@ def time_stages(predictor: RCNNDensePosePredictor, image: np.ndarray) -> tuple[d
     return times, len(detections.boxes), sizes[0]
 
 
-def official_rows(config: str, size: tuple[int, int], times: dict[str, float], dets: int) -> list[str]:
+def measured_official(path: Path) -> dict:
+    """The official figures that ``benchmarks/densepose_official.py`` measured on this machine, keyed as
+    :data:`OFFICIAL`."""
+    document = json.loads(path.read_text())
+    return {(config, tuple(int(v) for v in size.split("x"))): (row["dets"], tuple(row["stages"]), row["total"])
+            for config, sizes in document.items() for size, row in sizes.items()}
+
+
+def official_rows(official_figures: dict, config: str, size: tuple[int, int], times: dict[str, float],
+                  dets: int) -> list[str]:
     """Markdown rows: each stage, the DensePose stage per detection and the total, ours beside the official."""
-    official = OFFICIAL.get((config, size))
+    official = official_figures.get((config, size))
     if official is None:
         return []
     official_dets, official_stages, official_total = official
@@ -134,7 +146,12 @@ def main() -> None:
     parser.add_argument("--precision", choices=PRECISIONS, help="default: the best this device supports")
     parser.add_argument("--configs", default=",".join(c.removeprefix("densepose_rcnn_") for c in CONFIGS))
     parser.add_argument("--sizes", default=",".join(f"{w}x{h}" for w, h in SIZES), help="input W x H, comma-separated")
+    parser.add_argument("--official", type=Path, metavar="JSON",
+                        help="official figures measured on this machine by benchmarks/densepose_official.py "
+                             "(default: SPEC section 7's, from another machine)")
     args = parser.parse_args()
+    official_figures = measured_official(args.official) if args.official else OFFICIAL
+    official_source = f"measured here ({args.official.name})" if args.official else "SPEC section 7"
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     configs = [f"densepose_rcnn_{c.removeprefix('densepose_rcnn_')}" for c in args.configs.split(",")]
@@ -162,9 +179,9 @@ def main() -> None:
                     + f" | {times['total']:.2f} | {1.0 / times['total']:.2f} | {times['cpu']:.2f} |",
                     flush=True,
                 )
-                comparison += official_rows(config, (width, height), times, dets)
+                comparison += official_rows(official_figures, config, (width, height), times, dets)
     if comparison:
-        print(f"\nBeside the official detectron2 code (SPEC section 7: 2 threads, 13 detections); load average "
+        print(f"\nBeside the official detectron2 code ({official_source}, 2 threads); load average "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
         print("| model | input W×H | stage | ours s | official s | official / ours |")
         print("|---|---|---|---|---|---|")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -37,7 +38,8 @@ def failure_line(error: Human3DError, upload: Path) -> str:
 def job_runner(job: Callable[..., Iterator[Any]], outputs: Callable[[Any], list], blank: int, models: Models,
                limits: UploadLimits, folder: Path) -> Callable[..., Iterator[list]]:
     """A Gradio handler running ``job`` on an upload: yields the status line first, then ``outputs(result)``
-    of every result; a :class:`Human3DError` becomes one status line and ``blank`` emptied outputs."""
+    of every result; a :class:`Human3DError` (or an unexpected exception, its traceback printed) becomes one
+    status line and ``blank`` emptied outputs."""
 
     def run(upload: str | None, blur_faces: bool, progress: gr.Progress = gr.Progress(track_tqdm=True)
             ) -> Iterator[list]:
@@ -57,6 +59,11 @@ def job_runner(job: Callable[..., Iterator[Any]], outputs: Callable[[Any], list]
                 sent = values
         except Human3DError as error:
             yield [failure_line(error, path)] + [None] * blank
+            return
+        except Exception as error:  # noqa: BLE001 - a bug: one line on the page, the traceback in the terminal
+            traceback.print_exc()
+            yield [f"**Something went wrong** with {path.name} ({type(error).__name__}: {error}); the details are "
+                   "in the terminal that runs human3d serve"] + [None] * blank
             return
         # Gradio repeats the last update when the job ends, and a 3D viewer given its file twice in a row can
         # drop it while still loading it: end on an update that changes nothing

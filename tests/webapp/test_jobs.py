@@ -95,3 +95,27 @@ def test_a_model_in_use_makes_the_next_job_wait_and_say_so():
 def test_output_names_come_from_the_upload_name():
     assert file_stem(Path("/tmp/x/My photo (2).JPG")) == "My_photo_2"
     assert file_stem(Path("/tmp/x/.png")) == "png" and file_stem(Path("/tmp/x/???.png")) == "upload"
+
+
+def test_the_page_turns_a_bad_upload_and_a_bug_into_one_status_line(tmp_path, capsys):
+    pytest.importorskip("gradio")
+    from human3d.webapp.page import job_runner
+
+    def job(models, path, folder, limits, blur, progress):
+        progress(0.5, "half way")
+        if path.name == "bug.png":
+            raise RuntimeError("index out of range")
+        raise Human3DError.for_path(path, "no person found")
+        yield
+
+    run = job_runner(job, lambda result: [result], 2, None, UploadLimits(), tmp_path / "jobs")
+    said = []
+    upload = tmp_path / "upload" / "wall.png"
+    updates = list(run(str(upload), False, progress=lambda fraction, desc: said.append(desc)))
+    assert updates == [["Working on wall.png...", None, None], ["**Could not use it:** wall.png: no person found",
+                                                                None, None]]
+    assert said == ["half way"]
+    last = list(run(str(tmp_path / "bug.png"), False, progress=lambda fraction, desc: None))[-1]
+    assert last[0].startswith("**Something went wrong** with bug.png (RuntimeError: index out of range)")
+    assert "RuntimeError: index out of range" in capsys.readouterr().err
+    assert list(run(None, False)) == [["Drop a file first.", None, None]]

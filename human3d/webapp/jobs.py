@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -41,7 +41,7 @@ class VideoResult:
     status: str
     annotated: Path | None = None
     motion: Path | None = None
-    downloads: tuple[Path, ...] = field(default_factory=tuple)
+    downloads: tuple[Path, ...] = ()
 
 
 def file_stem(path: Path) -> str:
@@ -58,7 +58,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
     from human3d.io.atomic import write_text_atomic
     from human3d.io.images import read_image, write_image
     from human3d.io.meshes import write_mesh
-    from human3d.people.pictures import blur_found_faces
+    from human3d.people import pictures
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.preprocess import composite_over_grey
 
@@ -69,6 +69,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
     with models.using("people", progress):
         progress(0.02, "finding people")
         people = models.finder().find(image)
+        faces_seen = pictures.all_face_boxes(image, people) if blur_faces else []  # found once, for every picture
     if not people:
         raise Human3DError.for_path(photo.name, "no person found")
     found = f"{len(people)} {'person' if len(people) == 1 else 'people'} found"
@@ -77,7 +78,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
         progress(0.1, "reconstructing the largest person in 3D")
         prepared = prepare_image(photo, find_people=lambda _: people)
         mesh = reconstruct(models.pifuhd(), prepared, models.resolution, keep_largest=True,
-                           colour_source=blur_found_faces(prepared.rgb) if blur_faces else None)
+                           colour_source=pictures.blur_faces(prepared.rgb, faces_seen) if blur_faces else None)
     glb, obj = folder / f"{stem}.glb", folder / f"{stem}.obj"
     for path in (glb, obj):
         write_mesh(path, mesh.vertices, mesh.faces, mesh.colors)
@@ -86,10 +87,10 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
 
     with models.using("densepose", progress):
         progress(0.7, "DensePose: body parts and surface coordinates")
-        image_bgr = image[..., ::-1].copy()
-        shown = picture(image_bgr, models.densepose()(image_bgr), set(DEFAULT_LAYERS), blur_faces)
+        densepose_result = models.densepose()(image[..., ::-1].copy())
+    backdrop = pictures.blur_faces(image, faces_seen)  # the photo to draw on, every face pixelated if asked
     densepose_png = folder / f"{stem}_densepose.png"
-    write_image(densepose_png, shown[..., ::-1])
+    write_image(densepose_png, picture(backdrop[..., ::-1].copy(), densepose_result, set(DEFAULT_LAYERS))[..., ::-1])
     result = dataclasses.replace(result, densepose=densepose_png)
     yield result
 
@@ -104,7 +105,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
     faces = fitter.body.topology.faces
     bodies_png, bodies_glb = folder / f"{stem}_bodies.png", folder / f"{stem}_bodies.glb"
     bodies_json = folder / f"{stem}_bodies.json"
-    write_image(bodies_png, bodies_picture(image, fitted, fits, faces, blur_faces))
+    write_image(bodies_png, bodies_picture(backdrop, fitted, fits, faces))
     write_bodies_mesh(bodies_glb, fits, faces, [person.id for person in fitted], centred_y_up=True)
     document = {"fps": None, "width": int(image.shape[1]), "height": int(image.shape[0]),
                 "frames": [image_record(0, photo.name, image, fitted, fits)]}

@@ -2,6 +2,11 @@
 
 Run by hand:  python benchmarks/densepose_light_speed.py [--threads 2] [--runs 20] [--checkpoint PKL]
 
+Two tables. The first: the network finding the people itself (``--no-people-finder``). The second:
+the default, the network on the people finder's people (:class:`PersonCropPredictor`), with the finder's
+whole search on every image (with and without its small-people pass, as for photos) and following people
+from frame to frame (as for a video: a whole search every 12 frames, the landmark model alone between).
+
 Weights: the bundled default (human3d/densepose/light/default_weights/human3d_densepose_light.pkl) unless
 --checkpoint is given. Input: our own example person (examples/person.png, cut out with its mask)
 pasted twice over a grey gradient, so the decoding has people to work on; the "people" column says
@@ -24,8 +29,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from human3d.densepose.light.person_crops import PersonCropPredictor
 from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image, pad_batch, shrink_to
 from human3d.densepose.predictor import build_densepose
+from human3d.people.finder import build_people_finder
+from human3d.people.following import PeopleFollower
 from human3d.weights.registry import get_weights
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "person.png"
@@ -83,6 +91,32 @@ def measure(predictor: LightDensePosePredictor, image: np.ndarray, runs: int) ->
             "network_hw": tuple(batch.shape[-2:])}
 
 
+def measure_people(network, finder, image: np.ndarray, runs: int) -> dict:
+    """Finder, DensePose-on-crops and whole-``predict`` times (wall, and CPU for the whole) for one image."""
+    rgb = np.ascontiguousarray(image[..., ::-1])
+    predictor = PersonCropPredictor(network, finder)
+    people = finder.find(rgb)
+    finder_ms, _ = median_ms(lambda: finder.find(rgb), runs)
+    crops_ms, _ = median_ms(lambda: predictor.predict_people([image], [people]), runs)
+    total_ms, cpu_ms = median_ms(lambda: predictor(image), runs)
+    return {"finder": finder_ms, "crops": crops_ms, "total": total_ms, "cpu": cpu_ms, "people": len(people)}
+
+
+def people_table(model, runs: int) -> None:
+    """The second table: the default, DensePose on the people finder's people."""
+    finders = {"whole search, small-people pass": lambda: build_people_finder(small_people=True),
+               "whole search, no small-people pass": lambda: build_people_finder(small_people=False),
+               "video: following (search every 12 frames)": lambda: PeopleFollower(build_people_finder())}
+    print("\nOn the people finder's people (torch; the default of `human3d densepose`):")
+    print("| people finder | input H×W | people | finder ms | DensePose ms | total ms | frames/s | CPU ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, make in finders.items():
+        for height, width in SIZES:
+            r = measure_people(model, make(), test_image(height, width), runs)
+            print(f"| {name} | {height}×{width} | {r['people']} | {r['finder']:.1f} | {r['crops']:.1f} | "
+                  f"{r['total']:.1f} | {1000 / r['total']:.1f} | {r['cpu']:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -113,6 +147,7 @@ def main() -> None:
                 f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} | "
                 f"{r['cpu']:.1f} |"
             )
+    people_table(model, args.runs)
     print(f"Published: {PUBLISHED}")
 
 

@@ -2,13 +2,17 @@
 
     python docs/figures.py reconstruction OUT.png IMAGE [--mask MASK] [--resolution 256]
     python docs/figures.py densepose OUT.png IMAGE_OR_VIDEO [--frame N]
+    python docs/figures.py densepose-before-after OUT.jpg IMAGE [IMAGE ...]
     python docs/figures.py people OUT.jpg IMAGE [IMAGE ...]
     python docs/figures.py body OUT.jpg IMAGE_OR_VIDEO [...] [--frame N]
     python docs/figures.py webapp OUT.jpg IMAGE_OR_VIDEO [--resolution 256]
 
 ``reconstruction``: the input, then the reconstructed mesh's normals seen from the front and from the
 side (orthographic, the image's crop frame). ``densepose``: the light default model's parts, U,V
-contours and boxes drawn over the image (or frame ``N`` of a video). ``people``: the people finder's
+contours and boxes drawn over the image (or frame ``N`` of a video), on the people the people finder
+finds, as ``human3d densepose`` runs it. ``densepose-before-after``: per image, the light network finding
+the people itself (``--no-people-finder``, the default before 2026-12-05) beside the default, the network on
+the people finder's people, with the people finder's keypoints as white dots. ``people``: the people finder's
 boxes, skeletons and masks over each image, tiled three to a row. ``body``: per image (or frame ``N`` of
 a video), the fitted anny bodies over it, then the most fully seen person's body turned 0, 90, 180 and 270 degrees
 about its vertical axis (a turntable). A reconstruction of an image with no
@@ -59,19 +63,52 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
 
 
 def densepose_figure(source: Path, frame: int) -> np.ndarray:
-    """The light default model's picture (parts, contours, boxes) over an image or a video frame (RGB)."""
+    """The light default model's picture (parts, contours, boxes) over an image or a video frame (RGB), on
+    the people finder's people."""
     from human3d.densepose.app.visualize import render
     from human3d.densepose.predictor import build_densepose, predictor_for
     from human3d.densepose.rcnn.image import read_image_bgr
     from human3d.io.video import VideoReader, is_video_path
+    from human3d.people.finder import build_people_finder
     from human3d.weights.resolve import resolve_weights
 
     if is_video_path(source):
         image_bgr = next(f for i, f in enumerate(VideoReader(source)) if i == frame)[..., ::-1].copy()
     else:
         image_bgr = read_image_bgr(source)
-    predictor = predictor_for(build_densepose(resolve_weights("densepose-light")))
+    predictor = predictor_for(build_densepose(resolve_weights("densepose-light")), finder=build_people_finder())
     return render(image_bgr, predictor(image_bgr))[..., ::-1]
+
+
+def densepose_before_after(sources: list[Path], width: int = 440) -> np.ndarray:
+    """Per image (one row): the light network on the people it finds itself, then on the people finder's
+    people (parts and boxes), the finder's keypoints as white dots; each picture ``width`` wide."""
+    from human3d.densepose.app.visualize import render
+    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.rcnn.image import read_image_bgr
+    from human3d.eval.densepose_keypoints import MIN_KEYPOINT_SCORE
+    from human3d.people.finder import build_people_finder
+    from human3d.weights.resolve import resolve_weights
+
+    model, finder = build_densepose(resolve_weights("densepose-light")), build_people_finder()
+    alone, on_people = predictor_for(model), predictor_for(model, finder=finder)
+    rows = []
+    for source in sources:
+        image = read_image_bgr(source)
+        people = finder.find(image[..., ::-1].copy())
+        pictures = [render(image, alone(image), ("parts", "boxes")),
+                    render(image, on_people.predict_people([image], [people])[0], ("parts", "boxes"))]
+        scale = width / image.shape[1]
+        for picture in pictures:
+            for person in people:
+                for x, y, score in person.keypoints_coco17:
+                    if score >= MIN_KEYPOINT_SCORE:
+                        cv2.circle(picture, (round(x), round(y)), max(2, round(2 / scale)), (255, 255, 255), -1)
+        size = (width, round(image.shape[0] * scale))
+        rows.append(np.concatenate([cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in pictures], axis=1))
+    width_all = rows[0].shape[1]
+    rows = [row if row.shape[1] == width_all else cv2.resize(row, (width_all, row.shape[0])) for row in rows]
+    return np.concatenate(rows, axis=0)[..., ::-1]
 
 
 def people_figure(sources: list[Path], width: int = 600) -> np.ndarray:
@@ -188,7 +225,8 @@ def webapp_figure(source: Path, resolution: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("reconstruction", "densepose", "people", "body", "webapp"))
+    parser.add_argument("kind", choices=("reconstruction", "densepose", "densepose-before-after", "people", "body",
+                                         "webapp"))
     parser.add_argument("out", type=Path)
     parser.add_argument("source", type=Path, nargs="+")
     parser.add_argument("--mask", type=Path)
@@ -201,6 +239,8 @@ def main() -> None:
         picture = body_figure(args.source, args.frame)
     elif args.kind == "webapp":
         picture = webapp_figure(args.source[0], args.resolution)
+    elif args.kind == "densepose-before-after":
+        picture = densepose_before_after(args.source)
     elif args.kind == "reconstruction":
         picture = reconstruction_figure(args.source[0], args.mask, args.resolution)
     else:

@@ -47,7 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="R-CNN arithmetic: fp32, or bf16 (bfloat16 autocast); default: bf16 on CPUs that "
                              "multiply bfloat16 natively (AVX512_BF16, AMX), else fp32; float16 autocast on CUDA")
     parser.add_argument("--min-score", type=float, default=None,
-                        help="detection score threshold (default 0.05 for R-CNN, 0.3 for the light model)")
+                        help="score threshold of a person: the people finder's (default 0.5), the R-CNN's "
+                             "(default 0.05), or the light network's own (default 0.3, with --no-people-finder)")
+    parser.add_argument("--no-people-finder", action="store_true",
+                        help="let the light network find the people itself (faster; but it has only seen synthetic "
+                             "people, and on real photos it takes trees for people and misses people)")
+    parser.add_argument("--no-small-people", action="store_true",
+                        help="skip the people finder's pass for small people (tiles and HOG seeds; much faster)")
     parser.add_argument("--dump", type=Path, help="write boxes, scores, labels and U,V to OUT.npz or OUT.json")
     parser.add_argument("--show", type=_layers, default=set(DEFAULT_LAYERS),
                         help=f"picture layers, comma-separated from {','.join(LAYERS)} (default parts,contours,boxes)")
@@ -70,23 +76,28 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if not args.input.exists():
         raise Human3DError.for_path(args.input, "input not found")
-    from human3d.densepose.app.run import default_output
+    from human3d.densepose.app.run import SUMMARISED, default_output, people_source
     from human3d.densepose.app.run import run as run_densepose
+    from human3d.densepose.light.model import LightDensePose
     from human3d.densepose.predictor import build_densepose, predictor_for
 
     config = get_config(args.config) if args.config else None
     model = build_densepose(checkpoint, config)
-    predictor = predictor_for(model, args.device, args.min_score, args.onnx, args.precision)
+    finder = None
+    if isinstance(model, LightDensePose) and not args.no_people_finder:
+        finder = people_source(args.input, args.min_score, not args.no_small_people)
+    predictor = predictor_for(model, args.device, None if finder else args.min_score, args.onnx, args.precision,
+                              finder)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size),
                            args.blur_faces)
-    for name, result in report.results if len(report.results) <= 20 else []:
-        scores = ", ".join(f"{s:.2f}" for s in result.scores[:10])
-        more = "..." if len(result) > 10 else ""
-        print(f"{name}: {len(result)} people" + (f" (scores {scores}{more})" if len(result) else ""))
-    written = [str(p) for p in (output, args.dump) if p is not None]
+    for name, found in report.scores if report.processed <= SUMMARISED else []:
+        scores = ", ".join(f"{s:.2f}" for s in found[:10])
+        more = "..." if len(found) > 10 else ""
+        print(f"{name}: {len(found)} people" + (f" (scores {scores}{more})" if len(found) else ""))
+    written = [str(p) for p in (output, args.dump if report.processed else None) if p is not None]
     wrote = f"; wrote {', '.join(written)}" if written else ""
-    print(f"{len(report.results)} processed, {len(report.failures)} failed" + wrote)
+    print(f"{report.processed} processed, {len(report.failures)} failed" + wrote)
     for failure in report.failures:
         print(f"human3d: failed: {failure}", file=sys.stderr)
     return 1 if report.failures else 0

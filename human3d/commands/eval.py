@@ -1,4 +1,4 @@
-"""``human3d eval reconstruction|densepose|motion``: score a checkpoint on held-out data with the papers' metrics."""
+"""``human3d eval TASK``: score a checkpoint on held-out data (or real photos) with the papers' metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ TASKS = {
     "reconstruction": ("human3d.commands.eval_reconstruction",
                        "Chamfer, point-to-surface and normal consistency of PIFuHD reconstructions"),
     "densepose": ("human3d.commands.eval_densepose", "GPS, GPSm and box AP of a DensePose model"),
+    "densepose-keypoints": ("human3d.commands.eval_densepose_keypoints",
+                            "keypoint-part agreement of DensePose on real photos (no truth needed)"),
     "motion": ("human3d.commands.eval_motion",
                "MPJPE, PA-MPJPE, per-vertex and acceleration error of human3d motion on synthetic clips"),
 }

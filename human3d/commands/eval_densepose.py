@@ -28,7 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder holding the JSON's file_name paths (default: the JSON's folder)")
     parser.add_argument("--limit", type=_positive, help="evaluate only the first N images (by id)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--min-score", type=float, help="detection score threshold (default: the model's own)")
+    parser.add_argument("--min-score", type=float,
+                        help="score threshold of a person (default: the people finder's, or the model's own)")
+    parser.add_argument("--no-people-finder", action="store_true",
+                        help="score the light network's own people instead of DensePose on the people finder's")
+    parser.add_argument("--no-small-people", action="store_true",
+                        help="skip the people finder's pass for small people")
     parser.add_argument("--kappa", choices=("ours", "smpl"), default="ours",
                         help="GPS normalisation distances: measured on our body (default) or SMPL's official values")
     parser.add_argument("--batch-size", type=_positive, default=1, help="images per forward pass (default 1)")
@@ -47,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from human3d.eval.densepose_run import build_predictor, coco_images, predict_coco_images
 
     coco_images(args.data, args.limit)  # a bad JSON fails before the model is built
-    predictor = build_predictor(checkpoint, args.device, args.min_score)
+    predictor = build_predictor(checkpoint, args.device, args.min_score, not args.no_people_finder,
+                                not args.no_small_people)
     predictions = predict_coco_images(predictor.predict, args.data, args.image_root, args.limit, args.batch_size)
     report = evaluate_densepose(predictions.results, args.data, kappa=args.kappa)
     count = max(1, len(predictions.results))

@@ -1,9 +1,11 @@
 """The DensePose predictor protocol and the factories behind it: checkpoint -> model -> predictor.
 
 Every model's predictor implements :class:`DensePosePredictor`: the R-CNN's
-(:class:`human3d.densepose.rcnn.predictor.RCNNDensePosePredictor`) and the light model's
-(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`, on torch or on onnxruntime via
-:func:`human3d.densepose.light.onnx.onnx_predictor`). All return
+(:class:`human3d.densepose.rcnn.predictor.RCNNDensePosePredictor`) and the light model's, on torch or on
+onnxruntime (:func:`human3d.densepose.light.onnx.onnx_network`): on the people finder's people
+(:class:`human3d.densepose.light.person_crops.PersonCropPredictor`, the default of ``human3d densepose``)
+or on the people the network finds itself
+(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`). All return
 :class:`human3d.densepose.result.DensePoseResult`.
 
 Importing this module does not import torch; the factories import the models when called.
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.light.person_crops import PeopleSource
     from human3d.densepose.rcnn.config import DensePoseConfig
     from human3d.densepose.rcnn.model import DensePoseRCNN
     from human3d.densepose.result import DensePoseResult
@@ -66,11 +69,16 @@ def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config:
 
 
 def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None,
-                  onnx: bool = False, precision: str | None = None) -> DensePosePredictor:
-    """An ``RCNNDensePosePredictor`` for an R-CNN, a ``LightDensePosePredictor`` for the light model
-    (through onnxruntime when ``onnx``; CPU only). ``min_score`` None keeps each model's default;
-    ``precision`` (R-CNN only: ``fp32`` or ``bf16``) None picks the best the device supports."""
+                  onnx: bool = False, precision: str | None = None, finder: PeopleSource | None = None
+                  ) -> DensePosePredictor:
+    """An ``RCNNDensePosePredictor`` for an R-CNN; for the light model (through onnxruntime when ``onnx``;
+    CPU only) a ``PersonCropPredictor`` on the people ``finder`` finds when one is given (anything with
+    the finder's ``find``, e.g. a :class:`human3d.people.following.PeopleFollower`), else a
+    ``LightDensePosePredictor`` (the network finds the people itself). ``min_score`` None keeps each
+    model's default (the network's own people only); ``precision`` (R-CNN only: ``fp32`` or ``bf16``)
+    None picks the best the device supports."""
     from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.light.person_crops import PersonCropPredictor
     from human3d.densepose.light.predictor import LightDensePosePredictor
     from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
@@ -80,21 +88,24 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
         return RCNNDensePosePredictor(model, device, min_score, precision=precision)
     if precision is not None:
         raise Human3DError("--precision applies to DensePose R-CNN checkpoints, not to the light model")
+    network = model
     if onnx:
         if device != "cpu":
             raise Human3DError("--onnx runs on the CPU (leave out --device)")
-        from human3d.densepose.light.onnx import onnx_predictor
+        from human3d.densepose.light.onnx import onnx_network
 
-        return onnx_predictor(model, min_score=min_score)
-    return LightDensePosePredictor(model, device, min_score)
+        network = onnx_network(model)
+    if finder is not None:
+        return PersonCropPredictor(network, finder, device)
+    return LightDensePosePredictor(network, device, min_score)
 
 
 def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | None = None, *,
                         config: str | DensePoseConfig | None = None, device: str = "cpu",
                         min_score: float | None = None, onnx: bool = False,
-                        precision: str | None = None) -> DensePosePredictor:
+                        precision: str | None = None, finder: PeopleSource | None = None) -> DensePosePredictor:
     """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light model's
-    weights, as ``human3d densepose`` uses), then :func:`predictor_for`.
+    weights, as ``human3d densepose`` uses), then :func:`predictor_for` (``finder``: see there).
 
     Raises :class:`Human3DError` (one line) when ``checkpoint`` is None and the bundled weights are missing.
     """
@@ -102,4 +113,4 @@ def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | No
         from human3d.weights.resolve import resolve_weights
 
         checkpoint = resolve_weights("densepose-light")
-    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx, precision)
+    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx, precision, finder)

@@ -87,7 +87,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
 
     with models.using("densepose", progress):
         progress(0.7, "DensePose: body parts and surface coordinates")
-        densepose_result = models.densepose()(image[..., ::-1].copy())
+        densepose_result = models.densepose().predict_people([image[..., ::-1].copy()], [people])[0]
     backdrop = pictures.blur_faces(image, faces_seen)  # the photo to draw on, every face pixelated if asked
     densepose_png = folder / f"{stem}_densepose.png"
     write_image(densepose_png, picture(backdrop[..., ::-1].copy(), densepose_result, set(DEFAULT_LAYERS))[..., ::-1])
@@ -122,13 +122,15 @@ def video_job(models: Models, video: Path, folder: Path, limits: UploadLimits, b
     from human3d.densepose.app.visualize import DEFAULT_LAYERS
     from human3d.fit.motion_run import MotionOutputs, bvh_paths, run_motion
     from human3d.io.gltf_motion import write_motion_glb
+    from human3d.people.following import PeopleFollower
 
     info = check_video(video, limits)
     stem = file_stem(video)
     annotated = folder / f"{stem}_densepose.mp4"
-    with models.using("densepose", progress):
+    with models.using("people", progress), models.using("densepose", progress):
         progress(0.02, "DensePose on every frame")
-        run_video(video, models.densepose(), annotated, set(DEFAULT_LAYERS), blur_faces=blur_faces)
+        predictor = models.densepose().with_finder(PeopleFollower(models.finder()))
+        run_video(video, predictor, annotated, set(DEFAULT_LAYERS), blur_faces=blur_faces)
     result = VideoResult(f"{info.width}x{info.height}, {info.seconds:.1f} s: DensePose drawn", annotated)
     yield result
 

@@ -7,7 +7,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
-    from human3d.densepose.predictor import DensePosePredictor
+    from human3d.densepose.light.person_crops import PersonCropPredictor
     from human3d.fit.body_fit import BodyFitter
     from human3d.people.finder import PeopleFinder
     from human3d.pifuhd.predictor import PifuhdPredictor
@@ -67,13 +67,14 @@ class Models:
         return self._get("pifuhd", lambda: PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd", None)),
                                                            device=self.device))
 
-    def densepose(self) -> DensePosePredictor:
-        """The bundled light DensePose model's predictor."""
-        from human3d.densepose.predictor import build_densepose, predictor_for
+    def densepose(self) -> PersonCropPredictor:
+        """The bundled light DensePose model, on the people the people finder finds."""
+        from human3d.densepose.light.person_crops import PersonCropPredictor
+        from human3d.densepose.predictor import build_densepose
         from human3d.weights.resolve import resolve_weights
 
-        return self._get("densepose", lambda: predictor_for(build_densepose(resolve_weights("densepose-light", None)),
-                                                            self.device))
+        return self._get("densepose", lambda: PersonCropPredictor(
+            build_densepose(resolve_weights("densepose-light", None)), self.finder(), self.device))
 
     def fitter(self) -> BodyFitter:
         """The body fitter (anny)."""

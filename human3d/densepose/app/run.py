@@ -1,15 +1,20 @@
-"""Run DensePose over an image, a folder of images or a video: pictures, dumps, a progress bar, a failure list."""
+"""Run DensePose over an image, a folder of images or a video: pictures, dumps, a progress bar, a failure list.
+
+Each result is drawn and written to the dump as soon as it comes (:class:`human3d.densepose.app.dump.DumpWriter`)
+and then let go: memory stays flat however long the video or large the folder.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
 
-from human3d.densepose.app.dump import write_dump
+from human3d.densepose.app.dump import DumpWriter
 from human3d.densepose.app.visualize import render
 from human3d.densepose.predictor import DensePosePredictor
 from human3d.densepose.rcnn.image import read_image_bgr
@@ -18,13 +23,30 @@ from human3d.errors import Human3DError
 from human3d.io.images import image_files, write_image
 from human3d.io.video import VideoReader, is_video_path, video_writer
 
+if TYPE_CHECKING:
+    from human3d.people.finder import PeopleFinder
+    from human3d.people.following import PeopleFollower
+
+
+SUMMARISED = 20  # the report keeps the people's scores of this many items (the command lists them when no more)
+
 
 @dataclass
 class RunReport:
-    """What a run did: results by frame/file name, and one line per item that failed."""
+    """What a run did: how many items were processed, the scores of the people of the first
+    :data:`SUMMARISED` (by frame/file name), and one line per item that failed."""
 
-    results: list[tuple[str, DensePoseResult]] = field(default_factory=list)
+    processed: int = 0
+    scores: list[tuple[str, np.ndarray]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+
+    def add(self, name: str, result: DensePoseResult, dump: DumpWriter | None) -> None:
+        """Count one item's result and write it to the dump, if any."""
+        self.processed += 1
+        if len(self.scores) <= SUMMARISED:
+            self.scores.append((name, result.scores.copy()))
+        if dump is not None:
+            dump.add(name, result)
 
 
 def default_output(source: Path) -> Path:
@@ -32,6 +54,18 @@ def default_output(source: Path) -> Path:
     if source.is_dir():
         return Path(f"{source.name}_densepose")
     return Path(f"{source.stem}_densepose{'.mp4' if is_video_path(source) else '.png'}")
+
+
+def people_source(source: Path, min_score: float | None = None, small_people: bool = True
+                  ) -> PeopleFinder | PeopleFollower:
+    """Who DensePose is run on: the people finder (``min_score`` None: its default), following people from
+    frame to frame when ``source`` is a video (a whole search every few frames, the landmark model alone
+    in between)."""
+    from human3d.people.finder import build_people_finder
+    from human3d.people.following import PeopleFollower
+
+    finder = build_people_finder(0.5 if min_score is None else min_score, small_people=small_people)
+    return PeopleFollower(finder) if is_video_path(source) else finder
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -73,8 +107,9 @@ def picture(image_bgr: np.ndarray, result: DensePoseResult | None, layers: set[s
 
 
 def run_images(paths: list[Path], predictor: DensePosePredictor, output_dir: Path | None, layers: set[str],
-               batch_size: int = 1, blur_faces: bool = False) -> RunReport:
-    """Images (or a folder's images) one batch at a time; unreadable files are reported and skipped."""
+               batch_size: int = 1, blur_faces: bool = False, dump: DumpWriter | None = None) -> RunReport:
+    """Images (or a folder's images) one batch at a time, each result written to ``dump`` if given;
+    unreadable files are reported and skipped."""
     report = RunReport()
     with tqdm(total=len(paths), unit="image", disable=len(paths) < 2) as bar:
         for chunk in _batches(paths, batch_size):
@@ -88,7 +123,7 @@ def run_images(paths: list[Path], predictor: DensePosePredictor, output_dir: Pat
             for name, image, result in zip(names, images, _predict_batch(predictor, names, images, report)):
                 if result is None:
                     continue
-                report.results.append((name, result))
+                report.add(name, result, dump)
                 if output_dir is not None:
                     shown = picture(image, result, layers, blur_faces)
                     write_image(output_dir / f"{Path(name).stem}.png", shown[:, :, ::-1])
@@ -97,8 +132,9 @@ def run_images(paths: list[Path], predictor: DensePosePredictor, output_dir: Pat
 
 
 def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, layers: set[str],
-              batch_size: int = 1, blur_faces: bool = False) -> RunReport:
-    """Every frame of a video; an annotated video and per-frame results (named ``frame_000000``...)."""
+              batch_size: int = 1, blur_faces: bool = False, dump: DumpWriter | None = None) -> RunReport:
+    """Every frame of a video; an annotated video, and per-frame results (named ``frame_000000``...) written
+    to ``dump`` if given."""
     report = RunReport()
     reader = VideoReader(path)
 
@@ -110,12 +146,12 @@ def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, la
                     names, images = [n for n, _ in batch], [im for _, im in batch]
                     for name, image, result in zip(names, images, _predict_batch(predictor, names, images, report)):
                         if result is not None:
-                            report.results.append((name, result))
+                            report.add(name, result, dump)
                         if append is not None:
                             append(np.ascontiguousarray(picture(image, result, layers, blur_faces)[:, :, ::-1]))
                     bar.update(len(batch))
             except Human3DError as error:  # decoding failed part-way: keep what was done, report it
-                if not report.results and not report.failures:
+                if not report.processed and not report.failures:
                     raise
                 report.failures.append(str(error))
 
@@ -129,22 +165,22 @@ def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, la
 
 def run(source: Path, predictor: DensePosePredictor, output: Path | None, dump: Path | None,
         layers: set[str], batch_size: int = 1, blur_faces: bool = False) -> RunReport:
-    """Dispatch on the input kind, then write the dump (if asked) of everything that succeeded."""
+    """Dispatch on the input kind; the dump (if asked) holds everything that succeeded."""
     if not source.exists():
         raise Human3DError.for_path(source, "input not found")
-    if source.is_dir():
-        paths = image_files(source)
-        if not paths:
-            raise Human3DError.for_path(source, "folder holds no images")
-        report = run_images(paths, predictor, output, layers, batch_size, blur_faces)
-    elif is_video_path(source):
-        report = run_video(source, predictor, output, layers, batch_size, blur_faces)
-    else:
+    named = source.is_dir() or is_video_path(source)
+    with DumpWriter(dump, named) if dump is not None else contextlib.nullcontext() as writer:
+        if source.is_dir():
+            paths = image_files(source)
+            if not paths:
+                raise Human3DError.for_path(source, "folder holds no images")
+            return run_images(paths, predictor, output, layers, batch_size, blur_faces, writer)
+        if is_video_path(source):
+            return run_video(source, predictor, output, layers, batch_size, blur_faces, writer)
         image = read_image_bgr(source)  # a bad single image is an error, not a failure to list
         result = predictor(image)
         if output is not None:
             write_image(output, picture(image, result, layers, blur_faces)[:, :, ::-1])
-        report = RunReport([(source.name, result)])
-    if dump is not None and report.results:
-        write_dump(dump, report.results, named=source.is_dir() or is_video_path(source))
-    return report
+        report = RunReport()
+        report.add(source.name, result, writer)
+        return report

@@ -1,8 +1,9 @@
-"""The light DensePose network as ONNX, and an onnxruntime-backed predictor with the usual interface.
+"""The light DensePose network as ONNX, and an onnxruntime session standing in for the torch network.
 
 Only the network (BGR image batch -> stride-4 maps; batch, height and width dynamic, batch norms
 folded) goes to ONNX; the decoding stays the same torch code for both back ends
-(:class:`human3d.densepose.light.predictor.LightDensePosePredictor`). Needs the optional extra
+(:class:`human3d.densepose.light.predictor.LightDensePosePredictor` and
+:class:`human3d.densepose.light.person_crops.PersonCropPredictor` take either). Needs the optional extra
 ``pip install 'human3d[onnx]'`` (``onnx``, ``onnxruntime``).
 """
 
@@ -16,7 +17,6 @@ import numpy as np
 import torch
 
 from human3d.densepose.light.model import LightDensePose
-from human3d.densepose.light.predictor import LightDensePosePredictor
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 
@@ -58,11 +58,12 @@ class OnnxLightNetwork:
         return torch.from_numpy(self.session.run([OUTPUT_NAME], {INPUT_NAME: images})[0])
 
 
-def onnx_predictor(model: LightDensePose, onnx_path: str | Path | None = None, min_score: float | None = None,
-                   threads: int | None = None) -> LightDensePosePredictor:
-    """A predictor running ``model`` through onnxruntime (exported to ``onnx_path``, or a temporary file)."""
+def onnx_network(model: LightDensePose, onnx_path: str | Path | None = None, threads: int | None = None
+                 ) -> OnnxLightNetwork:
+    """``model`` exported to ``onnx_path`` (or a temporary file) and loaded into onnxruntime."""
     if onnx_path is None:
         with tempfile.TemporaryDirectory(prefix="human3d_onnx_") as folder:
-            return onnx_predictor(model, Path(folder) / "light_densepose.onnx", min_score, threads)
+            return onnx_network(model, Path(folder) / "light_densepose.onnx", threads)
     export_onnx(model, onnx_path)
-    return LightDensePosePredictor(OnnxLightNetwork(onnx_path, threads), "cpu", min_score)
+    return OnnxLightNetwork(onnx_path, threads)
+

@@ -1,0 +1,142 @@
+"""The light DensePose network on the people the people finder finds: one square crop per person, each
+person's pixels bounded by their mask.
+
+The light network alone (:class:`human3d.densepose.light.predictor.LightDensePosePredictor`) also finds
+the people itself. It has only seen synthetic people over procedural backgrounds, and on real photos it
+takes foliage for people and misses people. The people finder (MediaPipe's BlazePose and selfie
+segmentation, trained on real photos) decides who is where, and the network only says which part, and
+where on its chart, each of their pixels is:
+
+1. each person's square crop, centred on their box, :data:`CROP_MARGIN` times its longer side, resized to
+   :data:`CROP_SIZE` pixels (people are that size in the network's training images), the mean colour
+   past the image's border;
+2. one forward pass for all the crops of the batch;
+3. at each pixel of the person's box, the part is the argmax of the part logits at the pixel's place in
+   the crop (background is one of the choices), 0 outside the person's mask; U and V come from that
+   part's own chart.
+
+Boxes and scores are the finder's. The result is the shared :class:`DensePoseResult`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from human3d.densepose.light.model import PIXEL_MEAN_BGR, split_maps
+from human3d.densepose.light.predictor import Network, box_labels_uv, pad_batch
+from human3d.densepose.result import DensePoseResult, int_boxes_xywh
+from human3d.people.finder import Person
+
+CROP_SIZE = 256  # pixels of a person's square crop fed to the network
+CROP_MARGIN = 1.1  # the crop's side: this much the longer side of the person's box
+
+
+class PeopleSource(Protocol):
+    """What the predictor needs of a people finder: the people of an RGB image (a
+    :class:`human3d.people.finder.PeopleFinder`, or a video's :class:`human3d.people.following.PeopleFollower`)."""
+
+    def find(self, image: np.ndarray) -> list[Person]:
+        """The people of one RGB uint8 image."""
+        ...
+
+
+def crop_square(box_xyxy: np.ndarray, margin: float = CROP_MARGIN) -> tuple[float, float, float]:
+    """The square a person is cut out with: its left, top and side, in image pixels."""
+    x1, y1, x2, y2 = (float(v) for v in box_xyxy)
+    side = max(margin * max(x2 - x1, y2 - y1), 8.0)
+    return (x1 + x2 - side) / 2, (y1 + y2 - side) / 2, side
+
+
+def cut_square(image_bgr: np.ndarray, left: float, top: float, side: float, size: int = CROP_SIZE) -> np.ndarray:
+    """The square (``left``, ``top``, ``side``) of a BGR uint8 image resized to ``size`` x ``size``, filled
+    with the network's mean colour where it passes the image's border (area averaging when shrinking)."""
+    height, width = image_bgr.shape[:2]
+    x0, y0, span = int(np.floor(left)), int(np.floor(top)), int(np.ceil(side))
+    square = np.empty((span, span, 3), np.uint8)
+    square[:] = np.round(PIXEL_MEAN_BGR).astype(np.uint8)
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(width, x0 + span), min(height, y0 + span)
+    if sx1 > sx0 and sy1 > sy0:
+        square[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image_bgr[sy0:sy1, sx0:sx1]
+    interpolation = cv2.INTER_AREA if span > size else cv2.INTER_LINEAR
+    return cv2.resize(square, (size, size), interpolation=interpolation)
+
+
+def person_labels_uv(maps_output: torch.Tensor, person: Person, size: int = CROP_SIZE,
+                     margin: float = CROP_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+    """One person's labels (H, W uint8) and U,V (2, H, W) over their integer box (detectron2's rounding of
+    the finder's box), from the network output (1, C, size/4, size/4) of their crop; 0 outside their mask."""
+    maps = split_maps(maps_output.float().contiguous())
+    owner = torch.zeros(maps.parts.shape[2:], dtype=torch.long)
+    crop_labels, crop_uv = box_labels_uv(maps, owner, 0, [0, 0, size, size])
+    left, top, side = crop_square(person.box_xyxy, margin)
+    x, y, w, h = int_boxes_xywh(torch.from_numpy(person.box_xyxy[None].astype(np.float32)))[0].tolist()
+    scale = size / side
+    cols = np.clip(np.floor((np.arange(w) + x + 0.5 - left) * scale).astype(int), 0, size - 1)
+    rows = np.clip(np.floor((np.arange(h) + y + 0.5 - top) * scale).astype(int), 0, size - 1)
+    labels = crop_labels.numpy()[rows[:, None], cols[None, :]].astype(np.uint8)
+    uv = crop_uv.numpy()[:, rows[:, None], cols[None, :]]
+    mask = np.zeros((h, w), bool)
+    mh, mw = person.mask.shape
+    inside = person.mask[y:min(y + h, mh), x:min(x + w, mw)]
+    mask[:inside.shape[0], :inside.shape[1]] = inside
+    labels[~mask] = 0
+    return labels, np.where(labels > 0, uv, 0.0).astype(np.float32)
+
+
+class PersonCropPredictor:
+    """DensePose of the people ``finder`` finds, the light ``network`` (a :class:`LightDensePose` or any
+    callable on a padded BGR batch, e.g. onnxruntime's) run on their crops; see the module docstring.
+
+    Implements :class:`human3d.densepose.predictor.DensePosePredictor` (BGR uint8 images in).
+    """
+
+    def __init__(self, network: Network, finder: PeopleSource, device: str | torch.device = "cpu",
+                 crop_size: int = CROP_SIZE, margin: float = CROP_MARGIN) -> None:
+        self.device = torch.device(device)
+        if isinstance(network, torch.nn.Module):
+            network = network.to(self.device).eval().to(memory_format=torch.channels_last)
+        self.network, self.finder = network, finder
+        self.crop_size, self.margin = crop_size, margin
+
+    def with_finder(self, finder: PeopleSource) -> PersonCropPredictor:
+        """The same network on the people another finder finds (e.g. a video's
+        :class:`human3d.people.following.PeopleFollower`)."""
+        return PersonCropPredictor(self.network, finder, self.device, self.crop_size, self.margin)
+
+    def predict(self, images_bgr: Sequence[np.ndarray]) -> list[DensePoseResult]:
+        """One :class:`DensePoseResult` per image, in input pixels: the finder's people, largest first."""
+        people = [self.finder.find(np.ascontiguousarray(image[..., ::-1])) for image in images_bgr]
+        return self.predict_people(images_bgr, people)
+
+    @torch.inference_mode()
+    def predict_people(self, images_bgr: Sequence[np.ndarray], people: Sequence[Sequence[Person]]
+                       ) -> list[DensePoseResult]:
+        """The DensePose of people already found (``people[i]`` those of ``images_bgr[i]``): one forward
+        pass for all their crops; each result lists its people in the order given."""
+        crops = [cut_square(image, *crop_square(person.box_xyxy, self.margin), self.crop_size)
+                 for image, found in zip(images_bgr, people) for person in found]
+        output = None
+        if crops:
+            batch = pad_batch(crops).to(self.device)
+            if isinstance(self.network, torch.nn.Module):
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            output = self.network(batch).float().cpu()
+        results, row = [], 0
+        for found in people:
+            boxes = np.array([p.box_xyxy for p in found], np.float32).reshape(-1, 4)
+            result = DensePoseResult(boxes, np.array([p.score for p in found], np.float32))
+            for person in found:
+                labels, uv = person_labels_uv(output[row:row + 1], person, self.crop_size, self.margin)
+                result.labels.append(labels)
+                result.uv.append(uv)
+                row += 1
+            results.append(result)
+        return results
+
+    def __call__(self, image_bgr: np.ndarray) -> DensePoseResult:
+        """Predict one image."""
+        return self.predict([image_bgr])[0]

@@ -26,6 +26,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--small-people", action="store_true",
                         help="also run the people finder's small-people pass on the searched frames "
                              "(every 12th; about 1.5 s more each)")
+    parser.add_argument("--smoothing", type=float, default=None, metavar="SECONDS",
+                        help="smooth the people's keypoints over this window, centred on each frame (default "
+                             "0.75; 0: off; shorter keeps fast motion, e.g. dance, but jitters more)")
     parser.set_defaults(func=run)
 
 
@@ -34,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from human3d.fit.body_fit import default_fitter
     from human3d.fit.motion_run import MotionOutputs, run_motion
     from human3d.people.finder import build_people_finder
+    from human3d.people.smoothing import SMOOTH_SECONDS
 
     if not args.video.is_file():
         raise Human3DError.for_path(args.video, "video not found")
@@ -41,10 +45,14 @@ def run(args: argparse.Namespace) -> int:
     for path, suffix in checks:
         if path is not None and path.suffix.lower() != suffix:
             raise Human3DError.for_path(path, f"this output is written as {suffix}")
+    if args.smoothing is not None and not 0 <= args.smoothing <= 5:
+        raise Human3DError(f"--smoothing must be between 0 and 5 seconds (got {args.smoothing})")
     if all(path is None for path, _ in checks):
         args.output = args.video.with_name(f"{args.video.stem}_motion.glb")
     outputs = MotionOutputs(args.output, args.bvh, args.json, args.preview, args.blur_faces)
-    motions = run_motion(args.video, build_people_finder(small_people=args.small_people), default_fitter(), outputs)
+    smoothing = SMOOTH_SECONDS if args.smoothing is None else args.smoothing
+    motions = run_motion(args.video, build_people_finder(small_people=args.small_people), default_fitter(), outputs,
+                         smoothing)
     for motion in motions:
         print(f"person {motion.id}: {motion.frames} frames")
     return 0

@@ -2,7 +2,9 @@
 
 Each frame's people come from the people finder, searched for every few frames and followed in between
 (:class:`human3d.people.following.PeopleFollower`), and keep their ids through short occlusions
-(:class:`human3d.people.tracking.PeopleTracker`). A person seen in the last frame is fitted from their last
+(:class:`human3d.people.tracking.PeopleTracker`), and their landmarks are smoothed over a quarter of a
+second before and after each frame (:mod:`human3d.people.smoothing`). A person seen in the last frame is
+fitted from their last
 two fits, carried on at constant velocity, with a temporal term that pulls pose and placement toward that
 prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a moving
 average.
@@ -27,6 +29,7 @@ from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
 from human3d.io.read_ahead import read_ahead
 from human3d.people.finder import PeopleFinder, Person
 from human3d.people.following import PeopleFollower
+from human3d.people.smoothing import smooth_people
 from human3d.people.tracking import PeopleTracker
 
 FIND_AHEAD = 16  # frames whose people may be found before the fit of the frame being fitted is done
@@ -89,25 +92,28 @@ def torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int
+def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int, smoothing: int = 0
                  ) -> Iterator[tuple[np.ndarray, list[Person]]]:
-    """Each frame with its fittable people, found (searched now and then, followed in between) and tracked
-    (ids kept through gaps of up to ``memory`` frames)."""
+    """Each frame with its fittable people, found (searched now and then, followed in between), tracked
+    (ids kept through gaps of up to ``memory`` frames), and their landmarks smoothed over ``smoothing``
+    frames before and after (:func:`human3d.people.smoothing.smooth_people`; 0: not smoothed)."""
     follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
-    for frame in frames:
-        yield frame, fittable(tracker.update(follower.find(frame)))
+    tracked = ((frame, fittable(tracker.update(follower.find(frame)))) for frame in frames)
+    return smooth_people(tracked, smoothing)
 
 
 def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,
                   on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None],
-                  meshes: bool = True, ahead: int = FIND_AHEAD) -> dict[int, MotionTrack]:
+                  meshes: bool = True, ahead: int = FIND_AHEAD, smoothing: int = 0) -> dict[int, MotionTrack]:
     """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
-    each frame is done (to stream outputs); ``meshes``: whether the fits carry their skin (for pictures).
+    each frame is done (to stream outputs); ``meshes``: whether the fits carry their skin (for pictures);
+    ``smoothing``: frames before and after over which the people's landmarks are smoothed (each frame is
+    then fitted that many frames after it was found; see :func:`found_people`).
     The people of the next ``ahead`` frames are found in a background thread while this frame is fitted
     (:func:`human3d.io.read_ahead.read_ahead`), and the fit keeps to one torch thread meanwhile (its many
     small operations gain nothing from more, and the finder gets the other cores). Returns the tracks by id."""
     tracks: dict[int, MotionTrack] = {}
-    with contextlib.closing(read_ahead(found_people(frames, finder, memory), ahead)) as found, \
+    with contextlib.closing(read_ahead(found_people(frames, finder, memory, smoothing), ahead)) as found, \
             torch_threads(FIT_THREADS):
         for index, (frame, people) in enumerate(found):
             seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None

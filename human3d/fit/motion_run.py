@@ -21,6 +21,7 @@ from human3d.fit.run import bodies_picture, frame_record
 from human3d.io.atomic import atomic_path
 from human3d.io.video import VideoReader, video_writer
 from human3d.people.finder import PeopleFinder, Person
+from human3d.people.smoothing import SMOOTH_SECONDS, half_window
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,11 @@ def bvh_paths(path: Path, ids: list[int]) -> list[Path]:
     return [path] if len(ids) == 1 else [path.with_name(f"{path.stem}_person{i}{path.suffix}") for i in ids]
 
 
-def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: MotionOutputs) -> list[BodyMotion]:
-    """Fit the people of ``video`` frame by frame and write the outputs; returns each person's motion."""
+def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: MotionOutputs,
+               smoothing: float = SMOOTH_SECONDS) -> list[BodyMotion]:
+    """Fit the people of ``video`` frame by frame and write the outputs; returns each person's motion.
+    ``smoothing``: seconds of the window the people's landmarks are smoothed over (0: not smoothed;
+    :mod:`human3d.people.smoothing`)."""
     reader = VideoReader(video)
     faces = fitter.body.topology.faces
     preview = video_writer(outputs.preview, reader.fps) if outputs.preview else contextlib.nullcontext()
@@ -89,7 +93,7 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
             progress.update(1)
 
         tracks = track_and_fit(reader, finder, fitter, max(1, int(round(reader.fps))), on_frame,
-                               meshes=outputs.preview is not None)
+                               meshes=outputs.preview is not None, smoothing=half_window(reader.fps, smoothing))
         if not tracks:
             raise Human3DError.for_path(video, "no person found with enough of their body in view")
         document.close()

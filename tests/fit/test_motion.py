@@ -112,3 +112,24 @@ def test_calibration_pairs_the_found_people_with_their_true_bodies(clip):
         pixels = points[:, :2] / points[:, 2:] * seen.camera[0] + seen.camera[1:]
         error = np.linalg.norm(pixels - seen.keypoints, axis=1)[seen.weight > 0.5] / seen.scale
         assert np.median(error) < 0.05
+
+
+def test_smoothing_the_keypoints_cuts_jitter(tmp_path, capsys):
+    pytest.importorskip("mediapipe")
+    from human3d.eval.motion_metrics import score_motion
+    from human3d.fit.body_fit import default_fitter
+
+    video = tmp_path / "walk.mp4"
+    assert main(["synth-clip", "--out", str(video), "--frames", "24", "--people", "1", "--size", "320x240",
+                 "--seed", "4"]) == 0
+    truth = json.loads((tmp_path / "walk.truth.json").read_text())
+    scores = {}
+    for seconds in ("0", "0.75"):
+        report = tmp_path / f"smoothing_{seconds}.json"
+        assert main(["motion", str(video), "--json", str(report), "--smoothing", seconds]) == 0
+        document = json.loads(report.read_text())
+        assert [len(frame["people"]) for frame in document["frames"]] == [1] * 24  # every frame, in order
+        scores[seconds], _ = score_motion(document, truth, default_fitter().body)
+    assert scores["0.75"].accel_error < 0.8 * scores["0"].accel_error
+    assert main(["motion", str(video), "--smoothing", "-1"]) == 1
+    assert "--smoothing must be between 0 and 5 seconds" in capsys.readouterr().err

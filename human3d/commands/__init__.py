@@ -74,6 +74,16 @@ def check_device(name: str) -> str:
     return name
 
 
+def add_densepose_people_options(parser: argparse.ArgumentParser) -> None:
+    """``--no-people-finder`` and ``--no-small-people``: who the light DensePose model is run on."""
+    parser.add_argument("--no-people-finder", action="store_true",
+                        help="let the light network find the people itself instead of running it on the people "
+                             "finder's (faster; but it has only seen synthetic people, and on real photos it takes "
+                             "trees for people and misses people)")
+    parser.add_argument("--no-small-people", action="store_true",
+                        help="skip the people finder's pass for small people (tiles and HOG seeds; much faster)")
+
+
 class _TaskModule:
     """Adds a task module's options and runs it, importing the module only when the task is used."""
 

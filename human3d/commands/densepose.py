@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from human3d.commands import Subparsers, check_device
+from human3d.commands import Subparsers, add_densepose_people_options, check_device
 from human3d.densepose.rcnn.config import CONFIGS, get_config
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
@@ -49,11 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-score", type=float, default=None,
                         help="score threshold of a person: the people finder's (default 0.5), the R-CNN's "
                              "(default 0.05), or the light network's own (default 0.3, with --no-people-finder)")
-    parser.add_argument("--no-people-finder", action="store_true",
-                        help="let the light network find the people itself (faster; but it has only seen synthetic "
-                             "people, and on real photos it takes trees for people and misses people)")
-    parser.add_argument("--no-small-people", action="store_true",
-                        help="skip the people finder's pass for small people (tiles and HOG seeds; much faster)")
+    add_densepose_people_options(parser)
     parser.add_argument("--dump", type=Path, help="write boxes, scores, labels and U,V to OUT.npz or OUT.json")
     parser.add_argument("--show", type=_layers, default=set(DEFAULT_LAYERS),
                         help=f"picture layers, comma-separated from {','.join(LAYERS)} (default parts,contours,boxes)")

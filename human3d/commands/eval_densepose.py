@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from human3d.commands import check_device
+from human3d.commands import add_densepose_people_options, check_device
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
 
@@ -30,10 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--min-score", type=float,
                         help="score threshold of a person (default: the people finder's, or the model's own)")
-    parser.add_argument("--no-people-finder", action="store_true",
-                        help="score the light network's own people instead of DensePose on the people finder's")
-    parser.add_argument("--no-small-people", action="store_true",
-                        help="skip the people finder's pass for small people")
+    add_densepose_people_options(parser)
     parser.add_argument("--kappa", choices=("ours", "smpl"), default="ours",
                         help="GPS normalisation distances: measured on our body (default) or SMPL's official values")
     parser.add_argument("--batch-size", type=_positive, default=1, help="images per forward pass (default 1)")

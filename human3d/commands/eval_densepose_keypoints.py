@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from human3d.commands import check_device
+from human3d.commands import add_densepose_people_options, check_device
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
 
@@ -16,10 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", type=Path, nargs="+", help="photos, or folders of photos")
     parser.add_argument("--checkpoint", type=Path,
                         help="DensePose checkpoint (default: the bundled light model; or a detectron2 model-zoo .pkl)")
-    parser.add_argument("--no-people-finder", action="store_true",
-                        help="score the light network's own people instead of DensePose on the people finder's")
-    parser.add_argument("--no-small-people", action="store_true",
-                        help="skip the people finder's pass for small people (for the keypoints and the DensePose)")
+    add_densepose_people_options(parser)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
 

@@ -27,6 +27,7 @@ import torch
 from human3d.body.motion import BodyMotion
 from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
 from human3d.io.read_ahead import read_ahead
+from human3d.nn.threads import torch_threads
 from human3d.people.finder import PeopleFinder, Person
 from human3d.people.following import PeopleFollower
 from human3d.people.smoothing import smooth_people
@@ -79,17 +80,6 @@ def world_placement(fit: BodyFit) -> tuple[np.ndarray, np.ndarray]:
     pose = fit.params.pose.copy()
     pose[0] = roma.rotmat_to_rotvec(torch.tensor(rotation)).numpy()
     return pose, (CAMERA_TO_WORLD @ fit.translation).astype(np.float32)
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with ``count`` torch threads (at most as many as before), then restore the number."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(count, before)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int, smoothing: int = 0

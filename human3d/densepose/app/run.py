@@ -9,25 +9,30 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
 
 from human3d.densepose.app.dump import DumpWriter
 from human3d.densepose.app.visualize import render
+from human3d.densepose.light.person_crops import PersonCropPredictor
 from human3d.densepose.predictor import DensePosePredictor
 from human3d.densepose.rcnn.image import read_image_bgr
 from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.io.images import image_files, write_image
+from human3d.io.read_ahead import read_ahead
 from human3d.io.video import VideoReader, is_video_path, video_writer
+from human3d.nn.threads import torch_threads
 
 if TYPE_CHECKING:
-    from human3d.people.finder import PeopleFinder
+    from human3d.people.finder import PeopleFinder, Person
     from human3d.people.following import PeopleFollower
 
 
+FIND_AHEAD = 8  # video frames whose people may be found before this frame's DensePose is done
+NETWORK_THREADS = 1  # torch threads of the network while the people finder runs beside it
 SUMMARISED = 20  # the report keeps the people's scores of this many items (the command lists them when no more)
 
 
@@ -79,21 +84,56 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _predict_batch(predictor: DensePosePredictor, names: list[str], images: list[np.ndarray],
+def _predict_batch(predict: Callable[[list[int]], list[DensePoseResult]], names: list[str],
                    report: RunReport) -> list[DensePoseResult | None]:
-    """One forward for the batch; if it fails, each image alone so one bad frame does not sink the rest."""
+    """``predict(rows)`` (the results of those items of the batch) once for the whole batch; if that fails,
+    each item alone, so one bad frame does not sink the rest."""
     try:
-        return list(predictor.predict(images))
+        return list(predict(list(range(len(names)))))
     except Exception:
         pass
     results: list[DensePoseResult | None] = []
-    for name, image in zip(names, images):
+    for row, name in enumerate(names):
         try:
-            results.append(predictor(image))
+            results.append(predict([row])[0])
         except Exception as error:  # report and keep going
             report.failures.append(f"{name}: DensePose failed ({error.__class__.__name__}: {error})")
             results.append(None)
     return results
+
+
+def _frame_results(predictor: DensePosePredictor, frames: Iterable[tuple[str, np.ndarray]], batch_size: int,
+                   report: RunReport) -> Iterator[tuple[str, np.ndarray, DensePoseResult | None]]:
+    """Each named frame (BGR) with its result (None where it failed). A :class:`PersonCropPredictor`'s people
+    are found in a background thread, up to :data:`FIND_AHEAD` frames ahead (the people finder waits outside
+    Python's lock, so it overlaps with the network, the pictures and the video encoding), while the network
+    keeps to :data:`NETWORK_THREADS` torch thread."""
+    if not isinstance(predictor, PersonCropPredictor):
+        for batch in _batches(frames, batch_size):
+            names, images = [n for n, _ in batch], [im for _, im in batch]
+            results = _predict_batch(lambda rows: predictor.predict([images[i] for i in rows]), names, report)
+            yield from zip(names, images, results)
+        return
+
+    def found(name: str, image: np.ndarray) -> tuple[str, np.ndarray, list[Person] | Exception]:
+        try:
+            return name, image, predictor.finder.find(np.ascontiguousarray(image[..., ::-1]))
+        except Exception as error:  # reported where the frame comes, the others go on
+            return name, image, error
+
+    with contextlib.closing(read_ahead((found(name, image) for name, image in frames), FIND_AHEAD)) as stream, \
+            torch_threads(NETWORK_THREADS):
+        for batch in _batches(stream, batch_size):
+            for name, _, people in batch:
+                if isinstance(people, Exception):
+                    report.failures.append(f"{name}: the people finder failed ({people.__class__.__name__}: {people})")
+            ok = [entry for entry in batch if not isinstance(entry[2], Exception)]
+            names, images, people = [n for n, _, _ in ok], [im for _, im, _ in ok], [p for _, _, p in ok]
+            results = iter(_predict_batch(lambda rows: predictor.predict_people([images[i] for i in rows],
+                                                                                [people[i] for i in rows]),
+                                          names, report))
+            for name, image, entry in batch:
+                yield name, image, None if isinstance(entry, Exception) else next(results)
 
 
 def picture(image_bgr: np.ndarray, result: DensePoseResult | None, layers: set[str],
@@ -120,7 +160,8 @@ def run_images(paths: list[Path], predictor: DensePosePredictor, output_dir: Pat
                     names.append(path.name)
                 except Human3DError as error:
                     report.failures.append(str(error))
-            for name, image, result in zip(names, images, _predict_batch(predictor, names, images, report)):
+            results = _predict_batch(lambda rows: predictor.predict([images[i] for i in rows]), names, report)
+            for name, image, result in zip(names, images, results):
                 if result is None:
                     continue
                 report.add(name, result, dump)
@@ -142,14 +183,12 @@ def run_video(path: Path, predictor: DensePosePredictor, output: Path | None, la
         frames = ((f"frame_{i:06d}", frame[:, :, ::-1]) for i, frame in enumerate(reader))
         with tqdm(total=reader.frame_count_hint, unit="frame", desc=path.name) as bar:
             try:
-                for batch in _batches(frames, batch_size):
-                    names, images = [n for n, _ in batch], [im for _, im in batch]
-                    for name, image, result in zip(names, images, _predict_batch(predictor, names, images, report)):
-                        if result is not None:
-                            report.add(name, result, dump)
-                        if append is not None:
-                            append(np.ascontiguousarray(picture(image, result, layers, blur_faces)[:, :, ::-1]))
-                    bar.update(len(batch))
+                for name, image, result in _frame_results(predictor, frames, batch_size, report):
+                    if result is not None:
+                        report.add(name, result, dump)
+                    if append is not None:
+                        append(np.ascontiguousarray(picture(image, result, layers, blur_faces)[:, :, ::-1]))
+                    bar.update(1)
             except Human3DError as error:  # decoding failed part-way: keep what was done, report it
                 if not report.processed and not report.failures:
                     raise

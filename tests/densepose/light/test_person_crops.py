@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from human3d.cli import main
-from human3d.densepose.app.dump import read_dump
+from human3d.densepose.app.dump import DumpWriter, read_dump
+from human3d.densepose.app.run import run_video
 from human3d.densepose.light.model import PIXEL_MEAN_BGR
 from human3d.densepose.light.person_crops import CROP_MARGIN, PersonCropPredictor, crop_square, cut_square
 from human3d.densepose.predictor import build_densepose, predictor_for
 from human3d.densepose.rcnn.image import read_image_bgr
+from human3d.io.video import VideoReader, video_writer
 from human3d.people.finder import Person
 from human3d.weights.registry import get_weights
 
@@ -115,3 +117,35 @@ def test_cli_runs_on_the_people_finders_people_by_default(tmp_path, capsys):
     outside = ~found[0].mask[y:y + h, x:x + w]
     assert (by_finder.labels[0][outside] == 0).all() and (by_finder.labels[0] > 0).mean() > 0.2
     assert len(by_network) >= 1 and not np.allclose(by_network.boxes_xyxy[0], found[0].box_xyxy, atol=1.0)
+
+
+class FailingOnce(FixedPeople):
+    """Finds the same people, but fails on its third image."""
+
+    def find(self, image: np.ndarray) -> list[Person]:
+        if self.calls == 2:
+            self.calls += 1
+            raise RuntimeError("landmark model crashed")
+        return super().find(image)
+
+
+def test_a_video_finds_people_ahead_and_keeps_going_past_a_frame_the_finder_fails_on(bundled, tmp_path):
+    image = read_image_bgr(EXAMPLE)[::2, ::2].copy()  # 256 x 256
+    video = tmp_path / "six.mp4"
+    with video_writer(video, 12.0) as append:
+        for _ in range(6):
+            append(image[..., ::-1].copy())
+    person = _person((60, 20, 200, 250), np.ones(image.shape[:2], bool))
+    finder = FailingOnce([person])
+    predictor = PersonCropPredictor(bundled, finder)
+    dump, annotated = tmp_path / "six.npz", tmp_path / "six_dp.mp4"
+    with DumpWriter(dump) as writer:
+        report = run_video(video, predictor, annotated, {"parts"}, batch_size=2, dump=writer)
+    assert report.processed == 5 and len(report.failures) == 1
+    assert report.failures[0].startswith("frame_000002: the people finder failed (RuntimeError: landmark model")
+    results = read_dump(dump)
+    assert list(results) == [f"frame_{i:06d}" for i in (0, 1, 3, 4, 5)]
+    frame = next(iter(VideoReader(video)))[..., ::-1].copy()
+    alone = predictor.predict_people([frame], [[person]])[0]
+    np.testing.assert_array_equal(results["frame_000000"].labels[0], alone.labels[0])
+    assert len(list(VideoReader(annotated))) == 6  # the failed frame is in the video, undrawn

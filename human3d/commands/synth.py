@@ -36,6 +36,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--sigma", type=float, default=0.05,
                         help="Gaussian offset of surface points in metres (default 0.05)")
     parser.add_argument("--backgrounds", type=Path, help="folder of background images (default: procedural)")
+    parser.add_argument("--camera-effects", action="store_true",
+                        help="degrade each picture as a camera does: motion blur, sensor noise, JPEG (drawn per "
+                             "sample; the labels stay those of the sharp render)")
     parser.add_argument("--scans", type=Path,
                         help="folder of textured scans (OBJ + texture, metres, y up) to render instead of synthetic "
                              "people; sample i shows scan i mod #scans")
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     scans = scan_files(args.scans) if args.scans else ()
     config = SceneConfig(
         size=args.size, people=args.people, camera=args.camera, backgrounds=backgrounds, scans=scans,
-        points=args.points, sigma=args.sigma,
+        points=args.points, sigma=args.sigma, camera_effects=args.camera_effects,
     )
     written = generate(args.out, args.count, args.seed, config, shard=shard, workers=args.workers)
     print(f"wrote {len(written)} sample(s) to {args.out} (shard {shard[0]}/{shard[1]}); "

@@ -16,6 +16,7 @@ from human3d.geometry import cameras
 from human3d.geometry.cameras import Camera
 from human3d.geometry.sampling import sample_training_points
 from human3d.synth import appearance
+from human3d.synth.camera_effects import apply_camera_effects
 from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
 from human3d.synth.renderer import Lighting, Material, RenderResult, Surface, shared_renderer
 
@@ -33,11 +34,15 @@ class SceneConfig:
     scans: tuple[Path, ...] = ()  # scan files to render instead of synthetic people
     points: int = 0  # labelled occupancy points per sample (0 = none)
     sigma: float = 0.05  # metres, Gaussian offset of surface samples
+    camera_effects: bool = False  # motion blur, noise and JPEG drawn per sample (human3d.synth.camera_effects)
 
     def to_dict(self) -> dict:
-        return {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points,
-                "sigma": self.sigma,
-                "backgrounds": len(self.backgrounds), "scans": [p.name for p in self.scans]}  # fmt: skip
+        settings = {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points,
+                    "sigma": self.sigma,
+                    "backgrounds": len(self.backgrounds), "scans": [p.name for p in self.scans]}  # fmt: skip
+        if self.camera_effects:  # only when on: earlier runs' settings stay as they were
+            settings["camera_effects"] = True
+        return settings
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Sample:
     lighting: Lighting
     points: np.ndarray | None = None  # (N, 3) float32
     inside: np.ndarray | None = None  # (N,) bool
+    camera_effects: dict | None = None  # what apply_camera_effects drew, when the run asks for them
 
 
 def place_body(body, yaw: float, offset: np.ndarray):
@@ -192,4 +198,7 @@ def compose_sample(index: int, people: list[Person], config: SceneConfig, rng: n
     sample = Sample(index, rgb, maps, camera, people, vertices, faces, keypoints_2d, lighting)
     if config.points:
         sample.points, sample.inside = sample_training_points(vertices, faces, config.points, rng, sigma=config.sigma)
+    if config.camera_effects:  # drawn last, from their own generator: the rest of the sample is unchanged
+        effects_rng = np.random.default_rng(int(rng.integers(2**63)))
+        sample.rgb, sample.camera_effects = apply_camera_effects(rgb, effects_rng)
     return sample

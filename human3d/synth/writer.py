@@ -130,6 +130,8 @@ def write_sample(samples_dir: Path, sample: Sample) -> Path:
             "lighting": {"ambient": _round(lighting.ambient), "direction": _round(lighting.direction),
                          "color": _round(lighting.color), "sh": _round(lighting.sh)},  # fmt: skip
         }
+        if sample.camera_effects is not None:
+            meta["camera_effects"] = sample.camera_effects
         (work / layout.META).write_text(json.dumps(meta, sort_keys=True, indent=1))
         image, annotations = _annotations(sample)
         (work / layout.DENSEPOSE).write_text(json.dumps({"image": image, "annotations": annotations}, sort_keys=True))

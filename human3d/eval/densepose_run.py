@@ -35,7 +35,7 @@ def build_predictor(checkpoint: str | Path, device: str = "cpu", min_score: floa
 
     model = build_densepose(checkpoint)
     if isinstance(model, LightDensePose) and people_finder:
-        finder = build_people_finder(0.5 if min_score is None else min_score, small_people=small_people)
+        finder = build_people_finder(min_score, small_people=small_people)
         return predictor_for(model, device, finder=finder)
     return predictor_for(model, device, min_score)
 

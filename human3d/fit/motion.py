@@ -2,8 +2,8 @@
 
 Each frame's people come from the people finder, searched for every few frames and followed in between
 (:class:`human3d.people.following.PeopleFollower`), and keep their ids through short occlusions
-(:class:`human3d.people.tracking.PeopleTracker`), and their landmarks are smoothed over a quarter of a
-second before and after each frame (:mod:`human3d.people.smoothing`). A person seen in the last frame is
+(:class:`human3d.people.tracking.PeopleTracker`), and their landmarks are smoothed over a short window
+centred on each frame (:mod:`human3d.people.smoothing`; 0.75 s by default). A person seen in the last frame is
 fitted from their last
 two fits, carried on at constant velocity, with a temporal term that pulls pose and placement toward that
 prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a moving

@@ -184,9 +184,12 @@ class PeopleFinder:
         return found
 
 
-def build_people_finder(min_score: float = 0.5, max_people: int = 20, small_people: bool = True) -> PeopleFinder:
-    """A finder with the default small-people pass (square tiles and HOG seeds), or none."""
-    return PeopleFinder(min_score, max_people, SMALL_PEOPLE_TILES if small_people else (), seeds=small_people)
+def build_people_finder(min_score: float | None = 0.5, max_people: int = 20, small_people: bool = True
+                        ) -> PeopleFinder:
+    """A finder with the default small-people pass (square tiles and HOG seeds), or none; ``min_score``
+    None is the default, 0.5."""
+    return PeopleFinder(0.5 if min_score is None else min_score, max_people,
+                        SMALL_PEOPLE_TILES if small_people else (), seeds=small_people)
 
 
 @functools.lru_cache(maxsize=2)

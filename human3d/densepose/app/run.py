@@ -69,7 +69,7 @@ def people_source(source: Path, min_score: float | None = None, small_people: bo
     from human3d.people.finder import build_people_finder
     from human3d.people.following import PeopleFollower
 
-    finder = build_people_finder(0.5 if min_score is None else min_score, small_people=small_people)
+    finder = build_people_finder(min_score, small_people=small_people)
     return PeopleFollower(finder) if is_video_path(source) else finder
 
 
@@ -117,7 +117,7 @@ def _frame_results(predictor: DensePosePredictor, frames: Iterable[tuple[str, np
 
     def found(name: str, image: np.ndarray) -> tuple[str, np.ndarray, list[Person] | Exception]:
         try:
-            return name, image, predictor.finder.find(np.ascontiguousarray(image[..., ::-1]))
+            return name, image, predictor.find(image)
         except Exception as error:  # reported where the frame comes, the others go on
             return name, image, error
 

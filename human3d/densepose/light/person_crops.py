@@ -109,8 +109,11 @@ class PersonCropPredictor:
 
     def predict(self, images_bgr: Sequence[np.ndarray]) -> list[DensePoseResult]:
         """One :class:`DensePoseResult` per image, in input pixels: the finder's people, largest first."""
-        people = [self.finder.find(np.ascontiguousarray(image[..., ::-1])) for image in images_bgr]
-        return self.predict_people(images_bgr, people)
+        return self.predict_people(images_bgr, [self.find(image) for image in images_bgr])
+
+    def find(self, image_bgr: np.ndarray) -> list[Person]:
+        """The people the finder finds in one BGR image."""
+        return self.finder.find(np.ascontiguousarray(image_bgr[..., ::-1]))
 
     @torch.inference_mode()
     def predict_people(self, images_bgr: Sequence[np.ndarray], people: Sequence[Sequence[Person]]

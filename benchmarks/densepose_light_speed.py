@@ -7,13 +7,15 @@ the default, the network on the people finder's people (:class:`PersonCropPredic
 whole search on every image (with and without its small-people pass, as for photos) and following people
 from frame to frame (as for a video: a whole search every 12 frames, the landmark model alone between).
 
-Weights: the bundled default (human3d/densepose/light/default_weights/human3d_densepose_light.pkl) unless
---checkpoint is given. Input: our own example person (examples/person.png, cut out with its mask)
-pasted twice over a grey gradient, so the decoding has people to work on; the "people" column says
-how many were found. Wall figures are medians of --runs calls after 2 warm-up calls; "total" is the
-whole ``predict`` (shrinking to the working size, padding, network, decoding to per-box labels and
-U,V), "CPU ms" its process CPU time per frame over all threads. The machine's load average is printed
-with the table: wall time suffers when other jobs share the cores (then CPU time is the steadier figure).
+Weights: the bundled network-alone model (human3d_densepose_light.pkl) for the first table unless
+--checkpoint is given; the bundled people model (human3d_densepose_light_people.pkl, which reads each
+person's pose guide) for the second unless --people-checkpoint is given. Input: our own example person
+(examples/person.png, cut out with its mask) pasted twice over a grey gradient, so the decoding has people
+to work on; the "people" column says how many were found. Wall figures are medians of --runs calls after 2
+warm-up calls; "total" is the whole ``predict`` (shrinking to the working size, padding, network, decoding
+to per-box labels and U,V), "CPU ms" its process CPU time per frame over all threads. The machine's load
+average is printed with the table: wall time suffers when other jobs share the cores (then CPU time is the
+steadier figure).
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--checkpoint", type=Path, default=get_weights("human3d_densepose_light").path)
+    parser.add_argument("--people-checkpoint", type=Path, default=get_weights("human3d_densepose_light_people").path)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = build_densepose(args.checkpoint)
@@ -147,7 +150,8 @@ def main() -> None:
                 f"{r['network']:.1f} | {r['decode']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} | "
                 f"{r['cpu']:.1f} |"
             )
-    people_table(model, args.runs)
+    print(f"people model: {args.people_checkpoint.name}")
+    people_table(build_densepose(args.people_checkpoint), args.runs)
     print(f"Published: {PUBLISHED}")
 
 

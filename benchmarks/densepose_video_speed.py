@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2)
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
-    model = build_densepose(resolve_weights("densepose-light"))
+    model = build_densepose(resolve_weights("densepose-light-people"))
     finder = build_people_finder(small_people=False)  # loading the models is not timed
     print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
           f"load average {os.getloadavg()[0]:.1f}")

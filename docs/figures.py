@@ -11,8 +11,9 @@
 side (orthographic, the image's crop frame). ``densepose``: the light default model's parts, U,V
 contours and boxes drawn over the image (or frame ``N`` of a video), on the people the people finder
 finds, as ``human3d densepose`` runs it. ``densepose-before-after``: per image, the light network finding
-the people itself (``--no-people-finder``, the default before 2026-12-05) beside the default, the network on
-the people finder's people, with the people finder's keypoints as white dots. ``people``: the people finder's
+the people itself (``--no-people-finder``, the default before 2026-12-05), the same network on the people
+finder's people, and the default (the people model on them), with the people finder's keypoints as white
+dots. ``people``: the people finder's
 boxes, skeletons and masks over each image, tiled three to a row. ``body``: per image (or frame ``N`` of
 a video), the fitted anny bodies over it, then the most fully seen person's body turned 0, 90, 180 and 270 degrees
 about its vertical axis (a turntable). A reconstruction of an image with no
@@ -66,38 +67,39 @@ def densepose_figure(source: Path, frame: int) -> np.ndarray:
     """The light default model's picture (parts, contours, boxes) over an image or a video frame (RGB), on
     the people finder's people."""
     from human3d.densepose.app.visualize import render
-    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.predictor import build_densepose, light_weights, predictor_for
     from human3d.densepose.rcnn.image import read_image_bgr
     from human3d.io.video import VideoReader, is_video_path
     from human3d.people.finder import build_people_finder
-    from human3d.weights.resolve import resolve_weights
 
     if is_video_path(source):
         image_bgr = next(f for i, f in enumerate(VideoReader(source)) if i == frame)[..., ::-1].copy()
     else:
         image_bgr = read_image_bgr(source)
-    predictor = predictor_for(build_densepose(resolve_weights("densepose-light")), finder=build_people_finder())
+    predictor = predictor_for(build_densepose(light_weights(people_finder=True)), finder=build_people_finder())
     return render(image_bgr, predictor(image_bgr))[..., ::-1]
 
 
-def densepose_before_after(sources: list[Path], width: int = 440) -> np.ndarray:
-    """Per image (one row): the light network on the people it finds itself, then on the people finder's
-    people (parts and boxes), the finder's keypoints as white dots; each picture ``width`` wide."""
+def densepose_before_after(sources: list[Path], width: int = 400) -> np.ndarray:
+    """Per image (one row): the light network on the people it finds itself, the same network on the people
+    finder's people, and the people model (the default) on them (parts and boxes), the finder's keypoints as
+    white dots; each picture ``width`` wide."""
     from human3d.densepose.app.visualize import render
-    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.predictor import build_densepose, light_weights, predictor_for
     from human3d.densepose.rcnn.image import read_image_bgr
     from human3d.eval.densepose_keypoints import MIN_KEYPOINT_SCORE
     from human3d.people.finder import build_people_finder
-    from human3d.weights.resolve import resolve_weights
 
-    model, finder = build_densepose(resolve_weights("densepose-light")), build_people_finder()
-    alone, on_people = predictor_for(model), predictor_for(model, finder=finder)
+    alone_model, finder = build_densepose(light_weights(people_finder=False)), build_people_finder()
+    alone, alone_on_people = predictor_for(alone_model), predictor_for(alone_model, finder=finder)
+    people_model = predictor_for(build_densepose(light_weights(people_finder=True)), finder=finder)
     rows = []
     for source in sources:
         image = read_image_bgr(source)
         people = finder.find(image[..., ::-1].copy())
         pictures = [render(image, alone(image), ("parts", "boxes")),
-                    render(image, on_people.predict_people([image], [people])[0], ("parts", "boxes"))]
+                    render(image, alone_on_people.predict_people([image], [people])[0], ("parts", "boxes")),
+                    render(image, people_model.predict_people([image], [people])[0], ("parts", "boxes"))]
         scale = width / image.shape[1]
         for picture in pictures:
             for person in people:

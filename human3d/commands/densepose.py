@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from human3d.commands import Subparsers, add_densepose_people_options, check_device
+from human3d.densepose.predictor import light_weights
 from human3d.densepose.rcnn.config import CONFIGS, get_config
 from human3d.errors import Human3DError
-from human3d.weights.resolve import resolve_weights
 
 
 def _layers(text: str) -> set[str]:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the model, run it over the input, report failures; non-zero exit if any item failed."""
     from human3d.densepose.app.dump import DUMP_SUFFIXES
 
-    checkpoint = resolve_weights("densepose-light", args.checkpoint)
+    checkpoint = light_weights(not args.no_people_finder, args.checkpoint)
     if args.dump is not None and args.dump.suffix.lower() not in DUMP_SUFFIXES:
         raise Human3DError.for_path(args.dump, "dump file must end in .npz or .json")
     check_device(args.device)

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from human3d.commands import add_densepose_people_options, check_device
+from human3d.densepose.predictor import light_weights
 from human3d.errors import Human3DError
-from human3d.weights.resolve import resolve_weights
 
 
 def _positive(text: str) -> int:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError.for_path(args.data, "DensePose-COCO JSON not found")
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the report file must end in .json")
-    checkpoint = resolve_weights("densepose-light", args.checkpoint)
+    checkpoint = light_weights(not args.no_people_finder, args.checkpoint)
     check_device(args.device)
     from human3d.eval.densepose_metrics import evaluate_densepose
     from human3d.eval.densepose_run import build_predictor, coco_images, predict_coco_images

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from human3d.commands import add_densepose_people_options, check_device
+from human3d.densepose.predictor import light_weights
 from human3d.errors import Human3DError
-from human3d.weights.resolve import resolve_weights
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the report file must end in .json")
     paths = image_paths(args.images)
-    checkpoint = resolve_weights("densepose-light", args.checkpoint)
+    checkpoint = light_weights(not args.no_people_finder, args.checkpoint)
     check_device(args.device)
     from human3d.densepose.light.person_crops import PersonCropPredictor
     from human3d.densepose.predictor import build_densepose, predictor_for

@@ -1,4 +1,5 @@
-"""``human3d train densepose --data JSON --out DIR``: train DensePose R-CNN (any config) or the light model."""
+"""``human3d train densepose --data JSON --out DIR``: train DensePose R-CNN (any config), the light model, or
+the light people model (the light network on the people finder's crops and poses)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from pathlib import Path
 
 from human3d.commands import check_device
 from human3d.densepose.rcnn.config import CONFIGS
-from human3d.densepose.train.config import DensePoseTrainConfig
+from human3d.densepose.train.config import LIGHT_MODELS, DensePoseTrainConfig
 from human3d.errors import Human3DError
 from human3d.weights.resolve import existing_checkpoint
 
 _HELP = {
     "data": "DensePose-COCO JSON: ours (OUT/densepose_coco.json of `human3d synth`) or the real one",
     "out": "run folder: checkpoints (.pkl, model-zoo layout), metrics.jsonl/csv, resume state",
-    "model": "R-CNN config (" + ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS) + ") or 'light'",
+    "model": "R-CNN config (" + ", ".join(n.removeprefix("densepose_rcnn_") for n in CONFIGS) + "), 'light' "
+             "(the network alone) or 'light-people' (person crops and pose guides; --min-size does not apply)",
     "image_root": "folder holding the JSON's file_name entries (default: the JSON's folder)",
     "init": "checkpoint .pkl to fine-tune from (tensors matching the config by name and shape are loaded)",
     "steps": "optimizer steps in all (a resumed run continues up to this count)",
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> DensePoseTrainConfig:
     """The parsed flags as options, checked."""
     options = DensePoseTrainConfig(**{f.name: getattr(args, f.name) for f in fields(DensePoseTrainConfig)})
-    if options.model != "light":
+    if options.model not in LIGHT_MODELS:
         from human3d.densepose.rcnn.config import get_config
 
         get_config(options.model)  # a one-line error for an unknown name

@@ -68,6 +68,14 @@ def build_densepose(checkpoint: str | Path | Mapping[str, torch.Tensor], config:
     return build_rcnn(state, config, source)
 
 
+def light_weights(people_finder: bool, checkpoint: str | Path | None = None) -> Path:
+    """The light DensePose weights to load: ``checkpoint`` when given, else the bundled people model (on the
+    people finder's people, ``densepose-light-people``) or the network-alone model (``densepose-light``)."""
+    from human3d.weights.resolve import resolve_weights
+
+    return resolve_weights("densepose-light-people" if people_finder else "densepose-light", checkpoint)
+
+
 def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None,
                   onnx: bool = False, precision: str | None = None, finder: PeopleSource | None = None
                   ) -> DensePosePredictor:
@@ -88,6 +96,9 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
         return RCNNDensePosePredictor(model, device, min_score, precision=precision)
     if precision is not None:
         raise Human3DError("--precision applies to DensePose R-CNN checkpoints, not to the light model")
+    if finder is None and model.guide_channels:
+        raise Human3DError("this light DensePose model reads the people finder's poses: it cannot run without "
+                           "the people finder (leave out --no-people-finder, or pass the network-alone model)")
     network = model
     if onnx:
         if device != "cpu":
@@ -104,13 +115,12 @@ def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | No
                         config: str | DensePoseConfig | None = None, device: str = "cpu",
                         min_score: float | None = None, onnx: bool = False,
                         precision: str | None = None, finder: PeopleSource | None = None) -> DensePosePredictor:
-    """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light model's
-    weights, as ``human3d densepose`` uses), then :func:`predictor_for` (``finder``: see there).
+    """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light weights, as
+    ``human3d densepose`` uses: the people model with a ``finder``, the network alone without), then
+    :func:`predictor_for` (``finder``: see there).
 
     Raises :class:`Human3DError` (one line) when ``checkpoint`` is None and the bundled weights are missing.
     """
     if checkpoint is None:
-        from human3d.weights.resolve import resolve_weights
-
-        checkpoint = resolve_weights("densepose-light")
+        checkpoint = light_weights(finder is not None)
     return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx, precision, finder)

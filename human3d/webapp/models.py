@@ -70,11 +70,10 @@ class Models:
     def densepose(self) -> PersonCropPredictor:
         """The bundled light DensePose model, on the people the people finder finds."""
         from human3d.densepose.light.person_crops import PersonCropPredictor
-        from human3d.densepose.predictor import build_densepose
-        from human3d.weights.resolve import resolve_weights
+        from human3d.densepose.predictor import build_densepose, light_weights
 
         return self._get("densepose", lambda: PersonCropPredictor(
-            build_densepose(resolve_weights("densepose-light", None)), self.finder(), self.device))
+            build_densepose(light_weights(people_finder=True)), self.finder(), self.device))
 
     def fitter(self) -> BodyFitter:
         """The body fitter (anny)."""

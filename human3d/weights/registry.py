@@ -19,14 +19,16 @@ from human3d.errors import Human3DError
 
 ENV_VAR = "HUMAN3D_WEIGHTS"
 PACKAGE_DIR = Path(__file__).parent.parent  # the ``human3d`` package folder, home of the bundled files
-TASKS = ("pifuhd", "densepose-rcnn", "densepose-light", "people")
+TASKS = ("pifuhd", "densepose-rcnn", "densepose-light-people", "densepose-light", "people")
 OFFICIAL = "official download"
 BUNDLED = "bundled in the package"
 DEPENDENCY = "shipped in a dependency"
 TASK_TITLES = {
     "pifuhd": "PIFuHD (human3d reconstruct, human3d eval reconstruction)",
     "densepose-rcnn": "DensePose R-CNN (human3d densepose / eval densepose --checkpoint FILE, train densepose --init)",
-    "densepose-light": "light DensePose (default of human3d densepose and human3d eval densepose)",
+    "densepose-light-people": "light DensePose on the people finder's people (default of human3d densepose, "
+                              "eval densepose and eval densepose-keypoints)",
+    "densepose-light": "light DensePose, the network alone (human3d densepose --no-people-finder)",
     "people": "people finder (human3d people; reconstruct without a crop; --blur-faces)",
 }
 MEDIAPIPE = "mediapipe"  # the wheel of mediapipe==0.10.14 ships these models
@@ -38,6 +40,8 @@ DENSEPOSE_ZOO_LICENCE = (
     "detectron2 projects/DensePose/doc/DENSEPOSE_IUV.md)"
 )
 HUMAN3D_LICENCE = "Apache-2.0 (trained by human3d on its own synthetic data: no third-party images or weights)"
+HUMAN3D_PHOTOS_LICENCE = ("Apache-2.0 (trained by human3d on its own synthetic data, with CC0 and public-domain "
+                          "photos from scikit-image's sample data behind and in front of the people)")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,14 @@ class WeightsEntry:
         return self.path.is_file()
 
 
+def _bundled_entry(name: str, task: str, filename: str, package_dir: str, licence: str, description: str
+                   ) -> WeightsEntry:
+    """A weights file shipped inside the human3d package, under ``human3d/<package_dir>/``."""
+    return WeightsEntry(name=name, task=task, filename=filename, kind=BUNDLED, url="",
+                        upstream=f"shipped inside the human3d package (human3d/{package_dir}/)", licence=licence,
+                        non_commercial=False, description=description, package_dir=package_dir)
+
+
 def _rcnn_entry(config: DensePoseConfig) -> WeightsEntry:
     short = config.name.removeprefix("densepose_rcnn_")
     head = "DeepLab head" if config.deeplab_head else "decoder head" if config.decoder else "legacy head, no decoder"
@@ -123,32 +135,16 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
         description="official PIFuHD checkpoint (Saito et al., CVPR 2020), 1.5 GB",
         run_names=("pifuhd_final",),
     ),
-    WeightsEntry(
-        name="human3d_pifuhd_small",
-        task="pifuhd",
-        filename="human3d_pifuhd_small.pt",
-        kind=BUNDLED,
-        url="",
-        upstream="shipped inside the human3d package (human3d/pifuhd/default_weights/)",
-        licence=HUMAN3D_LICENCE,
-        non_commercial=False,
-        description="human3d's default PIFuHD weights (the 'small' configuration of `human3d train pifuhd`), "
-                    "about 20 MB",
-        package_dir="pifuhd/default_weights",
-    ),
+    _bundled_entry("human3d_pifuhd_small", "pifuhd", "human3d_pifuhd_small.pt", "pifuhd/default_weights",
+                   HUMAN3D_LICENCE, "human3d's default PIFuHD weights (the 'small' configuration of `human3d train "
+                   "pifuhd`), about 20 MB"),
     *(_rcnn_entry(config) for config in CONFIGS.values()),
-    WeightsEntry(
-        name="human3d_densepose_light",
-        task="densepose-light",
-        filename="human3d_densepose_light.pkl",
-        kind=BUNDLED,
-        url="",
-        upstream="shipped inside the human3d package (human3d/densepose/light/default_weights/)",
-        licence=HUMAN3D_LICENCE,
-        non_commercial=False,
-        description="human3d's light real-time DensePose model (`human3d train densepose --model light`), 0.7 MB",
-        package_dir="densepose/light/default_weights",
-    ),
+    _bundled_entry("human3d_densepose_light", "densepose-light", "human3d_densepose_light.pkl",
+                   "densepose/light/default_weights", HUMAN3D_LICENCE, "human3d's light real-time DensePose model, "
+                   "finding people itself (`human3d train densepose --model light`), 0.7 MB"),
+    _bundled_entry("human3d_densepose_light_people", "densepose-light-people", "human3d_densepose_light_people.pkl",
+                   "densepose/light/default_weights", HUMAN3D_PHOTOS_LICENCE, "human3d's light DensePose model on "
+                   "the people finder's crops and poses (`human3d train densepose --model light-people`), 0.7 MB"),
     WeightsEntry(
         name="mediapipe_pose_detector",
         task="people",

@@ -30,7 +30,7 @@ def no_weights_message(task: str) -> str:
     if task == "pifuhd":
         return (f"no PIFuHD weights are installed (looked in {weights_dir()}); run `human3d weights` to see where to "
                 "get them, or pass --checkpoint PATH")
-    if task == "densepose-light":
+    if task in ("densepose-light", "densepose-light-people"):
         url = get_weights("densepose_rcnn_R_50_FPN_s1x").url
         return ("no DensePose weights are installed (the bundled light model's file is missing); download an official "
                 f"detectron2 DensePose model-zoo checkpoint, e.g. {url} (other configs: see docs; licence as stated by "
@@ -41,7 +41,7 @@ def no_weights_message(task: str) -> str:
 
 
 def resolve_weights(task: str, checkpoint: str | Path | None = None) -> Path:
-    """The weights file to load for ``task`` (``pifuhd``, ``densepose-rcnn`` or ``densepose-light``).
+    """The weights file to load for ``task`` (one of :data:`~human3d.weights.registry.TASKS`).
 
     ``checkpoint`` (an explicit path) wins and must exist; else the first installed official file of
     ``task`` in the weights folder; else the task's bundled file; else a one-line ``Human3DError``.

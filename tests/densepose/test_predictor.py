@@ -8,19 +8,28 @@ import sys
 import numpy as np
 import pytest
 
+from human3d.densepose.light.person_crops import PersonCropPredictor
+from human3d.densepose.light.pose_guide import GUIDE_CHANNELS
 from human3d.densepose.light.predictor import LightDensePosePredictor
-from human3d.densepose.predictor import DensePosePredictor, densepose_predictor, predictor_for
+from human3d.densepose.predictor import DensePosePredictor, densepose_predictor, light_weights, predictor_for
 from human3d.densepose.rcnn.config import get_config
 from human3d.densepose.rcnn.model import DensePoseRCNN
 from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
+from human3d.people.finder import build_people_finder
 from human3d.weights import registry
+from human3d.weights.registry import get_weights
 
 
-def test_default_predictor_is_the_bundled_light_model_and_follows_the_protocol():
+def test_default_predictors_are_the_bundled_light_models_and_follow_the_protocol():
+    assert light_weights(people_finder=True) == get_weights("human3d_densepose_light_people").path
+    assert light_weights(people_finder=False) == get_weights("human3d_densepose_light").path
+    on_people = densepose_predictor(finder=build_people_finder())
+    assert isinstance(on_people, PersonCropPredictor) and on_people.network.guide_channels == GUIDE_CHANNELS
     predictor = densepose_predictor(min_score=0.99)
     assert isinstance(predictor, LightDensePosePredictor) and isinstance(predictor, DensePosePredictor)
+    assert predictor.network.guide_channels == 0
     assert predictor.min_score == 0.99 and predictor.device.type == "cpu"
     image = np.full((64, 48, 3), 128, np.uint8)
     results = predictor.predict([image, image])

@@ -75,8 +75,23 @@ def test_command_scores_the_bundled_model_and_writes_json(tmp_path, capsys):
     document = json.loads(report.read_text())
     assert document["people_finder"] is True and document["overall"]["people"] == 1
     assert document["overall"]["keypoints"] >= 12
-    assert document["overall"]["agreement"] >= 0.6  # the bundled model on a synthetic person
+    assert document["overall"]["agreement"] >= 0.9  # the bundled people model on a synthetic person (1.0 now)
     assert document["photos"][0]["photo"].endswith("person.png")
+
+
+def test_the_people_model_agrees_with_the_finder_on_shared_real_photos(shared_dir, tmp_path, capsys):
+    """The default on three real photos (never trained on): 97.5 % when measured; the network-alone model on
+    the same people was at 52 %."""
+    pytest.importorskip("mediapipe")
+    photos = [shared_dir / "photos" / "ryota.png", shared_dir / "photos" / "pifuhd_test.png",
+              shared_dir / "photos" / "street" / "17790319373_bd19b24cfc_k.jpg"]
+    report = tmp_path / "agreement.json"
+    assert main(["eval", "densepose-keypoints", *map(str, photos), "--json", str(report)]) == 0
+    document = json.loads(report.read_text())
+    assert document["overall"]["people"] >= 3 and document["overall"]["keypoints"] >= 60
+    assert document["overall"]["agreement"] >= 0.85
+    for side in ("left", "right"):
+        assert document["overall"]["by_keypoint"][f"{side}_elbow"] >= 0.6
 
 
 def test_command_bad_inputs_fail_in_one_line(tmp_path, capsys):

@@ -241,7 +241,7 @@ def test_smpl_kappa_is_the_published_table(dp_data: Path, truth) -> None:
 
 
 def test_cli_runs_end_to_end_with_the_default_model(dp_data: Path, tmp_path: Path, capsys) -> None:
-    bundled_light = get_weights("human3d_densepose_light").path
+    bundled_light = get_weights("human3d_densepose_light_people").path  # the default, on the finder's people
     if not bundled_light.is_file():
         pytest.skip("no bundled default DensePose model in this checkout")
     from human3d.cli import main

@@ -27,13 +27,14 @@ def weights_folder(tmp_path, monkeypatch):
 def test_the_registry_holds_every_loadable_model():
     names = {entry.name: entry for entry in list_weights()}
     people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full", "mediapipe_face_detector_full_range"}
-    assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", *CONFIGS, *people}
+    assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", "human3d_densepose_light_people",
+                          *CONFIGS, *people}
     assert [entry.name for entry in list_weights("pifuhd")] == ["pifuhd", "human3d_pifuhd_small"]
     assert {entry.name for entry in list_weights("densepose-rcnn")} == set(CONFIGS)
     official = names["pifuhd"]
     assert (official.kind, official.filename, official.non_commercial) == (OFFICIAL, "pifuhd.pt", True)
     assert official.licence.startswith(CC_BY_NC) and official.location == "weights folder"
-    for name in ("human3d_pifuhd_small", "human3d_densepose_light"):
+    for name in ("human3d_pifuhd_small", "human3d_densepose_light", "human3d_densepose_light_people"):
         entry = names[name]
         assert entry.kind == BUNDLED and entry.location == "package" and entry.licence.startswith("Apache-2.0")
         assert not entry.non_commercial and entry.present, f"{entry.path} is missing from this checkout"

@@ -31,6 +31,7 @@ def test_explicit_path_wins_then_installed_official_then_bundled(weights_folder,
     assert resolve_weights("pifuhd", mine) == mine
     assert resolve_weights("pifuhd", str(mine)) == mine
     assert resolve_weights("densepose-light") == get_weights("human3d_densepose_light").path
+    assert resolve_weights("densepose-light-people") == get_weights("human3d_densepose_light_people").path
 
 
 def test_rcnn_files_are_found_in_the_weights_folder(weights_folder):

@@ -12,8 +12,12 @@ plus dense charts, no region proposals, no per-box head):
   pixels), used to give each pixel to one detected person.
 
 Backbone: a depthwise-separable (MobileNet-like) encoder to stride 32, a light FPN decoder back to
-stride 4, two small heads. Parameter names all start with ``light_`` so a checkpoint of this model is
-recognised by its keys (:func:`is_light_state`); widths are read back from the tensor shapes.
+stride 4, two small heads. A *guided* model (``LightConfig.guide`` > 0, the people model of
+:mod:`human3d.densepose.light.person_crops`) also reads a pose guide
+(:mod:`human3d.densepose.light.pose_guide`: the person's limbs drawn from their keypoints, and their
+mask), stacked with the normalised image before the first convolution. Parameter names all start with
+``light_`` so a checkpoint of this model is recognised by its keys (:func:`is_light_state`); widths and
+guide channels are read back from the tensor shapes.
 """
 
 from __future__ import annotations
@@ -43,11 +47,13 @@ COUNTER_SUFFIX = "num_batches_tracked"  # batch-norm step counters: not stored, 
 
 @dataclass(frozen=True)
 class LightConfig:
-    """Widths of the encoder stages (strides 2, 4, 8, 16, 32), blocks per stage, decoder width."""
+    """Widths of the encoder stages (strides 2, 4, 8, 16, 32), blocks per stage, decoder width, and the
+    channels of the pose guide read beside the image (0: none)."""
 
     widths: tuple[int, ...] = (16, 32, 48, 96, 160)
     depths: tuple[int, ...] = (2, 3, 3, 2)
     decoder: int = 64
+    guide: int = 0
 
 
 DEFAULT_CONFIG = LightConfig()
@@ -106,7 +112,7 @@ class Encoder(nn.Module):
     def __init__(self, config: LightConfig) -> None:
         super().__init__()
         w = config.widths
-        self.stem = ConvBN(3, w[0], 3, stride=2)
+        self.stem = ConvBN(3 + config.guide, w[0], 3, stride=2)
         self.stages = nn.ModuleList()
         for i, depth in enumerate(config.depths):
             kernel = 3 if i < 2 else 5  # wider receptive field where people are a few cells tall
@@ -156,7 +162,8 @@ class Head(nn.Module):
 
 
 class LightDensePose(nn.Module):
-    """BGR images (N, 3, H, W) in 0..255, H and W multiples of 32 -> maps (N, 80, H/4, W/4)."""
+    """BGR images (N, 3, H, W) in 0..255, H and W multiples of 32 -> maps (N, 80, H/4, W/4); a guided model
+    (``config.guide`` channels) also takes the pose guide (N, guide, H, W) in 0..1."""
 
     size_divisibility = 32
 
@@ -173,8 +180,18 @@ class LightDensePose(nn.Module):
             self.light_detect.predict.bias.zero_()
             self.light_detect.predict.bias[0] = HEAT_PRIOR_BIAS
 
-    def forward(self, images_bgr: torch.Tensor) -> torch.Tensor:
+    @property
+    def guide_channels(self) -> int:
+        """Channels of the pose guide this model reads (0: the image alone)."""
+        return self.config.guide
+
+    def forward(self, images_bgr: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
         x = (images_bgr - self.pixel_mean) / self.pixel_std
+        if self.config.guide:
+            if guide is None or guide.shape[1] != self.config.guide:
+                raise Human3DError(f"this light DensePose model reads a pose guide of {self.config.guide} channels "
+                                   "beside the image (run it on the people finder's people)")
+            x = torch.cat([x, guide.to(x.dtype)], dim=1)
         features = self.light_decoder(self.light_encoder(x))
         return torch.cat([self.light_detect(features), self.light_dense(features)], dim=1)
 
@@ -199,7 +216,7 @@ def is_light_state(state: Mapping[str, object]) -> bool:
 
 
 def config_from_state(state: Mapping[str, torch.Tensor]) -> LightConfig:
-    """Recover the widths, depths and decoder width from the tensor names and shapes."""
+    """Recover the widths, depths, decoder width and guide channels from the tensor names and shapes."""
     try:
         widths = [int(state["light_encoder.stem.conv.weight"].shape[0])]
         depths = []
@@ -209,9 +226,10 @@ def config_from_state(state: Mapping[str, torch.Tensor]) -> LightConfig:
             depths.append(len({k.split(".")[3] for k in state if k.startswith(f"light_encoder.stages.{stage}.")}))
             stage += 1
         decoder = int(state["light_decoder.context.conv.weight"].shape[0])
+        guide = int(state["light_encoder.stem.conv.weight"].shape[1]) - 3
     except KeyError as error:
         raise Human3DError(f"not a light DensePose checkpoint (missing {error.args[0]})") from None
-    return LightConfig(tuple(widths), tuple(depths), decoder)
+    return LightConfig(tuple(widths), tuple(depths), decoder, guide)
 
 
 def build_light_densepose(state: Mapping[str, torch.Tensor], source: str = "state dict", fuse: bool = True

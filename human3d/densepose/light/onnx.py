@@ -1,7 +1,7 @@
 """The light DensePose network as ONNX, and an onnxruntime session standing in for the torch network.
 
-Only the network (BGR image batch -> stride-4 maps; batch, height and width dynamic, batch norms
-folded) goes to ONNX; the decoding stays the same torch code for both back ends
+Only the network (BGR image batch, and a guided model's pose guides -> stride-4 maps; batch, height and
+width dynamic, batch norms folded) goes to ONNX; the decoding stays the same torch code for both back ends
 (:class:`human3d.densepose.light.predictor.LightDensePosePredictor` and
 :class:`human3d.densepose.light.person_crops.PersonCropPredictor` take either). Needs the optional extra
 ``pip install 'human3d[onnx]'`` (``onnx``, ``onnxruntime``).
@@ -20,25 +20,30 @@ from human3d.densepose.light.model import LightDensePose
 from human3d.errors import Human3DError
 from human3d.io.atomic import atomic_path
 
-INPUT_NAME, OUTPUT_NAME = "images_bgr", "maps"
+INPUT_NAME, GUIDE_NAME, OUTPUT_NAME = "images_bgr", "guide", "maps"
 OPSET = 17
 
 
 def export_onnx(model: LightDensePose, path: str | Path, example_hw: tuple[int, int] = (256, 320)) -> Path:
     """Write ``model`` (eval mode) as an ONNX file; returns the path. Batch, height and width stay dynamic."""
     model = model.eval()
-    example = torch.zeros((1, 3, *example_hw))
+    examples = (torch.zeros((1, 3, *example_hw)),)
+    names = [INPUT_NAME]
+    if model.guide_channels:
+        examples += (torch.zeros((1, model.guide_channels, *example_hw)),)
+        names.append(GUIDE_NAME)
     axes = {0: "batch", 2: "height", 3: "width"}
     with atomic_path(path) as temporary, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model, (example,), str(temporary), dynamo=False, opset_version=OPSET,
-                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes})
+        torch.onnx.export(model, examples, str(temporary), dynamo=False, opset_version=OPSET,
+                          input_names=names, output_names=[OUTPUT_NAME],
+                          dynamic_axes={**{name: axes for name in names}, OUTPUT_NAME: axes})
     return Path(path)
 
 
 class OnnxLightNetwork:
-    """An onnxruntime session (CPU) standing in for the torch network: float batch in, maps out."""
+    """An onnxruntime session (CPU) standing in for the torch network: float batch (and pose guides) in,
+    maps out."""
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         try:
@@ -52,10 +57,18 @@ class OnnxLightNetwork:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own exception types for bad files
             raise Human3DError.for_path(path, f"not a loadable ONNX model ({type(error).__name__})") from None
+        guide = [i for i in self.session.get_inputs() if i.name == GUIDE_NAME]
+        self.guide_channels = int(guide[0].shape[1]) if guide else 0
 
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        images = np.ascontiguousarray(batch.detach().float().cpu().numpy())
-        return torch.from_numpy(self.session.run([OUTPUT_NAME], {INPUT_NAME: images})[0])
+    def __call__(self, batch: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
+        feeds = {INPUT_NAME: batch}
+        if self.guide_channels:
+            if guide is None:
+                raise Human3DError("this light DensePose model reads a pose guide beside the image "
+                                   "(run it on the people finder's people)")
+            feeds[GUIDE_NAME] = guide
+        arrays = {name: np.ascontiguousarray(x.detach().float().cpu().numpy()) for name, x in feeds.items()}
+        return torch.from_numpy(self.session.run([OUTPUT_NAME], arrays)[0])
 
 
 def onnx_network(model: LightDensePose, onnx_path: str | Path | None = None, threads: int | None = None

@@ -10,7 +10,10 @@ where on its chart, each of their pixels is:
 1. each person's square crop, centred on their box, :data:`CROP_MARGIN` times its longer side, resized to
    :data:`CROP_SIZE` pixels (people are that size in the network's training images), the mean colour
    past the image's border;
-2. one forward pass for all the crops of the batch;
+2. one forward pass for all the crops of the batch; a guided network (the bundled people model,
+   ``densepose-light-people``) also reads each crop's pose guide
+   (:func:`human3d.densepose.light.pose_guide.pose_guide`: the person's limbs from the finder's keypoints,
+   and the finder's mask);
 3. at each pixel of the person's box, the part is the argmax of the part logits at the pixel's place in
    the crop (background is one of the choices), 0 outside the person's mask; U and V come from that
    part's own chart.
@@ -27,12 +30,14 @@ import numpy as np
 import torch
 
 from human3d.densepose.light.model import PIXEL_MEAN_BGR, split_maps
+from human3d.densepose.light.pose_guide import pose_guide
 from human3d.densepose.light.predictor import Network, box_labels_uv, pad_batch
 from human3d.densepose.result import DensePoseResult, int_boxes_xywh
 from human3d.people.finder import Person
 
 CROP_SIZE = 256  # pixels of a person's square crop fed to the network
 CROP_MARGIN = 1.1  # the crop's side: this much the longer side of the person's box
+MEAN_FILL = tuple(float(c) for c in np.round(PIXEL_MEAN_BGR))  # crop pixels past the image's border
 
 
 class PeopleSource(Protocol):
@@ -51,18 +56,36 @@ def crop_square(box_xyxy: np.ndarray, margin: float = CROP_MARGIN) -> tuple[floa
     return (x1 + x2 - side) / 2, (y1 + y2 - side) / 2, side
 
 
-def cut_square(image_bgr: np.ndarray, left: float, top: float, side: float, size: int = CROP_SIZE) -> np.ndarray:
-    """The square (``left``, ``top``, ``side``) of a BGR uint8 image resized to ``size`` x ``size``, filled
-    with the network's mean colour where it passes the image's border (area averaging when shrinking)."""
-    height, width = image_bgr.shape[:2]
+def cut_square(image: np.ndarray, left: float, top: float, side: float, size: int = CROP_SIZE,
+               fill: float | tuple[float, ...] = MEAN_FILL) -> np.ndarray:
+    """The square (``left``, ``top``, ``side``) of an image (H, W) or (H, W, C) resized to ``size`` x ``size``,
+    ``fill`` where it passes the image's border (default: the network's mean colour, for BGR uint8 pictures;
+    area averaging when shrinking)."""
+    height, width = image.shape[:2]
     x0, y0, span = int(np.floor(left)), int(np.floor(top)), int(np.ceil(side))
-    square = np.empty((span, span, 3), np.uint8)
-    square[:] = np.round(PIXEL_MEAN_BGR).astype(np.uint8)
+    square = np.empty((span, span) + image.shape[2:], image.dtype)
+    square[:] = fill
     sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(width, x0 + span), min(height, y0 + span)
     if sx1 > sx0 and sy1 > sy0:
-        square[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image_bgr[sy0:sy1, sx0:sx1]
+        square[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1]
     interpolation = cv2.INTER_AREA if span > size else cv2.INTER_LINEAR
-    return cv2.resize(square, (size, size), interpolation=interpolation)
+    return cv2.resize(square, (size, size), interpolation=interpolation).reshape((size, size) + image.shape[2:])
+
+
+def crop_keypoints(keypoints: np.ndarray, left: float, top: float, side: float, size: int = CROP_SIZE
+                   ) -> np.ndarray:
+    """COCO-17 ``keypoints`` (17, 3: x, y in image pixels, score) in the pixels of the crop (``left``,
+    ``top``, ``side``) resized to ``size``."""
+    moved = np.array(keypoints, np.float32, copy=True)
+    moved[:, :2] = (moved[:, :2] - (left, top)) * (size / side)
+    return moved
+
+
+def person_guide(person: Person, left: float, top: float, side: float, size: int = CROP_SIZE) -> np.ndarray:
+    """The pose guide (:func:`human3d.densepose.light.pose_guide.pose_guide`) of ``person``'s crop; the mask
+    resampled to the crop and rounded to 0 or 1, as in training."""
+    mask = cut_square(person.mask.view(np.uint8), left, top, side, size, fill=0)
+    return pose_guide(crop_keypoints(person.keypoints_coco17, left, top, side, size), mask)
 
 
 def person_labels_uv(maps_output: torch.Tensor, person: Person, size: int = CROP_SIZE,
@@ -120,14 +143,18 @@ class PersonCropPredictor:
                        ) -> list[DensePoseResult]:
         """The DensePose of people already found (``people[i]`` those of ``images_bgr[i]``): one forward
         pass for all their crops; each result lists its people in the order given."""
-        crops = [cut_square(image, *crop_square(person.box_xyxy, self.margin), self.crop_size)
-                 for image, found in zip(images_bgr, people) for person in found]
+        squares = [(image, person, crop_square(person.box_xyxy, self.margin))
+                   for image, found in zip(images_bgr, people) for person in found]
         output = None
-        if crops:
-            batch = pad_batch(crops).to(self.device)
+        if squares:
+            batch = pad_batch([cut_square(image, *square, self.crop_size) for image, _, square in squares])
+            inputs = [batch.to(self.device)]
+            if getattr(self.network, "guide_channels", 0):
+                guides = np.stack([person_guide(person, *square, self.crop_size) for _, person, square in squares])
+                inputs.append(torch.from_numpy(guides).permute(0, 3, 1, 2).to(self.device))  # channels-last memory
             if isinstance(self.network, torch.nn.Module):
-                batch = batch.contiguous(memory_format=torch.channels_last)
-            output = self.network(batch).float().cpu()
+                inputs = [x.contiguous(memory_format=torch.channels_last) for x in inputs]
+            output = self.network(*inputs).float().cpu()
         results, row = [], 0
         for found in people:
             boxes = np.array([p.box_xyxy for p in found], np.float32).reshape(-1, 4)

@@ -34,7 +34,7 @@ DEFAULT_MIN_SCORE = 0.3
 WORKING_SHORT_SIDE = 256  # larger images are shrunk to this shorter side (the training crop size)
 NMS_IOU = 0.7
 
-Network = Callable[[torch.Tensor], torch.Tensor]
+Network = Callable[..., torch.Tensor]  # image batch (and, for a guided model, pose guides) -> maps
 
 
 def detect_people(maps: LightMaps, image_hw: tuple[int, int], min_score: float, max_people: int

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FINAL_CHECKPOINT = "model_final.pkl"
+LIGHT_MODELS = ("light", "light-people")  # the light network alone; on person crops with their pose guide
 
 
 @dataclass
@@ -15,7 +16,7 @@ class DensePoseTrainConfig:
 
     data: Path                 # DensePose-COCO JSON (ours: OUT/densepose_coco.json, or the real one)
     out: Path                  # run folder (checkpoints, metrics.jsonl/csv, state for resume)
-    model: str = "R_50_FPN_s1x"  # a name from human3d.densepose.rcnn.config.CONFIGS, or "light"
+    model: str = "R_50_FPN_s1x"  # a name from human3d.densepose.rcnn.config.CONFIGS, or one of LIGHT_MODELS
     image_root: Path | None = None
     init: Path | None = None   # .pkl to start from (fine-tuning)
     steps: int = 1000

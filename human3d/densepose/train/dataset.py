@@ -20,8 +20,9 @@ class DensePoseDataset(Dataset):
     """DensePose training items from a DensePose-COCO JSON (ours or the real DensePose-COCO).
 
     Item: ``image`` (3, H, W) float in [0, 1], ``image_id``, ``boxes`` (K, 4) xyxy pixels,
-    ``masks`` (K, H, W) bool, and per person ``dp`` (list of K dicts of 1-D tensors ``x``, ``y``
-    (image pixels), ``I`` (1..24), ``U``, ``V``). Only people with DensePose points are kept; images
+    ``masks`` (K, H, W) bool, ``keypoints`` (K, 17, 3) COCO-17 x, y, visibility (0 where not annotated),
+    and per person ``dp`` (list of K dicts of 1-D tensors ``x``, ``y`` (image pixels), ``I`` (1..24),
+    ``U``, ``V``). Only people with DensePose points are kept; images
     without any are skipped. ``image_root`` holds the ``file_name`` s (default: the JSON's folder).
     Use :func:`collate_list` as the DataLoader's ``collate_fn``.
     """
@@ -48,11 +49,16 @@ class DensePoseDataset(Dataset):
         boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in annotations)])
         masks = np.stack([segmentation_mask(a.get("segmentation"), height, width) for a in annotations])
         points = [{k: torch.from_numpy(v) for k, v in coco.dp_points_in_image(a).items()} for a in annotations]
+        keypoints = np.zeros((len(annotations), 17, 3), np.float32)
+        for k, annotation in enumerate(annotations):
+            if len(annotation.get("keypoints") or ()) == 51:
+                keypoints[k] = np.asarray(annotation["keypoints"], np.float32).reshape(17, 3)
         return {
             "image": torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32) / 255.0),
             "image_id": int(info["id"]),
             "boxes": torch.from_numpy(boxes.astype(np.float32)),
             "masks": torch.from_numpy(masks),
+            "keypoints": torch.from_numpy(keypoints),
             "dp": points,
         }
 

@@ -62,7 +62,7 @@ LOSS_WEIGHTS = {"heat": 1.0, "size": 1.0, "offset": 1.0, "parts": 1.0, "foregrou
 UNLABELLED = -1  # part of a person pixel without a part label
 
 
-def _random_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def random_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``count`` distinct random pixels of a boolean mask, as (rows, cols)."""
     rows, cols = np.nonzero(mask)
     if len(rows) > count:
@@ -71,7 +71,7 @@ def _random_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tu
     return rows, cols
 
 
-def _dense_iuv(dataset: DensePoseDataset, index: int, shape: tuple[int, int]) -> np.ndarray | None:
+def dense_iuv(dataset: DensePoseDataset, index: int, shape: tuple[int, int]) -> np.ndarray | None:
     """The synth ``iuv.png`` beside the image (H, W, 3: I, U, V), or None for real data."""
     sample_dir = (dataset.image_root / dataset.images[index]["file_name"]).parent
     if not has_iuv(sample_dir):
@@ -95,17 +95,17 @@ def _points(item: dict, iuv: np.ndarray | None, rng: np.random.Generator) -> dic
         return np.where(inside.any(axis=0), inside.argmax(axis=0), -1)
 
     if iuv is not None:
-        rows, cols = _random_points(iuv[..., 0] > 0, DENSE_POINTS, rng)
+        rows, cols = random_points(iuv[..., 0] > 0, DENSE_POINTS, rng)
         add(cols + 0.5, rows + 0.5, iuv[rows, cols, 0], iuv[rows, cols, 1], iuv[rows, cols, 2], owner_of(rows, cols))
     else:
         for k, dp in enumerate(item["dp"]):
             add(dp["x"].numpy(), dp["y"].numpy(), dp["I"].numpy(), dp["U"].numpy(), dp["V"].numpy(),
                 np.full(len(dp["x"]), k))
-        rows, cols = _random_points(anyone, MASK_POINTS, rng)
+        rows, cols = random_points(anyone, MASK_POINTS, rng)
         zeros = np.zeros(len(rows))
         add(cols + 0.5, rows + 0.5, zeros + UNLABELLED, zeros, zeros, owner_of(rows, cols))
     background = ~anyone if iuv is None else ~anyone & (iuv[..., 0] == 0)
-    rows, cols = _random_points(background, BACKGROUND_POINTS, rng)
+    rows, cols = random_points(background, BACKGROUND_POINTS, rng)
     zeros = np.zeros(len(rows))
     add(cols + 0.5, rows + 0.5, zeros, zeros, zeros, zeros - 1)
     return {k: np.concatenate(v) for k, v in columns.items()}
@@ -163,7 +163,7 @@ class LightTrainingItems(Dataset):
         item = self.dataset[index]
         image = item["image"].permute(1, 2, 0).numpy()
         height, width = image.shape[:2]
-        iuv = _dense_iuv(self.dataset, index, (height, width)) if self.dense else None
+        iuv = dense_iuv(self.dataset, index, (height, width)) if self.dense else None
         points = _points(item, iuv, rng)
         scale = self.size / min(height, width) * math.exp(rng.uniform(*np.log(SCALE_RANGE)))
         image, dx, dy = _place(image, self.size, scale, rng)
@@ -301,28 +301,36 @@ def lr_factor(steps: int, warmup: int = 200, floor: float = 0.02):
 def train_light(options: DensePoseTrainConfig, config: LightConfig = LightConfig(), progress: bool = True) -> Path:
     """Train the light model with AdamW; ``.pkl`` checkpoints every ``checkpoint_every`` steps, the last
     as ``model_final.pkl``; a run folder holding a training state continues from it. Returns the final file."""
+    items = LightTrainingItems(DensePoseDataset(options.data, options.image_root), options.min_size)
+    return run_light_training(options, items, collate_light, lambda: LightObjective(
+        build_training_light(options.init, config)), STAGE, progress)
+
+
+def run_light_training(options: DensePoseTrainConfig, items: Dataset, collate, make_objective, stage: str,
+                       progress: bool = True) -> Path:
+    """The training loop shared by the light models: ``make_objective()`` (called after seeding) gives a
+    module with the model as ``.model`` and the losses as its output; AdamW, warm-up and cosine decay,
+    ``.pkl`` checkpoints of the model; resumes from the run folder. Returns the final checkpoint's path."""
     if options.batch_size < 2:
         raise Human3DError("light DensePose: --batch-size must be at least 2 (batch norm needs two images)")
     runtime = setup_runtime(options.device)
     try:
         torch.manual_seed(options.seed + runtime.rank)
         out = Path(options.out)
-        dataset = LightTrainingItems(DensePoseDataset(options.data, options.image_root), options.min_size)
-        batches = infinite_batches(dataset, options.batch_size, runtime, options.seed, options.workers, collate_light)
-        model = build_training_light(options.init, config)
+        batches = infinite_batches(items, options.batch_size, runtime, options.seed, options.workers, collate)
+        objective = make_objective()
         if runtime.is_main:
             out.mkdir(parents=True, exist_ok=True)
             record = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}
             write_text_atomic(out / "train_options.json", json.dumps(record, indent=2) + "\n")
-        objective = LightObjective(model)
         optimizer = torch.optim.AdamW(objective.parameters(), lr=options.lr, weight_decay=1e-4)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(options.steps))
 
         def save_checkpoint(step: int) -> None:
             name = FINAL_CHECKPOINT if step == options.steps else f"model_{step:07d}.pkl"
-            write_state_dict(checkpoint_state(model), out / name)
+            write_state_dict(checkpoint_state(objective.model), out / name)
 
-        fit(objective, batches, optimizer, runtime, options.steps, out, STAGE, save_checkpoint,
+        fit(objective, batches, optimizer, runtime, options.steps, out, stage, save_checkpoint,
             checkpoint_every=options.checkpoint_every, log_every=max(1, min(20, options.steps // 10)),
             scheduler=scheduler, amp=options.amp, grad_clip=10.0, batch_size=options.batch_size, progress=progress)
     finally:

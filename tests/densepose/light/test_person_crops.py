@@ -117,6 +117,18 @@ def test_cli_runs_on_the_people_finders_people_by_default(tmp_path, capsys):
     outside = ~found[0].mask[y:y + h, x:x + w]
     assert (by_finder.labels[0][outside] == 0).all() and (by_finder.labels[0] > 0).mean() > 0.2
     assert len(by_network) >= 1 and not np.allclose(by_network.boxes_xyxy[0], found[0].box_xyxy, atol=1.0)
+    # the default is the people model: the synthetic person gets most of the 24 parts
+    parts = set(np.unique(by_finder.labels[0])) - {0}
+    assert len(parts) >= 12
+
+
+def test_the_people_model_without_the_people_finder_is_one_line_and_writes_nothing(tmp_path, capsys):
+    people_model = get_weights("human3d_densepose_light_people").path
+    out = tmp_path / "out.png"
+    assert main(["densepose", str(EXAMPLE), "--no-people-finder", "--checkpoint", str(people_model),
+                 "--output", str(out)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "cannot run without the people finder" in error and not out.exists()
 
 
 class FailingOnce(FixedPeople):

@@ -23,23 +23,11 @@ from human3d.densepose.train.dataset import DensePoseDataset
 from human3d.densepose.train.light import LightTrainingItems, collate_light, train_light
 from human3d.eval.densepose_run import predict_coco_images
 from human3d.formats.synth_sample import read_iuv
-from human3d.synth.scene import SceneConfig
+from human3d.nn.threads import torch_threads
 
 TINY = LightConfig(widths=(8, 16, 24, 32, 48), depths=(1, 2, 2, 1), decoder=24)
 STEPS = 900
 MIN_SCORE = 0.15  # the untrained heatmap is 0.1 everywhere
-
-
-@pytest.fixture(scope="session")
-def light_data(tmp_path_factory) -> Path:
-    """Six 128x128 images of two people each (the DensePose-COCO JSON of the run)."""
-    from human3d.body.model import get_body_model
-    from human3d.synth.writer import generate
-
-    get_body_model("cpu")
-    out = tmp_path_factory.mktemp("light_data")
-    generate(out, 6, 21, SceneConfig(size=128, people=2, camera="perspective"), progress=False)
-    return out / "densepose_coco.json"
 
 
 @pytest.fixture(scope="session")
@@ -49,12 +37,8 @@ def light_run(light_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("light_run")
     options = DensePoseTrainConfig(data=light_data, out=out, model="light", steps=STEPS, batch_size=4, lr=4e-3,
                                     min_size=128, checkpoint_every=STEPS // 2, seed=0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         final = train_light(options, TINY, progress=False)
-    finally:
-        torch.set_num_threads(threads)
     assert final == out / "model_final.pkl"
     return out
 

@@ -18,6 +18,7 @@ from human3d.geometry.sampling import sample_training_points
 from human3d.synth import appearance
 from human3d.synth.camera_effects import apply_camera_effects
 from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
+from human3d.synth.library_photos import photo_patch
 from human3d.synth.renderer import Lighting, Material, RenderResult, Surface, shared_renderer
 
 CAMERAS = ("orthographic", "perspective")
@@ -35,13 +36,15 @@ class SceneConfig:
     points: int = 0  # labelled occupancy points per sample (0 = none)
     sigma: float = 0.05  # metres, Gaussian offset of surface samples
     camera_effects: bool = False  # motion blur, noise and JPEG drawn per sample (human3d.synth.camera_effects)
+    photo_backgrounds: bool = False  # real photos behind the people (human3d.synth.library_photos)
 
     def to_dict(self) -> dict:
         settings = {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points,
                     "sigma": self.sigma,
                     "backgrounds": len(self.backgrounds), "scans": [p.name for p in self.scans]}  # fmt: skip
-        if self.camera_effects:  # only when on: earlier runs' settings stay as they were
-            settings["camera_effects"] = True
+        for name in ("camera_effects", "photo_backgrounds"):  # only when on: earlier runs' settings stay as they were
+            if getattr(self, name):
+                settings[name] = True
         return settings
 
 
@@ -190,6 +193,8 @@ def compose_sample(index: int, people: list[Person], config: SceneConfig, rng: n
     if config.backgrounds:
         path = config.backgrounds[int(rng.integers(len(config.backgrounds)))]
         background = appearance.image_background(path, rng, config.size, config.size)
+    elif config.photo_backgrounds:
+        background = np.rint(photo_patch(config.size, config.size, rng) * 255).astype(np.uint8)
     else:
         background = appearance.procedural_background(rng, config.size, config.size)
     foreground = np.clip(np.rint(maps.rgb * 255), 0, 255).astype(np.uint8)

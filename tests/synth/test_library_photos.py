@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from human3d.synth.library_photos import LIBRARY_PHOTOS, library_photos, photo_patch
@@ -22,3 +24,28 @@ def test_patches_have_the_asked_size_and_vary():
     assert all(p.shape == (40, 70, 3) for p in patches)
     assert len({round(float(p.mean()), 4) for p in patches}) > 4
     assert photo_patch(600, 900, rng).shape == (600, 900, 3)  # larger than any photo: enlarged
+
+
+def test_a_sample_with_photo_backgrounds_keeps_its_people_and_changes_only_the_background(body_model):
+    from human3d.synth.scene import SceneConfig, make_sample
+
+    plain = make_sample(0, 5, SceneConfig(size=96, people=1, camera="perspective"), body_model)
+    photo = make_sample(0, 5, SceneConfig(size=96, people=1, camera="perspective", photo_backgrounds=True),
+                        body_model)
+    person = plain.maps.mask
+    np.testing.assert_array_equal(photo.rgb[person], plain.rgb[person])
+    np.testing.assert_array_equal(photo.maps.iuv, plain.maps.iuv)
+    assert np.abs(photo.rgb[~person].astype(int) - plain.rgb[~person]).mean() > 10
+
+
+def test_the_command_takes_photo_backgrounds_and_refuses_two_kinds_at_once(tmp_path, capsys):
+    from human3d.cli import main
+
+    out = tmp_path / "photos"
+    assert main(["synth", "--out", str(out), "--count", "1", "--size", "64", "--photo-backgrounds"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["photo_backgrounds"] is True
+    folder = tmp_path / "backgrounds"
+    folder.mkdir()
+    assert main(["synth", "--out", str(tmp_path / "both"), "--count", "1", "--backgrounds", str(folder),
+                 "--photo-backgrounds"]) == 1
+    assert "give one of them" in capsys.readouterr().err and not (tmp_path / "both").exists()

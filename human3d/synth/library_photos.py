@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 LIBRARY_PHOTOS: dict[str, str] = {
@@ -41,8 +42,6 @@ def library_photos() -> tuple[np.ndarray, ...]:
 
 def photo_patch(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """A random ``height`` x ``width`` RGB float patch of a random library photo, at a random scale."""
-    import cv2
-
     photo = library_photos()[int(rng.integers(len(LIBRARY_PHOTOS)))]
     scale = max(height / photo.shape[0], width / photo.shape[1]) * rng.uniform(1.0, 2.0)
     size = (max(width, round(photo.shape[1] * scale)), max(height, round(photo.shape[0] * scale)))

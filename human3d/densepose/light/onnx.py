@@ -79,4 +79,3 @@ def onnx_network(model: LightDensePose, onnx_path: str | Path | None = None, thr
             return onnx_network(model, Path(folder) / "light_densepose.onnx", threads)
     export_onnx(model, onnx_path)
     return OnnxLightNetwork(onnx_path, threads)
-

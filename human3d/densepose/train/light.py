@@ -62,7 +62,7 @@ LOSS_WEIGHTS = {"heat": 1.0, "size": 1.0, "offset": 1.0, "parts": 1.0, "foregrou
 UNLABELLED = -1  # part of a person pixel without a part label
 
 
-def random_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_points(mask: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``count`` distinct random pixels of a boolean mask, as (rows, cols)."""
     rows, cols = np.nonzero(mask)
     if len(rows) > count:
@@ -95,17 +95,17 @@ def _points(item: dict, iuv: np.ndarray | None, rng: np.random.Generator) -> dic
         return np.where(inside.any(axis=0), inside.argmax(axis=0), -1)
 
     if iuv is not None:
-        rows, cols = random_points(iuv[..., 0] > 0, DENSE_POINTS, rng)
+        rows, cols = _random_points(iuv[..., 0] > 0, DENSE_POINTS, rng)
         add(cols + 0.5, rows + 0.5, iuv[rows, cols, 0], iuv[rows, cols, 1], iuv[rows, cols, 2], owner_of(rows, cols))
     else:
         for k, dp in enumerate(item["dp"]):
             add(dp["x"].numpy(), dp["y"].numpy(), dp["I"].numpy(), dp["U"].numpy(), dp["V"].numpy(),
                 np.full(len(dp["x"]), k))
-        rows, cols = random_points(anyone, MASK_POINTS, rng)
+        rows, cols = _random_points(anyone, MASK_POINTS, rng)
         zeros = np.zeros(len(rows))
         add(cols + 0.5, rows + 0.5, zeros + UNLABELLED, zeros, zeros, owner_of(rows, cols))
     background = ~anyone if iuv is None else ~anyone & (iuv[..., 0] == 0)
-    rows, cols = random_points(background, BACKGROUND_POINTS, rng)
+    rows, cols = _random_points(background, BACKGROUND_POINTS, rng)
     zeros = np.zeros(len(rows))
     add(cols + 0.5, rows + 0.5, zeros, zeros, zeros, zeros - 1)
     return {k: np.concatenate(v) for k, v in columns.items()}

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from human3d.commands import Subparsers, add_densepose_people_options, check_device
 from human3d.densepose.predictor import light_weights
 from human3d.densepose.rcnn.config import CONFIGS, get_config
 from human3d.errors import Human3DError
+
+if TYPE_CHECKING:
+    from human3d.densepose.light.person_crops import PeopleSource
 
 
 def _layers(text: str) -> set[str]:
@@ -74,16 +78,14 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError.for_path(args.input, "input not found")
     from human3d.densepose.app.run import SUMMARISED, default_output, people_source
     from human3d.densepose.app.run import run as run_densepose
-    from human3d.densepose.light.model import LightDensePose
-    from human3d.densepose.predictor import build_densepose, predictor_for
+    from human3d.densepose.predictor import densepose_predictor
 
-    config = get_config(args.config) if args.config else None
-    model = build_densepose(checkpoint, config)
-    finder = None
-    if isinstance(model, LightDensePose) and not args.no_people_finder:
-        finder = people_source(args.input, args.min_score, not args.no_small_people)
-    predictor = predictor_for(model, args.device, None if finder else args.min_score, args.onnx, args.precision,
-                              finder)
+    def finder() -> PeopleSource:
+        return people_source(args.input, args.min_score, not args.no_small_people)
+
+    predictor = densepose_predictor(checkpoint, config=get_config(args.config) if args.config else None,
+                                    device=args.device, min_score=args.min_score, onnx=args.onnx,
+                                    precision=args.precision, finder=None if args.no_people_finder else finder)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size),
                            args.blur_faces)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from human3d.commands import add_densepose_people_options, check_device
 from human3d.densepose.predictor import light_weights
 from human3d.errors import Human3DError
+
+if TYPE_CHECKING:
+    from human3d.people.finder import PeopleFinder
 
 
 def _positive(text: str) -> int:
@@ -45,12 +49,18 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError.for_path(args.json, "the report file must end in .json")
     checkpoint = light_weights(not args.no_people_finder, args.checkpoint)
     check_device(args.device)
+    from human3d.densepose.predictor import densepose_predictor
     from human3d.eval.densepose_metrics import evaluate_densepose
-    from human3d.eval.densepose_run import build_predictor, coco_images, predict_coco_images
+    from human3d.eval.densepose_run import coco_images, predict_coco_images
+    from human3d.people.finder import build_people_finder
 
     coco_images(args.data, args.limit)  # a bad JSON fails before the model is built
-    predictor = build_predictor(checkpoint, args.device, args.min_score, not args.no_people_finder,
-                                not args.no_small_people)
+
+    def finder() -> PeopleFinder:  # the light model runs on the people finder's people, as human3d densepose
+        return build_people_finder(args.min_score, small_people=not args.no_small_people)
+
+    predictor = densepose_predictor(checkpoint, device=args.device, min_score=args.min_score,
+                                    finder=None if args.no_people_finder else finder)
     predictions = predict_coco_images(predictor.predict, args.data, args.image_root, args.limit, args.batch_size)
     report = evaluate_densepose(predictions.results, args.data, kappa=args.kappa)
     count = max(1, len(predictions.results))

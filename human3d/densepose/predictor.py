@@ -14,7 +14,7 @@ Importing this module does not import torch; the factories import the models whe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -113,14 +113,20 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
 
 def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | None = None, *,
                         config: str | DensePoseConfig | None = None, device: str = "cpu",
-                        min_score: float | None = None, onnx: bool = False,
-                        precision: str | None = None, finder: PeopleSource | None = None) -> DensePosePredictor:
+                        min_score: float | None = None, onnx: bool = False, precision: str | None = None,
+                        finder: PeopleSource | Callable[[], PeopleSource] | None = None) -> DensePosePredictor:
     """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light weights, as
     ``human3d densepose`` uses: the people model with a ``finder``, the network alone without), then
-    :func:`predictor_for` (``finder``: see there).
+    :func:`predictor_for`. ``finder``: see there; or a function that builds one, called only when the
+    checkpoint is a light model's (an R-CNN finds its people itself, so no finder is loaded for it).
 
     Raises :class:`Human3DError` (one line) when ``checkpoint`` is None and the bundled weights are missing.
     """
+    from human3d.densepose.light.model import LightDensePose
+
     if checkpoint is None:
         checkpoint = light_weights(finder is not None)
-    return predictor_for(build_densepose(checkpoint, config), device, min_score, onnx, precision, finder)
+    model = build_densepose(checkpoint, config)
+    if finder is not None and not hasattr(finder, "find"):
+        finder = finder() if isinstance(model, LightDensePose) else None
+    return predictor_for(model, device, min_score, onnx, precision, finder)

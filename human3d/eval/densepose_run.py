@@ -24,22 +24,6 @@ class Predictions:
     seconds: float
 
 
-def build_predictor(checkpoint: str | Path, device: str = "cpu", min_score: float | None = None,
-                    people_finder: bool = True, small_people: bool = True):
-    """The predictor of a DensePose checkpoint: a model-zoo R-CNN, or human3d's light model (recognised by its
-    names), on the people finder's people unless ``people_finder`` is False (then it finds them itself), as
-    ``human3d densepose`` runs it. ``min_score`` is then the people finder's threshold."""
-    from human3d.densepose.light.model import LightDensePose
-    from human3d.densepose.predictor import build_densepose, predictor_for
-    from human3d.people.finder import build_people_finder
-
-    model = build_densepose(checkpoint)
-    if isinstance(model, LightDensePose) and people_finder:
-        finder = build_people_finder(min_score, small_people=small_people)
-        return predictor_for(model, device, finder=finder)
-    return predictor_for(model, device, min_score)
-
-
 def coco_images(coco_json: str | Path, limit: int | None = None) -> list[dict]:
     """The image entries of a DensePose-COCO JSON by increasing id (the first ``limit`` of them)."""
     document = coco.read_densepose_coco(coco_json)

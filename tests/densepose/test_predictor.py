@@ -37,6 +37,20 @@ def test_default_predictors_are_the_bundled_light_models_and_follow_the_protocol
     assert isinstance(predictor(image), DensePoseResult)
 
 
+def test_a_finder_factory_is_called_for_a_light_model_only():
+    calls = []
+
+    def finder():
+        calls.append(1)
+        return build_people_finder()
+
+    assert isinstance(densepose_predictor(finder=finder), PersonCropPredictor) and calls == [1]
+    rcnn = DensePoseRCNN(get_config("R_50_FPN_s1x")).eval()
+    predictor = densepose_predictor(dict(rcnn.state_dict()), config="R_50_FPN_s1x", finder=finder)
+    assert isinstance(predictor, RCNNDensePosePredictor)
+    assert calls == [1]  # an R-CNN finds its people itself: no finder was built
+
+
 def test_rcnn_predictor_follows_the_protocol_and_refuses_onnx():
     model = DensePoseRCNN(get_config("R_50_FPN_s1x")).eval()
     predictor = predictor_for(model, min_score=0.5)

@@ -48,7 +48,7 @@ class RunReport:
     def add(self, name: str, result: DensePoseResult, dump: DumpWriter | None) -> None:
         """Count one item's result and write it to the dump, if any."""
         self.processed += 1
-        if len(self.scores) <= SUMMARISED:
+        if len(self.scores) < SUMMARISED:
             self.scores.append((name, result.scores.copy()))
         if dump is not None:
             dump.add(name, result)

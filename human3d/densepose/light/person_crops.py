@@ -31,7 +31,7 @@ import torch
 
 from human3d.densepose.light.model import PIXEL_MEAN_BGR, split_maps
 from human3d.densepose.light.pose_guide import pose_guide
-from human3d.densepose.light.predictor import Network, box_labels_uv, pad_batch
+from human3d.densepose.light.predictor import Network, labels_uv_at, pad_batch, pixels_under
 from human3d.densepose.result import DensePoseResult, int_boxes_xywh
 from human3d.people.finder import Person
 
@@ -93,15 +93,13 @@ def person_labels_uv(maps_output: torch.Tensor, person: Person, size: int = CROP
     """One person's labels (H, W uint8) and U,V (2, H, W) over their integer box (detectron2's rounding of
     the finder's box), from the network output (1, C, size/4, size/4) of their crop; 0 outside their mask."""
     maps = split_maps(maps_output.float().contiguous())
-    owner = torch.zeros(maps.parts.shape[2:], dtype=torch.long)
-    crop_labels, crop_uv = box_labels_uv(maps, owner, 0, [0, 0, size, size])
     left, top, side = crop_square(person.box_xyxy, margin)
     x, y, w, h = int_boxes_xywh(torch.from_numpy(person.box_xyxy[None].astype(np.float32)))[0].tolist()
     scale = size / side
-    cols = np.clip(np.floor((np.arange(w) + x + 0.5 - left) * scale).astype(int), 0, size - 1)
-    rows = np.clip(np.floor((np.arange(h) + y + 0.5 - top) * scale).astype(int), 0, size - 1)
-    labels = crop_labels.numpy()[rows[:, None], cols[None, :]].astype(np.uint8)
-    uv = crop_uv.numpy()[:, rows[:, None], cols[None, :]]
+    rows = pixels_under(y, h, scale, 0, size - 1, origin=top)
+    cols = pixels_under(x, w, scale, 0, size - 1, origin=left)
+    labels, uv = labels_uv_at(maps, rows, cols)
+    labels, uv = labels.numpy().astype(np.uint8), uv.numpy()
     mask = np.zeros((h, w), bool)
     mh, mw = person.mask.shape
     inside = person.mask[y:min(y + h, mh), x:min(x + w, mw)]

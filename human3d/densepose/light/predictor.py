@@ -74,67 +74,62 @@ def assign_cells(maps: LightMaps, boxes: torch.Tensor) -> torch.Tensor:
     return (distance / scale[:, None, None]).min(dim=0).indices  # several times faster than argmin(dim=0) on CPU
 
 
-def _axis_samples(start: int, count: int, cells: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For network pixels ``start .. start+count-1``: the two neighbouring cells and the weight of the
-    second, as bilinear sampling (``align_corners=False``) with border clamping does it."""
-    position = ((torch.arange(count, dtype=torch.float32) + start + 0.5) / STRIDE - 0.5).clamp(0, cells - 1)
+def _axis_samples(pixels: torch.Tensor, cells: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For network pixels ``pixels`` (indices along one axis): the two neighbouring cells and the weight of
+    the second, as bilinear sampling (``align_corners=False``) with border clamping does it."""
+    position = ((pixels.float() + 0.5) / STRIDE - 0.5).clamp(0, cells - 1)
     low = position.floor().long()
     return low, (low + 1).clamp(max=cells - 1), position - low
 
 
-def _box_argmax(parts: torch.Tensor, box_xywh: list[int]) -> torch.Tensor:
-    """Argmax of the part logits bilinearly upsampled to every pixel of the box (H, W).
+def labels_uv_at(maps: LightMaps, rows: torch.Tensor, cols: torch.Tensor, owner: torch.Tensor | None = None,
+                 k: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Part labels (h, w) and U,V (2, h, w) at the network pixels ``rows`` x ``cols`` (index vectors of
+    lengths h and w, any order, repeats allowed) of one image's maps.
 
-    The cells under the box (and one more on each side) are upsampled x4 by ``F.interpolate``,
-    channels-last so that the argmax runs over contiguous channels: the same values as sampling the
-    maps at the pixel centres with border clamping.
+    Part logits are sampled bilinearly at the pixel centres (rows first, then columns, channels last so
+    that the argmax runs over contiguous values); a pixel whose cell belongs to another person than ``k``
+    in ``owner`` (the cell-to-person map, None: everyone's) is 0. U and V are sampled bilinearly from the
+    chosen part's own chart.
     """
-    x, y, w, h = box_xywh
-    r0, c0 = max(0, y // STRIDE - 1), max(0, x // STRIDE - 1)
-    r1, c1 = min(parts.shape[2], (y + h) // STRIDE + 2), min(parts.shape[3], (x + w) // STRIDE + 2)
-    crop = parts[:, :, r0:r1, c0:c1].contiguous(memory_format=torch.channels_last)
-    up = F.interpolate(crop, scale_factor=STRIDE, mode="bilinear", align_corners=False)
-    oy, ox = y - STRIDE * r0, x - STRIDE * c0
-    return up[0, :, oy:oy + h, ox:ox + w].permute(1, 2, 0).argmax(dim=-1)
-
-
-def box_labels_uv(maps: LightMaps, owner: torch.Tensor, k: int, box_xywh: list[int]
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Person ``k``'s part labels (H, W) and U,V (2, H, W) over its integer box, in network pixels."""
-    x, y, w, h = box_xywh
-    _, _, rows, cols = maps.parts.shape
-    x0, x1, wx = _axis_samples(x, w, cols)
-    y0, y1, wy = _axis_samples(y, h, rows)
-    labels = _box_argmax(maps.parts, box_xywh)
-    nearest_y = torch.where(wy < 0.5, y0, y1)
-    nearest_x = torch.where(wx < 0.5, x0, x1)
-    labels *= owner[nearest_y[:, None], nearest_x[None, :]] == k
+    rows, row_of = torch.unique_consecutive(rows, return_inverse=True)  # each distinct pixel computed once
+    cols, col_of = torch.unique_consecutive(cols, return_inverse=True)
+    _, _, height, width = maps.parts.shape
+    y0, y1, wy = _axis_samples(rows, height)
+    x0, x1, wx = _axis_samples(cols, width)
+    first, last = int(x0.min()), int(x1.max()) + 1
+    band = maps.parts[0, :, :, first:last].permute(1, 2, 0)  # (height, band width, parts)
+    along = band[y0] * (1 - wy)[:, None, None] + band[y1] * wy[:, None, None]
+    logits = along[:, x0 - first] * (1 - wx)[None, :, None] + along[:, x1 - first] * wx[None, :, None]
+    labels = logits.argmax(dim=-1)
+    if owner is not None:
+        nearest_y = torch.where(wy < 0.5, y0, y1)
+        nearest_x = torch.where(wx < 0.5, x0, x1)
+        labels *= owner[nearest_y[:, None], nearest_x[None, :]] == k
     # U, V of each pixel's own part: bilinear from that part's chart (four flat look-ups per map)
-    base = (labels - 1).clamp(min=0) * (rows * cols)
-    corners = [base + ys[:, None] * cols + xs[None, :] for ys in (y0, y1) for xs in (x0, x1)]
+    base = (labels - 1).clamp(min=0) * (height * width)
+    corners = [base + ys[:, None] * width + xs[None, :] for ys in (y0, y1) for xs in (x0, x1)]
     wx, wy = wx[None, :], wy[:, None]
     weights = [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx]
     uv = torch.stack([sum(flat[c] * wgt for c, wgt in zip(corners, weights)) for flat in (maps.u[0].reshape(-1),
                                                                                         maps.v[0].reshape(-1))])
-    return labels, torch.where(labels > 0, uv, torch.zeros_like(uv))
+    uv = torch.where(labels > 0, uv, torch.zeros_like(uv))
+    return labels[row_of[:, None], col_of[None, :]], uv[:, row_of[:, None], col_of[None, :]]
 
 
-def _nearest(labels: torch.Tensor, uv: torch.Tensor, source_xy: tuple[int, int], box_xywh: list[int],
-             scale_xy: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Resample a box's labels and U,V (computed over the network-size box at ``source_xy``) at every
-    pixel of the input-size box ``box_xywh``: the network pixel under each pixel centre."""
-    x, y, w, h = box_xywh
-    cols = ((torch.arange(w) + x + 0.5) * scale_xy[0]).floor().long().sub(source_xy[0]).clamp(0, labels.shape[1] - 1)
-    rows = ((torch.arange(h) + y + 0.5) * scale_xy[1]).floor().long().sub(source_xy[1]).clamp(0, labels.shape[0] - 1)
-    return labels[rows[:, None], cols[None, :]], uv[:, rows[:, None], cols[None, :]]
+def pixels_under(start: int, count: int, scale: float, first: int, last: int, origin: float = 0.0) -> torch.Tensor:
+    """For ``count`` pixels from ``start`` along one axis of an image: the index of the pixel under each
+    one's centre in a copy of the image from ``origin`` on, scaled by ``scale``, kept within ``first .. last``."""
+    centres = torch.arange(count, dtype=torch.float64) + (start + 0.5 - origin)
+    return (centres * scale).floor().long().clamp(first, last)
 
 
 def decode_image(output: torch.Tensor, image_hw: tuple[int, int], original_hw: tuple[int, int], min_score: float,
                  max_people: int = 100) -> DensePoseResult:
     """One image's network output (1, 80, h, w) -> :class:`DensePoseResult` in original-image pixels.
 
-    Labels and U,V are decoded at every pixel of the network-size image (``image_hw``); for a shrunk
-    image each input pixel then takes the values of the network pixel it falls in.
+    Labels and U,V of each pixel of a person's input-size box are those of the network pixel under its
+    centre (the image itself, or its shrunk copy ``image_hw``), kept within the person's network-size box.
     """
     output = output.float().cpu()
     boxes, scores = detect_people(split_maps(output), image_hw, min_score, max_people)
@@ -147,10 +142,10 @@ def decode_image(output: torch.Tensor, image_hw: tuple[int, int], original_hw: t
     owner = assign_cells(maps, boxes)
     scale_xy = (image_hw[1] / original_hw[1], image_hw[0] / original_hw[0])
     pairs = zip(int_boxes_xywh(boxes).tolist(), int_boxes_xywh(original_boxes).tolist())
-    for k, (box, original_box) in enumerate(pairs):
-        labels, uv = box_labels_uv(maps, owner, k, box)
-        if image_hw != tuple(original_hw):
-            labels, uv = _nearest(labels, uv, (box[0], box[1]), original_box, scale_xy)
+    for k, ((x, y, w, h), (ox, oy, ow, oh)) in enumerate(pairs):
+        rows = pixels_under(oy, oh, scale_xy[1], y, y + h - 1)
+        cols = pixels_under(ox, ow, scale_xy[0], x, x + w - 1)
+        labels, uv = labels_uv_at(maps, rows, cols, owner, k)
         result.labels.append(labels.to(torch.uint8).numpy())
         result.uv.append(uv.numpy())
     return result

@@ -21,8 +21,9 @@ from human3d.densepose.light.model import (
     LightDensePose,
     checkpoint_state,
     fuse_batch_norms,
+    split_maps,
 )
-from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image
+from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image, labels_uv_at, pixels_under
 from human3d.densepose.predictor import build_densepose
 from human3d.densepose.rcnn.checkpoint import write_state_dict
 from human3d.densepose.rcnn.image import read_image_bgr
@@ -82,6 +83,30 @@ def test_decoding_reads_boxes_parts_uv_and_gives_each_pixel_to_its_person():
     assert (b_labels[:, : 40 - 32 - 2] == 0).all() and (result.uv[1][:, :, : 40 - 32 - 2] == 0).all()
     assert (b_labels[:, 40 - 32 + 2:] == 7).all()
     np.testing.assert_allclose(result.uv[1][0][:, 40 - 32 + 2:], 0.75, atol=1e-6)
+
+
+def test_labels_and_uv_at_any_pixels_are_the_bilinearly_upsampled_maps_there():
+    """Against ``F.interpolate`` of the whole maps: the part argmax, and U,V from the chosen part's chart;
+    pixel indices in any order and repeated (as when a small box is enlarged) give the same values."""
+    torch.manual_seed(0)
+    maps = split_maps(torch.randn(1, sum(CHANNELS.values()), 12, 15) * 3)
+    parts = torch.nn.functional.interpolate(maps.parts, scale_factor=STRIDE, mode="bilinear", align_corners=False)
+    charts = [torch.nn.functional.interpolate(m, scale_factor=STRIDE, mode="bilinear", align_corners=False)[0]
+              for m in (maps.u, maps.v)]
+    rows, cols = torch.tensor([0, 1, 1, 1, 20, 47, 30, 30, 2]), torch.tensor([59, 0, 3, 3, 3, 17, 40, 12])
+    labels, uv = labels_uv_at(maps, rows, cols)
+    expected = parts[0].argmax(dim=0)[rows[:, None], cols[None, :]]
+    torch.testing.assert_close(labels, expected)
+    for chart, values in zip(charts, uv):
+        picked = chart[(expected - 1).clamp(min=0), rows[:, None], cols[None, :]]
+        torch.testing.assert_close(values, torch.where(expected > 0, picked, torch.zeros_like(picked)), atol=1e-5,
+                                   rtol=0)
+
+
+def test_pixels_under_maps_pixel_centres_through_a_scale_and_clamps():
+    assert pixels_under(10, 4, 0.5, 0, 100).tolist() == [5, 5, 6, 6]
+    assert pixels_under(0, 3, 2.0, 0, 100, origin=-1.0).tolist() == [3, 5, 7]
+    assert pixels_under(0, 4, 1.0, 1, 2).tolist() == [1, 1, 2, 2]
 
 
 def test_decoding_scales_to_the_original_image_and_respects_the_threshold():

@@ -10,7 +10,7 @@ found box per labelled person, best overlap first); a found box that matches nob
 Recall is given per size bin (the labelled box's height over the image's height) for each setting of
 the finder: the whole-image pass alone; with the zoomed tiles of 1/2 and 1/3 of the shorter side (the default
 before 2026-12-04); with tiles of 1/1, 1/2 and 1/3 and the HOG seeds; with squares of the shorter side and the
-HOG seeds (the default).
+HOG seeds (the default before 2026-12-05); and with the selfie segmentation's seeds too (the default).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 BINS = ((0.0, 1 / 8, "< 1/8"), (1 / 8, 1 / 4, "1/8 - 1/4"), (1 / 4, 1 / 2, "1/4 - 1/2"), (1 / 2, 9.0, ">= 1/2"))
 SETTINGS = {"whole image": dict(tile_levels=(), seeds=False),
             "+ tiles 1/2, 1/3 (before 2026-12-04)": dict(tile_levels=(2, 3), seeds=False),
-            "+ tiles 1/1, 1/2, 1/3 + HOG seeds": dict(tile_levels=(1, 2, 3), seeds=True),
-            "+ squares 1/1 + HOG seeds (default)": dict(tile_levels=SMALL_PEOPLE_TILES, seeds=True)}
+            "+ tiles 1/1, 1/2, 1/3 + HOG seeds": dict(tile_levels=(1, 2, 3), seeds=True, segmentation_seeds=False),
+            "+ squares 1/1 + HOG seeds (before 2026-12-05)": dict(tile_levels=SMALL_PEOPLE_TILES, seeds=True,
+                                                                  segmentation_seeds=False),
+            "+ squares 1/1 + HOG and segmentation seeds (default)": dict(tile_levels=SMALL_PEOPLE_TILES, seeds=True)}
 
 
 def match(labels: list[list[float]], found: list[np.ndarray], min_iou: float) -> tuple[list[bool], int]:

@@ -11,8 +11,9 @@ for one person near the camera and keys on faces. The small-people pass adds two
   letterboxing of a wide photo); a person cut by a tile's inner border is dropped there;
 - the landmark model alone, with no face detector in front of it (:mod:`human3d.people.roi_landmarks`),
   on a square around each box of OpenCV's HOG people detector (:mod:`human3d.people.seeds`), which sees
-  whole-body silhouettes: people in profile, from behind and in crowds. Seeds are only places to look:
-  a person is kept only when the landmark model sees one there.
+  whole-body silhouettes: people in profile, from behind and in crowds; and around each blob of MediaPipe's
+  selfie segmentation model (:mod:`human3d.people.segmentation_seeds`), which sees people bent over or
+  sitting. Seeds are only places to look: a person is kept only when the landmark model sees one there.
 
 Everything found is merged by non-maximum suppression on the boxes. ``benchmarks/people_recall.py``
 measures each choice on hand-labelled photos.
@@ -30,6 +31,7 @@ from human3d.people.landmarks import FACE_LANDMARKS, coco17_keypoints
 from human3d.people.models import import_mediapipe, pose_task_bundle, quiet_stderr
 from human3d.people.roi_landmarks import RegionLandmarker
 from human3d.people.seeds import SEED_REGION_SCALE, person_seeds
+from human3d.people.segmentation_seeds import SegmentationSeeder
 from human3d.people.tiles import Window, suppress, tile_windows
 
 VISIBLE = 0.5  # landmark visibility from which a landmark counts as seen
@@ -85,11 +87,12 @@ class PeopleFinder:
 
     ``min_score``: the threshold of the detector's confidence and of a person's score (the landmarks' mean
     presence); ``max_people``: at most this many people per image (largest first); ``tile_levels``: the
-    tiles of the small-people pass (``()``: none); ``seeds``: the landmark model on the HOG detector's boxes.
+    tiles of the small-people pass (``()``: none); ``seeds``: the landmark model on the HOG detector's boxes
+    and, unless ``segmentation_seeds`` is False, around the selfie segmentation model's blobs.
     """
 
     def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = SMALL_PEOPLE_TILES,
-                 seeds: bool = True) -> None:
+                 seeds: bool = True, segmentation_seeds: bool = True) -> None:
         if not 0.0 <= min_score <= 1.0:
             raise Human3DError(f"min score {min_score} is outside [0, 1]")
         if max_people < 1:
@@ -115,6 +118,7 @@ class PeopleFinder:
         self.min_score, self.max_people, self.tile_levels = min_score, max_people, tuple(tile_levels)
         self.seeds = seeds
         self.regions: RegionLandmarker | None = RegionLandmarker() if seeds else None
+        self.blobs = SegmentationSeeder() if seeds and segmentation_seeds else None
 
     def close(self) -> None:
         """Free the models (the finder cannot be used afterwards)."""
@@ -130,8 +134,8 @@ class PeopleFinder:
         found = self.regions.find(image, centre, side)
         if found is None:
             return None
-        table, probability = found
-        return self.scored_person(table[:, :4].copy(), table[:, 4], probability > MASK_THRESHOLD)
+        table, probability, flag = found
+        return self.scored_person(table[:, :4].copy(), table[:, 4], probability > MASK_THRESHOLD, flag)
 
     def find(self, image: np.ndarray) -> list[Person]:
         """The people in ``image`` (uint8 RGB [H, W, 3]), largest box first, at most ``max_people``."""
@@ -143,17 +147,22 @@ class PeopleFinder:
         for window in tile_windows(width, height, self.tile_levels):
             people += self.detect(image, window, (width, height))
         if self.seeds:
-            for seed in person_seeds(image):
-                centre = (float(seed[0] + seed[2]) / 2, float(seed[1] + seed[3]) / 2)
-                person = self.look_in_square(image, centre, SEED_REGION_SCALE * float(seed[3] - seed[1]))
+            squares = [((float(seed[0] + seed[2]) / 2, float(seed[1] + seed[3]) / 2),
+                        SEED_REGION_SCALE * float(seed[3] - seed[1])) for seed in person_seeds(image)]
+            squares += self.blobs.regions(image) if self.blobs is not None else []
+            for centre, side in squares:
+                person = self.look_in_square(image, centre, side)
                 people += [] if person is None else [person]
         return merge_people(people)[: self.max_people]
 
-    def scored_person(self, landmarks: np.ndarray, presence: np.ndarray, mask: np.ndarray) -> Person | None:
+    def scored_person(self, landmarks: np.ndarray, presence: np.ndarray, mask: np.ndarray, flag: float = 1.0
+                      ) -> Person | None:
         """A person from whole-image landmarks [33, 4], their presence [33] and mask, scored by the landmarks'
-        mean presence; None when nothing is seen or the score is under ``min_score``."""
+        mean presence, or by the landmark model's pose ``flag`` where lower (known for the landmark model
+        alone, not through MediaPipe's Tasks API); None when nothing is seen or the score is under
+        ``min_score``."""
         box = person_box(landmarks, mask, mask.shape[1], mask.shape[0])
-        score = float(np.mean(presence))
+        score = min(float(np.mean(presence)), flag)
         if box is None or score < self.min_score:
             return None
         return Person(box, score, landmarks, mask, face_box(landmarks))

@@ -1,11 +1,12 @@
 """MediaPipe's real-photo models, as shipped inside the ``mediapipe==0.10.14`` wheel (Apache-2.0).
 
-The pose detector and the full pose landmark model are plain ``.tflite`` files there (registered in
-:mod:`human3d.weights.registry`, task ``people``). MediaPipe's
-Tasks ``PoseLandmarker`` (which finds several people and returns their segmentation masks) wants them
-in a ``.task`` bundle whose models carry image-normalisation metadata; :func:`pose_task_bundle` writes
-that metadata (mean 0, std 255: inputs in [0, 1], as the models expect) with MediaPipe's own writer and
-bundles the two files once per machine under ``$HUMAN3D_CACHE/people``. Nothing is downloaded.
+The pose detector, the full pose landmark model and the selfie segmentation model are plain ``.tflite``
+files there (registered in :mod:`human3d.weights.registry`, task ``people``); :func:`litert_interpreter`
+runs one directly with LiteRT. MediaPipe's Tasks ``PoseLandmarker`` (which finds several people and
+returns their segmentation masks) wants the first two in a ``.task`` bundle whose models carry
+image-normalisation metadata; :func:`pose_task_bundle` writes that metadata (mean 0, std 255: inputs in
+[0, 1], as the models expect) with MediaPipe's own writer and bundles the two files once per machine
+under ``$HUMAN3D_CACHE/people``. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import warnings
 import zipfile
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
+from typing import Any, Iterator
 
 from human3d.errors import Human3DError
 from human3d.io.atomic import write_bytes_atomic
@@ -53,6 +54,18 @@ def model_file(name: str) -> Path:
         raise Human3DError.for_path(path, f"model missing from the installed mediapipe; install "
                                           f"mediapipe=={MEDIAPIPE_VERSION}, the last release that ships it")
     return path
+
+
+def litert_interpreter(name: str, threads: int = 1) -> Any:
+    """LiteRT's interpreter (``ai-edge-litert``, XNNPACK kernels) of the registered model ``name``, its tensors
+    allocated; a one-line error when LiteRT is missing."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise Human3DError("the people finder needs LiteRT (pip install ai-edge-litert)") from None
+    interpreter = Interpreter(model_path=str(model_file(name)), num_threads=threads)
+    interpreter.allocate_tensors()
+    return interpreter
 
 
 def with_normalisation(model: bytes, outputs: int) -> bytes:

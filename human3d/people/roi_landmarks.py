@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from human3d.errors import Human3DError
-from human3d.people.models import model_file
+from human3d.people.models import litert_interpreter
 
 INPUT_SIZE = 256  # the model's square input, pixels
 LANDMARKS = 33  # BlazePose's landmarks (the model outputs 6 more, auxiliary ones, which are not used)
@@ -74,24 +74,12 @@ def refine_with_heatmap(xy: np.ndarray, heatmaps: np.ndarray, size: int = INPUT_
     return refined
 
 
-def import_litert_interpreter() -> type:
-    """LiteRT's ``Interpreter`` class, or a one-line error saying how to install it."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        raise Human3DError("the people finder needs LiteRT (pip install ai-edge-litert)") from None
-    return Interpreter
-
-
 class RegionLandmarker:
     """Pose landmarks and mask of the person in a square region; build once, call :meth:`find` many times.
     ``threads``: LiteRT's CPU threads for the model (default 1)."""
 
     def __init__(self, threads: int = 1) -> None:
-        interpreter = import_litert_interpreter()(
-            model_path=str(model_file("mediapipe_pose_landmarker_full")), num_threads=threads)
-        interpreter.allocate_tensors()
-        self.interpreter = interpreter
+        self.interpreter = interpreter = litert_interpreter("mediapipe_pose_landmarker_full", threads)
         self.input = interpreter.get_input_details()[0]["index"]
         outputs = {tuple(int(n) for n in detail["shape"]): detail["index"]
                    for detail in interpreter.get_output_details()}
@@ -108,17 +96,20 @@ class RegionLandmarker:
         """Free the model (the landmarker cannot be used afterwards)."""
         del self.interpreter
 
-    def find(self, image: np.ndarray, centre: tuple[float, float], side: float) -> tuple[np.ndarray, np.ndarray] | None:
+    def find(self, image: np.ndarray, centre: tuple[float, float], side: float
+             ) -> tuple[np.ndarray, np.ndarray, float] | None:
         """The person in the upright square of ``side`` pixels around ``centre`` of ``image`` (RGB uint8):
-        landmarks [33, 5] (x, y, z in pixels, visibility, presence) and a mask probability [H, W]; None
-        when the model sees no person there."""
+        landmarks [33, 5] (x, y, z in pixels, visibility, presence), a mask probability [H, W] and the
+        model's pose flag (how sure it is that a person is there); None when the flag is under
+        :data:`PRESENCE_FLAG`."""
         height, width = image.shape[:2]
         transform = region_transform(centre, side)
         square = cv2.warpAffine(np.ascontiguousarray(image[..., :3]), transform, (INPUT_SIZE, INPUT_SIZE),
                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         self.interpreter.set_tensor(self.input, (square.astype(np.float32) * (1.0 / 255.0))[None])
         self.interpreter.invoke()
-        if float(self.interpreter.get_tensor(self.flag_output).reshape(-1)[0]) < PRESENCE_FLAG:
+        flag = float(self.interpreter.get_tensor(self.flag_output).reshape(-1)[0])
+        if flag < PRESENCE_FLAG:
             return None
         rows = self.interpreter.get_tensor(self.landmarks_output).reshape(OUTPUT_ROWS, 5)[:LANDMARKS]
         xy = refine_with_heatmap(rows[:, :2], self.interpreter.get_tensor(self.heatmap_output)[0][..., :LANDMARKS])
@@ -130,4 +121,4 @@ class RegionLandmarker:
         probability = sigmoid(self.interpreter.get_tensor(self.mask_output)[0, :, :, 0])
         mask = cv2.warpAffine(probability, transform, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return landmarks, mask
+        return landmarks, mask, flag

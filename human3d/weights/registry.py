@@ -172,6 +172,20 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
         dependency=MEDIAPIPE,
     ),
     WeightsEntry(
+        name="mediapipe_selfie_segmentation",
+        task="people",
+        filename="selfie_segmentation.tflite",
+        kind=DEPENDENCY,
+        url="",
+        upstream=MEDIAPIPE_UPSTREAM,
+        licence="Apache-2.0 (MediaPipe's selfie segmentation model, trained by Google on real photos)",
+        non_commercial=False,
+        description="MediaPipe selfie segmentation (general, 256x256): where people are, seeds of the small-people "
+                    "pass",
+        package_dir="modules/selfie_segmentation",
+        dependency=MEDIAPIPE,
+    ),
+    WeightsEntry(
         name="mediapipe_face_detector_full_range",
         task="people",
         filename="face_detection_full_range_sparse.tflite",

@@ -62,9 +62,11 @@ def test_the_landmarks_and_mask_agree_with_mediapipes_own_landmarker(finder, exa
     x1, y1, x2, y2 = person.box_xyxy
     regions = RegionLandmarker()
     try:
-        landmarks, probability = regions.find(example_rgb, ((x1 + x2) / 2, (y1 + y2) / 2), 1.25 * max(x2 - x1, y2 - y1))
+        centre, side = ((x1 + x2) / 2, (y1 + y2) / 2), 1.25 * max(x2 - x1, y2 - y1)
+        landmarks, probability, flag = regions.find(example_rgb, centre, side)
     finally:
         regions.close()
+    assert flag > 0.9
     seen = (person.landmarks[:, 3] > 0.5) & (landmarks[:, 3] > 0.5)
     assert seen.sum() >= 25
     error = np.linalg.norm(landmarks[seen, :2] - person.landmarks[seen, :2], axis=1) / (y2 - y1)

@@ -37,7 +37,7 @@ def test_the_landmark_model_alone_sees_the_man_in_profile_and_nobody_in_the_sky(
     regions = RegionLandmarker()
     try:
         x1, y1, x2, y2 = WALKING_MAN
-        landmarks, mask = regions.find(image, ((x1 + x2) / 2, (y1 + y2) / 2), 1.3 * (y2 - y1))
+        landmarks, mask, _ = regions.find(image, ((x1 + x2) / 2, (y1 + y2) / 2), 1.3 * (y2 - y1))
         assert landmarks.shape == (33, 5) and mask.shape == image.shape[:2]
         nose, ankles = landmarks[0, :2], landmarks[[27, 28], :2]
         assert x1 <= nose[0] <= x2 and y1 <= nose[1] <= y1 + 0.2 * (y2 - y1)  # head at the top of his box

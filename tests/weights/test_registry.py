@@ -26,7 +26,8 @@ def weights_folder(tmp_path, monkeypatch):
 
 def test_the_registry_holds_every_loadable_model():
     names = {entry.name: entry for entry in list_weights()}
-    people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full", "mediapipe_face_detector_full_range"}
+    people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full", "mediapipe_face_detector_full_range",
+              "mediapipe_selfie_segmentation"}
     assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", "human3d_densepose_light_people",
                           *CONFIGS, *people}
     assert [entry.name for entry in list_weights("pifuhd")] == ["pifuhd", "human3d_pifuhd_small"]

@@ -106,6 +106,13 @@ def _bundled_entry(name: str, task: str, filename: str, package_dir: str, licenc
                         non_commercial=False, description=description, package_dir=package_dir)
 
 
+def _mediapipe_entry(name: str, filename: str, package_dir: str, licence: str, description: str) -> WeightsEntry:
+    """A model file shipped inside the mediapipe wheel (a dependency), under ``mediapipe/<package_dir>/``."""
+    return WeightsEntry(name=name, task="people", filename=filename, kind=DEPENDENCY, url="",
+                        upstream=MEDIAPIPE_UPSTREAM, licence=licence, non_commercial=False, description=description,
+                        package_dir=package_dir, dependency=MEDIAPIPE)
+
+
 def _rcnn_entry(config: DensePoseConfig) -> WeightsEntry:
     short = config.name.removeprefix("densepose_rcnn_")
     head = "DeepLab head" if config.deeplab_head else "decoder head" if config.decoder else "legacy head, no decoder"
@@ -145,59 +152,19 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
     _bundled_entry("human3d_densepose_light_people", "densepose-light-people", "human3d_densepose_light_people.pkl",
                    "densepose/light/default_weights", HUMAN3D_PHOTOS_LICENCE, "human3d's light DensePose model on "
                    "the people finder's crops and poses (`human3d train densepose --model light-people`), 0.7 MB"),
-    WeightsEntry(
-        name="mediapipe_pose_detector",
-        task="people",
-        filename="pose_detection.tflite",
-        kind=DEPENDENCY,
-        url="",
-        upstream=MEDIAPIPE_UPSTREAM,
-        licence=MEDIAPIPE_LICENCE,
-        non_commercial=False,
-        description="BlazePose person detector (finds people by their faces and upper bodies)",
-        package_dir="modules/pose_detection",
-        dependency=MEDIAPIPE,
-    ),
-    WeightsEntry(
-        name="mediapipe_pose_landmarker_full",
-        task="people",
-        filename="pose_landmark_full.tflite",
-        kind=DEPENDENCY,
-        url="",
-        upstream=MEDIAPIPE_UPSTREAM,
-        licence=MEDIAPIPE_LICENCE,
-        non_commercial=False,
-        description="BlazePose GHUM full: 33 body landmarks with depth and visibility, and a person mask",
-        package_dir="modules/pose_landmark",
-        dependency=MEDIAPIPE,
-    ),
-    WeightsEntry(
-        name="mediapipe_selfie_segmentation",
-        task="people",
-        filename="selfie_segmentation.tflite",
-        kind=DEPENDENCY,
-        url="",
-        upstream=MEDIAPIPE_UPSTREAM,
-        licence="Apache-2.0 (MediaPipe's selfie segmentation model, trained by Google on real photos)",
-        non_commercial=False,
-        description="MediaPipe selfie segmentation (general, 256x256): where people are, seeds of the small-people "
-                    "pass",
-        package_dir="modules/selfie_segmentation",
-        dependency=MEDIAPIPE,
-    ),
-    WeightsEntry(
-        name="mediapipe_face_detector_full_range",
-        task="people",
-        filename="face_detection_full_range_sparse.tflite",
-        kind=DEPENDENCY,
-        url="",
-        upstream=MEDIAPIPE_UPSTREAM,
-        licence="Apache-2.0 (MediaPipe's BlazeFace full-range face detector, trained by Google on real photos)",
-        non_commercial=False,
-        description="BlazeFace full range: faces up to about 5 m away, for --blur-faces (bodies or not)",
-        package_dir="modules/face_detection",
-        dependency=MEDIAPIPE,
-    ),
+    _mediapipe_entry("mediapipe_pose_detector", "pose_detection.tflite", "modules/pose_detection", MEDIAPIPE_LICENCE,
+                     "BlazePose person detector (finds people by their faces and upper bodies)"),
+    _mediapipe_entry("mediapipe_pose_landmarker_full", "pose_landmark_full.tflite", "modules/pose_landmark",
+                     MEDIAPIPE_LICENCE,
+                     "BlazePose GHUM full: 33 body landmarks with depth and visibility, and a person mask"),
+    _mediapipe_entry("mediapipe_selfie_segmentation", "selfie_segmentation.tflite", "modules/selfie_segmentation",
+                     "Apache-2.0 (MediaPipe's selfie segmentation model, trained by Google on real photos)",
+                     "MediaPipe selfie segmentation (general, 256x256): where people are, seeds of the small-people "
+                     "pass"),
+    _mediapipe_entry("mediapipe_face_detector_full_range", "face_detection_full_range_sparse.tflite",
+                     "modules/face_detection",
+                     "Apache-2.0 (MediaPipe's BlazeFace full-range face detector, trained by Google on real photos)",
+                     "BlazeFace full range: faces up to about 5 m away, for --blur-faces (bodies or not)"),
 )
 
 

@@ -86,9 +86,10 @@ class PeopleFinder:
     """Finds people in RGB images; see the module's docstring for how.
 
     ``min_score``: the threshold of the detector's confidence and of a person's score (the landmarks' mean
-    presence); ``max_people``: at most this many people per image (largest first); ``tile_levels``: the
-    tiles of the small-people pass (``()``: none); ``seeds``: the landmark model on the HOG detector's boxes
-    and, unless ``segmentation_seeds`` is False, around the selfie segmentation model's blobs.
+    presence, or the landmark model's pose flag where lower: :meth:`scored_person`); ``max_people``: at most
+    this many people per image (largest first); ``tile_levels``: the tiles of the small-people pass (``()``:
+    none); ``seeds``: the landmark model on the HOG detector's boxes and, unless ``segmentation_seeds`` is
+    False, around the selfie segmentation model's blobs.
     """
 
     def __init__(self, min_score: float = 0.5, max_people: int = 20, tile_levels: tuple[int, ...] = SMALL_PEOPLE_TILES,

@@ -21,7 +21,7 @@ same model (``benchmarks/people_speed.py``). The steps are the graph's own:
 
 Compared with the graph on 94 squares of the shared photos and a synthetic clip (65 with a person):
 the same squares found, landmarks within 0.07 input pixels (median; 1.2 at the 95th percentile), masks
-at IoU 0.995 on average (``tests/people/test_seeds_and_faces.py`` checks the behaviour).
+at IoU 0.995 on average (``tests/people/test_roi_landmarks.py`` compares it with MediaPipe's own landmarker).
 """
 
 from __future__ import annotations

@@ -63,8 +63,9 @@ def litert_interpreter(name: str, threads: int = 1) -> Any:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         raise Human3DError("the people finder needs LiteRT (pip install ai-edge-litert)") from None
-    interpreter = Interpreter(model_path=str(model_file(name)), num_threads=threads)
-    interpreter.allocate_tensors()
+    with quiet_stderr():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line
+        interpreter = Interpreter(model_path=str(model_file(name)), num_threads=threads)
+        interpreter.allocate_tensors()
     return interpreter
 
 

@@ -82,3 +82,9 @@ def test_nobody_in_a_flat_square():
         assert regions.find(np.full((300, 300, 3), 90, np.uint8), (150.0, 150.0), 200.0) is None
     finally:
         regions.close()
+
+
+def test_building_the_runner_writes_nothing_to_stderr(capfd):
+    pytest.importorskip("mediapipe")
+    RegionLandmarker().close()  # LiteRT announces its XNNPACK delegate on stderr unless silenced
+    assert capfd.readouterr().err == ""

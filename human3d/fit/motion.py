@@ -87,7 +87,7 @@ def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int
     (ids kept through gaps of up to ``memory`` frames), and their landmarks smoothed over ``smoothing``
     frames before and after (:func:`human3d.people.smoothing.smooth_people`; 0: not smoothed)."""
     follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
-    tracked = ((frame, fittable(tracker.update(follower.find(frame)))) for frame in frames)
+    tracked = ((frame, fittable(tracker.update(follower.find(frame), frame))) for frame in frames)
     return smooth_people(tracked, smoothing)
 
 

@@ -4,8 +4,10 @@ Searching a frame for people (:meth:`human3d.people.finder.PeopleFinder.find`: t
 small-people pass tiles and HOG seeds) costs far more than looking where someone just was. As MediaPipe's
 own video mode does, :class:`PeopleFollower` runs the landmark model alone (no detector) on a square
 around each person's box of the last frame; a person it no longer sees there (score under the finder's
-``min_score``) is dropped. The whole search runs on the first frame, every ``search_every`` frames (to
-pick up people who came in; 12 frames is half a second at 24 fps), and whenever nobody is followed.
+``min_score``) is dropped, and where two squares find the same person (a walker passing behind another)
+one is kept (:func:`human3d.people.finder.merge_people`, every frame). The whole search runs on the first
+frame, every ``search_every`` frames (to pick up people who came in; 12 frames is half a second at 24 fps),
+and whenever nobody is followed.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class PeopleFollower:
         self.frame += 1
         people = [person for person in (self.follow(image, last) for last in self.last) if person is not None]
         if not people or self.frame % self.search_every == 0:
-            people = merge_people(people + self.finder.find(image))
+            people += self.finder.find(image)
+        people = merge_people(people)  # two squares that found the same person (one walker behind another)
         self.last = people[: self.finder.max_people]
         return list(self.last)
 

@@ -141,7 +141,7 @@ def run_video(path: Path, finder: PeopleFinder, outputs: Outputs) -> PeopleRun:
     writer = video_writer(outputs.picture, reader.fps) if outputs.picture is not None else contextlib.nullcontext()
     with json_list_writer(outputs.json) as append, writer as write_frame:
         for index, frame in enumerate(tqdm(reader, total=reader.frame_count_hint, unit="frame")):
-            people = tracker.update(follower.find(frame))
+            people = tracker.update(follower.find(frame), frame)
             if write_frame is not None:
                 write_frame(render(frame, people, outputs.layers, outputs.blur_faces))
             if outputs.masks is not None:

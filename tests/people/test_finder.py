@@ -1,4 +1,4 @@
-"""The people finder on real photos (``../shared/photos``): masks, keypoints, crops; tiles, merging, tracking."""
+"""The people finder on real photos (``../shared/photos``): masks, keypoints, crops; tiles, merging."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from human3d.io.images import read_image, read_mask
 from human3d.people.finder import Person, merge_people
 from human3d.people.landmarks import body25_keypoints
 from human3d.people.tiles import Window, tile_windows
-from human3d.people.tracking import PeopleTracker
 from human3d.pifuhd.preprocess import read_keypoints, rect_from_keypoints
 
 
@@ -81,15 +80,6 @@ def test_merging_keeps_the_best_of_overlapping_people_largest_first():
               person_at([50, 0, 90, 80], 0.6)]
     merged = merge_people(people)
     assert [p.score for p in merged] == [0.6, 0.9]  # the cut and the inner duplicate go; largest box first
-
-
-def test_tracking_keeps_ids_through_a_short_gap_and_gives_new_people_new_ids():
-    tracker = PeopleTracker(memory=3)
-    first = tracker.update([person_at([0, 0, 10, 20]), person_at([50, 0, 60, 20])])
-    assert [p.id for p in first] == [0, 1]
-    tracker.update([person_at([1, 0, 11, 20])])  # person 1 hidden for one frame
-    again = tracker.update([person_at([52, 0, 62, 20]), person_at([2, 0, 12, 20]), person_at([100, 0, 110, 20])])
-    assert [p.id for p in again] == [1, 0, 2]
 
 
 def test_the_person_record_is_plain_json(finder, shared_dir):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from human3d.io.images import read_image
+from human3d.people.finder import Person
 from human3d.people.following import PeopleFollower
 from human3d.people.tiles import box_iou_cover
 
@@ -44,3 +45,27 @@ def test_a_person_is_followed_between_searches_and_lost_when_gone(finder, shared
 def test_search_every_must_be_positive(finder):
     with pytest.raises(ValueError, match="search_every"):
         PeopleFollower(finder, search_every=0)
+
+
+class OnePersonFinder:
+    """A finder that sees one person wherever it looks (no models), as a square behind a walker's back can."""
+
+    max_people = 20
+
+    def __init__(self, box):
+        self.box = np.array(box, np.float32)
+
+    def find(self, image):
+        return []
+
+    def look_in_square(self, image, centre, side):
+        return Person(self.box.copy(), 0.9, np.zeros((33, 4), np.float32), np.zeros((1, 1), bool),
+                      np.zeros(4, np.float32))
+
+
+def test_two_people_followed_onto_the_same_person_become_one_between_searches():
+    follower = PeopleFollower(OnePersonFinder([40, 10, 80, 110]), search_every=100)
+    first = OnePersonFinder([40, 10, 80, 110]).look_in_square(None, None, None)
+    behind = OnePersonFinder([60, 12, 95, 108]).look_in_square(None, None, None)
+    follower.frame, follower.last = 0, [first, behind]  # two people last frame, one passing behind the other
+    assert len(follower.find(np.zeros((120, 160, 3), np.uint8))) == 1  # both squares found the front one

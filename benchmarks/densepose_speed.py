@@ -1,6 +1,7 @@
 """DensePose R-CNN speed: images/s at 320x240 and 1100x800 for R_50 and R_101, per stage, beside the official CPU time.
 
-Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3] [--threads 2] [--precision fp32|bf16]
+Run by hand:  python benchmarks/densepose_speed.py [--device cpu|cuda] [--runs 3] [--threads 2]
+              [--precision fp32|bf16-head|bf16]
               [--configs R_50_FPN_s1x,R_101_FPN_s1x] [--sizes 320x240,1100x800] [--official official.json]
 
 Weights: the public random-weight checkpoints rebuilt with ../shared/reference/densepose/make_weights.py
@@ -85,6 +86,7 @@ def sync(device: torch.device) -> None:
 def time_stages(predictor: RCNNDensePosePredictor, image: np.ndarray) -> tuple[dict[str, float], int, tuple[int, int]]:
     """Seconds per stage for one image (same code path as RCNNDensePosePredictor.predict, split up)."""
     model, device = predictor.model, predictor.device
+    model.roi_heads.head_autocast = predictor.head_autocast  # as predict() sets it
     times: dict[str, float] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
     resized = predictor.prepare(image)

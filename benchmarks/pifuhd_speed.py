@@ -11,9 +11,10 @@ figure is the CPU timing of the official code on the released architecture recor
 folder (network build, preprocess, both filters and its octree reconstruction; 2 threads); it was
 measured at grid 256 only.
 
-The 3x3 convolutions run as NNPACK's Winograd kernel where torch's NNPACK starts (``human3d.nn.conv``);
-``--no-winograd`` measures oneDNN's direct convolutions instead. Torch's transparent huge pages for large
-tensors (``THP_MEM_ALLOC_ENABLE=1`` in the environment, read once when torch starts) save the page faults
+The 3x3 convolutions run as NNPACK's Winograd kernel on CPUs without AVX-512 where torch's NNPACK starts
+(``human3d.nn.conv``); ``--no-winograd`` measures oneDNN's direct convolutions instead. Torch's transparent
+huge pages for large tensors (``THP_MEM_ALLOC_ENABLE=1`` in the environment, read once when torch starts)
+save the page faults
 of the encode's fresh 128-256 MB tensors: the ``human3d`` command sets it (``human3d.cli.use_huge_pages``),
 and so does this script for its workers, unless ``THP_MEM_ALLOC_ENABLE`` is already set (``=0``: without).
 """
@@ -47,7 +48,7 @@ def official_seconds(resolution: int) -> float | None:
     return sum(recorded[stage] for stage in OFFICIAL_STAGES[resolution])
 
 
-def worker(checkpoint: Path, resolution: int, threads: int, winograd: bool = True) -> dict:
+def worker(checkpoint: Path, resolution: int, threads: int, winograd: bool | None = None) -> dict:
     """Load, encode and reconstruct once at ``resolution``; the seconds of each stage and the peak RSS."""
     import torch
 
@@ -90,12 +91,14 @@ def main() -> None:
     parser.add_argument("--resolutions", nargs="+", type=int, default=[256, 512])
     parser.add_argument("--threads", type=int, default=2, help="torch threads (= the cores it may use)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/human3d_bench"))
-    parser.add_argument("--no-winograd", action="store_true", help="oneDNN's direct 3x3 convolutions, not NNPACK's")
+    parser.add_argument("--no-winograd", action="store_true", help="oneDNN's direct 3x3 convolutions, not NNPACK's "
+                             "(whose Winograd path is the default without AVX-512)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     checkpoint = args.cache / "released_size.pt"
     if args.worker:
-        print(json.dumps(worker(checkpoint, args.worker, args.threads, not args.no_winograd)), flush=True)
+        winograd = False if args.no_winograd else None  # None: by the CPU
+        print(json.dumps(worker(checkpoint, args.worker, args.threads, winograd)), flush=True)
         return
     if not checkpoint.is_file():
         args.cache.mkdir(parents=True, exist_ok=True)

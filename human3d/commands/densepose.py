@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from human3d.densepose.light.person_crops import PeopleSource
 
 
+PRECISION_CHOICES = ("fp32", "bf16-head", "bf16")  # human3d.densepose.rcnn.precision.PRECISIONS, without torch
+
+
 def _layers(text: str) -> set[str]:
     from human3d.densepose.app.visualize import LAYERS
 
@@ -47,9 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                             "(pip install 'human3d[onnx]'; CPU)")
     parser.add_argument("--config", help=f"force the configuration instead of recognising it ({names})")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--precision", choices=("fp32", "bf16"),
-                        help="R-CNN arithmetic: fp32, or bf16 (bfloat16 autocast); default: bf16 on CPUs that "
-                             "multiply bfloat16 natively (AVX512_BF16, AMX), else fp32; float16 autocast on CUDA")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES,
+                        help="R-CNN arithmetic: fp32; bf16-head (bfloat16 in the DensePose head, within float32's "
+                             "tolerances; the default on CPUs that multiply bfloat16 natively: AVX512_BF16, AMX); "
+                             "bf16 (bfloat16 throughout: fastest, less exact); float16 autocast on CUDA")
     parser.add_argument("--min-score", type=float, default=None,
                         help="score threshold of a person: the people finder's (default 0.5), the R-CNN's "
                              "(default 0.05), or the light network's own (default 0.3, with --no-people-finder)")

@@ -83,7 +83,7 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
     CPU only) a ``PersonCropPredictor`` on the people ``finder`` finds when one is given (anything with
     the finder's ``find``, e.g. a :class:`human3d.people.following.PeopleFollower`), else a
     ``LightDensePosePredictor`` (the network finds the people itself). ``min_score`` None keeps each
-    model's default (the network's own people only); ``precision`` (R-CNN only: ``fp32`` or ``bf16``)
+    model's default (the network's own people only); ``precision`` (R-CNN only: ``fp32``, ``bf16-head`` or ``bf16``)
     None picks the best the device supports."""
     from human3d.densepose.light.model import LightDensePose
     from human3d.densepose.light.person_crops import PersonCropPredictor

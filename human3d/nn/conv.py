@@ -12,7 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-_WINOGRAD = {"enabled": True}
+from human3d.nn.cpu import cpu_flags
+
+_WINOGRAD: dict[str, bool | None] = {"enabled": None}  # None: by the CPU (winograd_by_default)
 
 
 @functools.cache
@@ -20,14 +22,24 @@ def _nnpack_available() -> bool:
     return bool(torch.backends.nnpack.is_available())  # also initialises NNPACK, which its kernels need
 
 
-def set_winograd(enabled: bool) -> None:
-    """Turn the NNPACK Winograd path of :func:`conv2d` on (the default) or off (oneDNN's direct convolution)."""
-    _WINOGRAD["enabled"] = bool(enabled)
+def winograd_by_default() -> bool:
+    """Whether this CPU gains from NNPACK's Winograd path: one without AVX-512. NNPACK's kernels are AVX2;
+    where the CPU has AVX-512, oneDNN's direct convolution was faster on every shape measured (1.1-2x on an
+    Intel Xeon: DensePose R-CNN 2.3 s instead of 3.8 s in float32), where on AVX2 Winograd is 1.5-3x faster."""
+    return "avx512f" not in cpu_flags()
+
+
+def set_winograd(enabled: bool | None) -> None:
+    """Turn the NNPACK Winograd path of :func:`conv2d` on or off (oneDNN's direct convolution); None: by the
+    CPU (:func:`winograd_by_default`), the default."""
+    _WINOGRAD["enabled"] = None if enabled is None else bool(enabled)
 
 
 def winograd_available() -> bool:
-    """Whether :func:`conv2d` takes the Winograd path: it is on and torch's NNPACK starts on this CPU."""
-    return _WINOGRAD["enabled"] and _nnpack_available()
+    """Whether :func:`conv2d` takes the Winograd path: it is on (by default where the CPU gains from it) and
+    torch's NNPACK starts on this CPU."""
+    enabled = _WINOGRAD["enabled"]
+    return (winograd_by_default() if enabled is None else enabled) and _nnpack_available()
 
 
 def _inference(x: torch.Tensor, weight: torch.Tensor) -> bool:
@@ -66,9 +78,10 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, str
            padding: tuple[int, int] | str, dilation: tuple[int, int], groups: int) -> torch.Tensor:
     """``F.conv2d``, with two faster CPU inference paths that give the same values up to float rounding.
 
-    - float32 3x3 stride 1 (no dilation, no groups): NNPACK's Winograd F(6x6, 3x3) kernel, about a
-      third of the multiplications of oneDNN's direct convolution (1.5-3x faster on AVX2) and a
-      rounding error of a few 1e-6 relative; its output is NCHW-contiguous.
+    - float32 3x3 stride 1 (no dilation, no groups), where :func:`winograd_available`: NNPACK's Winograd
+      F(6x6, 3x3) kernel, about a third of the multiplications of oneDNN's direct convolution (1.5-3x
+      faster on AVX2; slower than oneDNN on AVX-512, where it is off by default) and a rounding error of
+      a few 1e-6 relative; its output is NCHW-contiguous.
     - 1x1 (no padding) on one NCHW-contiguous image, e.g. right after a Winograd convolution: one
       matrix product, instead of torch's layout conversions between it and channels-last weights.
     """

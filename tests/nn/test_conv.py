@@ -24,6 +24,14 @@ SHAPES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def winograd_on():
+    """The Winograd path on, whatever this CPU's default (it is off by default on AVX-512), then the default."""
+    set_winograd(True)
+    yield
+    set_winograd(None)
+
+
 @pytest.mark.parametrize("shape, cout, kernel, stride, padding, has_bias", SHAPES)
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_fast_convolutions_match_torch(shape, cout, kernel, stride, padding, has_bias, channels_last):
@@ -54,6 +62,16 @@ def test_winograd_switch_and_torch_fallback():
         finally:
             set_winograd(True)
     torch.testing.assert_close(on, F.conv2d(x, conv.weight, conv.bias, 1, 1), rtol=0, atol=1e-5)
+
+
+def test_winograd_is_on_by_default_only_without_avx512(monkeypatch):
+    set_winograd(None)
+    monkeypatch.setattr(conv, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert conv.winograd_by_default() and winograd_available() == torch.backends.nnpack.is_available()
+    monkeypatch.setattr(conv, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_bf16"}))
+    assert not conv.winograd_by_default() and not winograd_available()
+    set_winograd(True)  # asked for, it is taken whatever the CPU
+    assert winograd_available() == torch.backends.nnpack.is_available()
 
 
 def test_reflect_padding_mode_is_torch_s():

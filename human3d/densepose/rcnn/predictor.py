@@ -10,7 +10,7 @@ import torch
 from human3d.densepose.rcnn.image import resize_bgr
 from human3d.densepose.rcnn.model import DensePoseRCNN
 from human3d.densepose.rcnn.postprocess import to_result
-from human3d.densepose.rcnn.precision import autocast_for, check_precision
+from human3d.densepose.rcnn.precision import autocast_for, check_precision, head_autocast_for
 from human3d.densepose.result import DensePoseResult
 
 
@@ -20,9 +20,9 @@ class RCNNDensePosePredictor:
     ``min_score`` replaces the detection score threshold (default: the config's 0.05). Convolutions
     run channels-last (about 10 % faster on CPU here as well). ``precision`` (see
     :mod:`human3d.densepose.rcnn.precision`; None: the best this device supports) is ``fp32``,
-    ``bf16`` (bfloat16 autocast), ``int8`` (the box head's fully connected layers in int8, CPU only),
-    or ``fp16`` (float16 autocast, the CUDA default); box decoding, NMS and the chart post-processing
-    stay in float32. ``int8`` replaces the model's box head by its quantised copy.
+    ``bf16-head`` (bfloat16 autocast in the DensePose head alone), ``bf16`` (bfloat16 autocast
+    throughout) or ``fp16`` (float16 autocast, the CUDA default); ROIAlign, box decoding, NMS and the
+    chart post-processing stay in float32.
     """
 
     def __init__(self, model: DensePoseRCNN, device: str | torch.device = "cpu", min_score: float | None = None,
@@ -36,6 +36,7 @@ class RCNNDensePosePredictor:
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.autocast = autocast_for(self.precision, self.device)
+        self.head_autocast = head_autocast_for(self.precision, self.device)
         self.config = model.config
 
     def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
@@ -50,6 +51,7 @@ class RCNNDensePosePredictor:
         batch, sizes = self.model.normalize(tensors)
         if self.channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
+        self.model.roi_heads.head_autocast = self.head_autocast  # this predictor's, whoever else shares the model
         with self.autocast:
             outputs = self.model(batch, sizes)
         return [to_result(out.boxes, out.scores, out.charts, size, image.shape[:2])

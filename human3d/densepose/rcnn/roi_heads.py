@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -71,6 +72,7 @@ class ROIHeads(nn.Module):
         else:
             self.densepose_head = V1ConvXHead(256, config.head_channels, config.head_convs)
         self.densepose_predictor = ChartPredictor(config.head_channels, config.coarse_channels, config.num_patches)
+        self.head_autocast: contextlib.AbstractContextManager = contextlib.nullcontext()  # the head's own precision
 
     def _pool(self, features: list[torch.Tensor], strides: list[int], boxes: list[torch.Tensor],
               size: int) -> torch.Tensor:
@@ -118,5 +120,8 @@ class ROIHeads(nn.Module):
 
     def densepose(self, features: dict[str, torch.Tensor], boxes: list[torch.Tensor]) -> ChartOutput:
         """Chart predictions (after the x2 upsampling) for the boxes of every image, concatenated."""
-        head = self.densepose_head(self.densepose_pooled(features, boxes))
-        return self.densepose_predictor(head).map(lambda t: t.float())
+        pooled = self.densepose_pooled(features, boxes)
+        with self.head_autocast:
+            head = self.densepose_head(pooled)
+        return self.densepose_predictor(head if torch.is_autocast_enabled(head.device.type) else head.float()
+                                        ).map(lambda t: t.float())

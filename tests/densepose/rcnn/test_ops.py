@@ -11,7 +11,7 @@ import torch
 
 from human3d.densepose.rcnn.boxes import apply_deltas, batched_nms, nms
 from human3d.densepose.rcnn.layers import Conv2dNorm, FrozenBatchNorm2d
-from human3d.densepose.rcnn.roi_align import assign_levels, roi_align
+from human3d.densepose.rcnn.roi_align import assign_levels, pool_levels, roi_align
 
 
 def _greedy_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
@@ -86,13 +86,14 @@ def _roi_align_definition(feature, box, size, scale, ratio, aligned):
     w, h = x2 - x1, y2 - y1
     if not aligned:
         w, h = max(w, 1.0), max(h, 1.0)
+    bin_h, bin_w = h / size, w / size
     out = np.zeros((feature.shape[0], size, size))
     for py in range(size):
         for px in range(size):
             for iy in range(ratio):
                 for ix in range(ratio):
-                    y = y1 + py * h / size + (iy + 0.5) * h / size / ratio
-                    x = x1 + px * w / size + (ix + 0.5) * w / size / ratio
+                    y = y1 + py * bin_h + (iy + 0.5) * bin_h / ratio
+                    x = x1 + px * bin_w + (ix + 0.5) * bin_w / ratio
                     out[:, py, px] += _bilinear(feature, y, x)
     return out / ratio**2
 
@@ -108,6 +109,74 @@ def test_roi_align_equals_definition_including_borders(aligned):
     for k in range(len(boxes)):
         expected = _roi_align_definition(feature[batch[k]].double().numpy(), boxes[k].tolist(), 5, 0.25, 2, aligned)
         np.testing.assert_allclose(ours[k].numpy(), expected, rtol=0, atol=1e-5)
+
+
+def _awkward_boxes(n: int, height: int, width: int, scale: float, generator: torch.Generator) -> torch.Tensor:
+    """Random XYXY boxes (image pixels) around a map: inside, partly and wholly outside, tiny, empty."""
+    side = torch.tensor([width, height]) / scale
+    xy = torch.rand(n, 2, generator=generator) * (side + 20 / scale) - 10 / scale  # 10 map pixels beyond each side
+    tiny = torch.rand(n, 1, generator=generator) < 0.3
+    wh = torch.where(tiny, torch.rand(n, 2, generator=generator) * 0.5, torch.rand(n, 2, generator=generator) * side)
+    fixed = torch.tensor([[-40.0, -30.0, -10.0, -5.0],  # wholly outside (every sample before -1)
+                          [-3.5, -3.9, -0.5, -0.2],  # samples in (-1, 0] snap to pixel 0 (aligned: some before -1)
+                          [side[0] - 1, side[1] - 1, side[0] + 3, side[1] + 3],  # over the far edge by < 1 pixel
+                          [side[0] + 8, 4.0, side[0] + 30, 9.0],  # wholly past the last column
+                          [10.0, 10.0, 10.0, 10.0]])  # empty
+    return torch.cat([torch.cat([xy, xy + wh], 1), fixed])
+
+
+@pytest.mark.parametrize("batch, height, width, memory", [
+    (3, 11, 14, torch.contiguous_format),  # the map copied to a channels-last table
+    (3, 11, 14, torch.channels_last),  # the table a view of the map
+    (1, 40, 50, torch.contiguous_format),  # few samples for the map: gathered from the strided view
+    (2, 1, 7, torch.contiguous_format),  # one row: every sample snaps to it
+])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("ratio", [1, 2])
+@pytest.mark.parametrize("aligned", [False, True])
+def test_roi_align_equals_torchvision_definition_on_random_boxes(batch, height, width, memory, dtype, ratio, aligned):
+    generator = torch.Generator().manual_seed(ratio + 2 * aligned + 4 * height)
+    feature = torch.randn(batch, 4, height, width, generator=generator, dtype=dtype).contiguous(memory_format=memory)
+    boxes = _awkward_boxes(12, height, width, 0.25, generator).to(dtype)
+    index = torch.randint(0, batch, (len(boxes),), generator=generator)
+    ours = roi_align(feature, boxes, index, 5, 0.25, ratio, aligned)
+    assert ours.shape == (len(boxes), 4, 5, 5) and ours.dtype == dtype
+    expected = np.stack([_roi_align_definition(feature[i].double().numpy(), box.tolist(), 5, 0.25, ratio, aligned)
+                         for box, i in zip(boxes.double(), index.tolist())])
+    assert np.abs(expected[-5]).max() == 0 and np.abs(expected[-2]).max() == 0  # the boxes wholly outside
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=0, atol=1e-12 if dtype == torch.float64 else 2e-5)
+
+
+def test_roi_align_bfloat16_and_gradient():
+    """bfloat16 maps are pooled in float32; the gradient w.r.t. the map is the adjoint (training goes through it)."""
+    generator = torch.Generator().manual_seed(7)
+    feature = torch.randn(2, 3, 9, 11, generator=generator, dtype=torch.float64)
+    boxes = _awkward_boxes(4, 9, 11, 0.25, generator).double()
+    index = torch.tensor([0, 1, 1, 0, 1, 0, 1, 0, 1])
+    half = feature.to(torch.bfloat16)
+    assert torch.equal(roi_align(half, boxes, index, 4, 0.25, 2, True),
+                       roi_align(half.float(), boxes, index, 4, 0.25, 2, True).to(torch.bfloat16))
+    assert torch.autograd.gradcheck(lambda x: roi_align(x, boxes, index, 4, 0.25, 2, False),
+                                    (feature.requires_grad_(True),), fast_mode=True)  # a channels-last copy
+    single = torch.randn(1, 3, 20, 24, generator=generator, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: roi_align(x, boxes, index * 0, 4, 0.25, 1, True),
+                                    (single,), fast_mode=True)  # few samples for the map: its strided view
+
+
+def test_pool_levels_pools_each_box_on_its_level():
+    generator = torch.Generator().manual_seed(8)
+    fpn = [torch.randn(2, 3, 64 // s, 48 // s, generator=generator) for s in (1, 2, 4, 8)]
+    boxes = torch.tensor([[0.0, 0.0, 100.0, 80.0], [10.0, 20.0, 250.0, 200.0], [5.0, 5.0, 40.0, 30.0],
+                          [0.0, 0.0, 250.0, 300.0], [-40.0, -20.0, 500.0, 460.0]])
+    index = torch.tensor([1, 0, 1, 0, 1])
+    levels = assign_levels(boxes, 2, 5).tolist()
+    assert levels == [0, 1, 0, 2, 3]
+    pooled = pool_levels(fpn, [4, 8, 16, 32], boxes, index, 7, 2, True)
+    assert pooled.shape == (5, 3, 7, 7) and pooled.is_contiguous()
+    for k, level in enumerate(levels):
+        expected = _roi_align_definition(fpn[level][index[k]].double().numpy(), boxes[k].tolist(), 7,
+                                         1.0 / 4 / 2**level, 2, True)
+        np.testing.assert_allclose(pooled[k].numpy(), expected, rtol=0, atol=2e-5)
 
 
 def test_level_assignment_and_delta_decoding():

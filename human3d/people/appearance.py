@@ -16,6 +16,7 @@ import numpy as np
 
 from human3d.people.finder import Person
 from human3d.people.landmarks import LANDMARK_NAMES
+from human3d.people.tiles import box_pixels
 
 BINS = (12, 4, 4)  # hue, saturation, value
 MIN_PIXELS = 150  # fewer of a part's own (sampled) pixels than this: that part is not described
@@ -55,7 +56,7 @@ def part_histogram(hsv: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
 def people_looks(image: np.ndarray, people: list[Person]) -> list[Looks]:
     """Each person's :class:`Looks` in ``image`` (uint8 RGB [H, W, 3]); people whose masks are not the image's
     size (or empty) look like nothing (both parts None). Only pixels inside each box are read (a tall box's
-sampled on a grid: :data:`SAMPLED_ROWS`)."""
+    sampled on a grid: :data:`SAMPLED_ROWS`)."""
     size = image.shape[:2]
     masks = [person.mask if person.mask.shape == size else None for person in people]
     looks = []
@@ -74,9 +75,3 @@ sampled on a grid: :data:`SAMPLED_ROWS`)."""
         upper = np.arange(y1, y2, step)[:, None] < float(np.asarray(person.landmarks)[HIPS, 1].mean())
         looks.append(Looks(part_histogram(hsv, own & upper), part_histogram(hsv, own & ~upper)))
     return looks
-
-
-def box_pixels(box: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """An xyxy box as whole pixel bounds inside an image of ``size`` (height, width)."""
-    x1, y1 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
-    return x1, y1, min(size[1], int(np.ceil(box[2]))), min(size[0], int(np.ceil(box[3])))

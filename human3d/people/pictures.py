@@ -9,7 +9,7 @@ import numpy as np
 
 from human3d.people.finder import Person
 from human3d.people.landmarks import COCO17_SKELETON
-from human3d.people.tiles import box_iou_cover
+from human3d.people.tiles import box_iou_cover, box_pixels
 
 LAYERS = ("boxes", "keypoints", "masks")
 KEYPOINT_SCORE = 0.5  # keypoints drawn from this score up
@@ -25,10 +25,8 @@ def person_colour(index: int) -> tuple[int, int, int]:
 def blur_faces(image: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
     """``image`` (RGB uint8) with each face box pixelated beyond recognition (a copy; the input is kept)."""
     out = image.copy()
-    height, width = out.shape[:2]
     for box in boxes:
-        x1, y1 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
-        x2, y2 = min(width, int(np.ceil(box[2]))), min(height, int(np.ceil(box[3])))
+        x1, y1, x2, y2 = box_pixels(box, out.shape[:2])
         if x2 - x1 < 2 or y2 - y1 < 2:
             continue
         face = out[y1:y2, x1:x2]

@@ -1,9 +1,11 @@
-"""Square windows of an image that the people and face models look at: whole-image tiles and box overlap."""
+"""Square windows of an image that the people and face models look at: whole-image tiles; box overlap and bounds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,12 @@ def tile_windows(width: int, height: int, levels: tuple[int, ...]) -> list[Windo
         ys = sorted({*range(0, max(1, height - side + 1), stride), max(0, height - side)})
         windows += [Window(x, y, side, side) for y in ys for x in xs]
     return windows
+
+
+def box_pixels(box: Sequence[float], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """An xyxy box as whole pixel bounds x1, y1, x2, y2 (outward) inside an image of ``size`` (height, width)."""
+    x1, y1 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
+    return x1, y1, min(size[1], int(np.ceil(box[2]))), min(size[0], int(np.ceil(box[3])))
 
 
 def box_iou_cover(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:

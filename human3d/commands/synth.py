@@ -39,6 +39,8 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--photo-backgrounds", action="store_true",
                         help="real photos behind the people: CC0 and public-domain photos shipped in scikit-image "
                              "(no download; licences in the docs)")
+    parser.add_argument("--photo-prints", action="store_true",
+                        help="half the clothes printed with those photos (synthetic people only)")
     parser.add_argument("--camera-effects", action="store_true",
                         help="degrade each picture as a camera does: motion blur, sensor noise, JPEG (drawn per "
                              "sample; the labels stay those of the sharp render)")
@@ -65,12 +67,14 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError(f"--points must be >= 0 and --sigma > 0, got {args.points} and {args.sigma}")
     if args.backgrounds and args.photo_backgrounds:
         raise Human3DError("--backgrounds and --photo-backgrounds: give one of them")
+    if args.scans and args.photo_prints:
+        raise Human3DError("--scans and --photo-prints: scans keep their own textures; give one of them")
     backgrounds = tuple(background_images(args.backgrounds)) if args.backgrounds else ()
     scans = scan_files(args.scans) if args.scans else ()
     config = SceneConfig(
         size=args.size, people=args.people, camera=args.camera, backgrounds=backgrounds, scans=scans,
         points=args.points, sigma=args.sigma, camera_effects=args.camera_effects,
-        photo_backgrounds=args.photo_backgrounds,
+        photo_backgrounds=args.photo_backgrounds, photo_prints=args.photo_prints,
     )
     written = generate(args.out, args.count, args.seed, config, shard=shard, workers=args.workers)
     print(f"wrote {len(written)} sample(s) to {args.out} (shard {shard[0]}/{shard[1]}); "

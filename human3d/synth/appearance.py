@@ -1,4 +1,4 @@
-"""Appearance: procedural skin, cloth and hair materials, lighting (ambient, directional,
+"""Appearance: procedural skin, cloth and hair materials, cloth printed with photos, lighting (ambient, directional,
 spherical harmonics) and backgrounds (procedural, or a folder of images)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 
 from human3d.errors import Human3DError
 from human3d.io.images import IMAGE_SUFFIXES, image_files
-from human3d.synth.renderer import SH_BANDS, Lighting, Material
+from human3d.synth.renderer import PHOTO_PATTERN, SH_BANDS, Lighting, Material
 
 SKIN_TONES = np.array(
     [
@@ -54,6 +54,15 @@ def cloth_material(rng: np.random.Generator) -> Material:
     else:
         second = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.9), rng.uniform(0.2, 1.0)))
     return Material(tuple(base), tuple(second), pattern=pattern, frequency=float(rng.uniform(8, 40)))
+
+
+def photo_print_material(rng: np.random.Generator, photos: int) -> Material:
+    """A cloth printed with one of ``photos`` photos (:data:`human3d.synth.renderer.PHOTO_PATTERN`), repeating
+    every 0.3 to 1.5 metres, tinted by a pale random colour."""
+    tint = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.4), rng.uniform(0.6, 1.0)))
+    layer = int(rng.integers(photos))
+    repeat = rng.uniform(0.3, 1.5)  # metres
+    return Material(tuple(tint), tuple(tint), pattern=PHOTO_PATTERN + layer, frequency=float(1.0 / repeat))
 
 
 def hair_material(rng: np.random.Generator) -> Material:

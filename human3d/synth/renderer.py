@@ -66,13 +66,14 @@ uniform vec3 ambient;
 uniform vec3 light_dir;
 uniform vec3 light_rgb;
 uniform vec3 sh[9];
+uniform sampler2DArray photos;  // photo prints, one layer per photo (Renderer.set_photos)
 in vec3 v_world;
 in vec3 v_nrm;
 flat in float v_part;
 in vec2 v_uv;
 flat in vec3 v_col_a;
 flat in vec3 v_col_b;
-flat in vec4 v_mat;   // pattern id, pattern frequency (1/m), instance id, garment label
+flat in vec4 v_mat;   // pattern id (PHOTO_PATTERN + layer: a photo print), frequency (1/m), instance, garment label
 in float v_depth;
 layout(location = 0) out vec4 o_color;   // lit RGB, garment label (>= 1 on every surface)
 layout(location = 1) out vec4 o_normal;  // camera-frame normal, depth
@@ -94,6 +95,14 @@ float pattern(vec3 p, float kind, float freq) {
     if (kind < 3.5) return smoothstep(0.35, 0.65, value_noise(p * freq)); // blotches (camouflage, print)
     return step(0.5, fract((p.x + p.y) * freq));                          // diagonal stripes
 }
+vec3 photo_print(vec3 p, vec3 n, float layer, float freq) {
+    // the photo projected along the three axes, blended by how much the surface faces each (triplanar)
+    vec3 w = pow(abs(n), vec3(4.0));
+    w /= w.x + w.y + w.z;
+    return w.x * texture(photos, vec3(p.zy * freq, layer)).rgb
+         + w.y * texture(photos, vec3(p.xz * freq, layer)).rgb
+         + w.z * texture(photos, vec3(p.xy * freq, layer)).rgb;
+}
 vec3 sh_irradiance(vec3 n) {
     return sh[0] * 0.282095
          + sh[1] * 0.488603 * n.y + sh[2] * 0.488603 * n.z + sh[3] * 0.488603 * n.x
@@ -103,7 +112,9 @@ vec3 sh_irradiance(vec3 n) {
 }
 void main() {
     vec3 n = normalize(v_nrm);
-    vec3 albedo = mix(v_col_a, v_col_b, pattern(v_world, v_mat.x, v_mat.y));
+    vec3 albedo = v_mat.x < PHOTO_PATTERN - 0.5
+        ? mix(v_col_a, v_col_b, pattern(v_world, v_mat.x, v_mat.y))
+        : v_col_a * photo_print(v_world, n, v_mat.x - PHOTO_PATTERN, v_mat.y);  // the print, tinted
     vec3 light = ambient + max(sh_irradiance(n), 0.0) + light_rgb * max(dot(n, normalize(light_dir)), 0.0);
     o_color = vec4(clamp(albedo * light, 0.0, 1.0), v_mat.w);
     o_normal = vec4(normalize(mat3(view) * n), v_depth);
@@ -112,16 +123,21 @@ void main() {
 """
 
 _FLOATS_PER_CORNER = 3 + 3 + 3 + 3 + 3 + 4
+PHOTO_PATTERN = 5  # a material pattern of PHOTO_PATTERN + k prints photo layer k (Renderer.set_photos)
+PHOTO_SIZE = 512  # pixels of a photo layer's side
+_FRAGMENT_SHADER = _FRAGMENT_SHADER.replace("#version 330", f"#version 330\n#define PHOTO_PATTERN {PHOTO_PATTERN}.0")
 
 
 @dataclass
 class Material:
-    """Procedural appearance: two colours mixed by a solid 3-D pattern in world space."""
+    """Procedural appearance: two colours mixed by a solid 3-D pattern in world space; or a photo print (pattern
+    ``PHOTO_PATTERN + k``: photo ``k`` of :meth:`Renderer.set_photos` projected along the world axes, tinted by
+    ``color_a``)."""
 
     color_a: tuple[float, float, float]
     color_b: tuple[float, float, float]
-    pattern: int = 0  # 0 plain, 1 stripes, 2 checks, 3 blotches, 4 diagonal stripes
-    frequency: float = 10.0  # pattern repeats per metre
+    pattern: int = 0  # 0 plain, 1 stripes, 2 checks, 3 blotches, 4 diagonal stripes, PHOTO_PATTERN + k photo k
+    frequency: float = 10.0  # pattern repeats per metre (a photo print: the photo's repeats per metre)
 
 
 @dataclass
@@ -218,6 +234,24 @@ class Renderer:
             raise Human3DError(f"EGL: cannot create a headless OpenGL context ({error})") from error
         self.program = self.ctx.program(vertex_shader=_VERTEX_SHADER, fragment_shader=_FRAGMENT_SHADER)
         self._framebuffers: dict[tuple[int, int], object] = {}
+        self._photos = None  # the texture array of set_photos
+        self.photo_count = 0
+
+    def set_photos(self, photos: list[np.ndarray]) -> None:
+        """The photos that photo-print materials show (RGB float in 0..1, any sizes; each resized to a
+        :data:`PHOTO_SIZE` square layer, mipmapped, repeating)."""
+        import cv2
+
+        layers = np.stack([cv2.resize(np.asarray(photo, np.float32), (PHOTO_SIZE, PHOTO_SIZE),
+                                      interpolation=cv2.INTER_AREA) for photo in photos])
+        pixels = np.clip(np.rint(layers * 255), 0, 255).astype(np.uint8).tobytes()
+        with self.ctx:
+            if self._photos is not None:
+                self._photos.release()
+            texture = self.ctx.texture_array((PHOTO_SIZE, PHOTO_SIZE, len(layers)), 3, pixels)
+            texture.build_mipmaps()
+            texture.repeat_x = texture.repeat_y = True
+        self._photos, self.photo_count = texture, len(layers)
 
     @property
     def gl_renderer(self) -> str:
@@ -238,6 +272,10 @@ class Renderer:
 
     def render(self, surfaces: list[Surface], camera: Camera, lighting: Lighting | None = None) -> RenderResult:
         """Render ``surfaces`` seen by ``camera``; returns every map (see the module docstring)."""
+        with self.ctx:  # this renderer's context is made current: another renderer may have been used since
+            return self._render(surfaces, camera, lighting)
+
+    def _render(self, surfaces: list[Surface], camera: Camera, lighting: Lighting | None) -> RenderResult:
         import moderngl
 
         lighting = lighting or Lighting()
@@ -254,6 +292,13 @@ class Renderer:
         program["light_dir"].value = tuple(float(c) for c in lighting.direction)
         program["light_rgb"].value = tuple(float(c) for c in lighting.color)
         program["sh"].write(np.asarray(lighting.sh, dtype="f4").reshape(SH_BANDS, 3).tobytes())
+        printed = [s.material.pattern - PHOTO_PATTERN for s in surfaces if s.material.pattern >= PHOTO_PATTERN]
+        if printed and max(printed) >= self.photo_count:
+            raise ValueError(f"a material prints photo {max(printed)}, but the renderer has {self.photo_count} "
+                             "(Renderer.set_photos)")
+        if self._photos is not None:
+            self._photos.use(location=0)
+            program["photos"].value = 0
         vbo = self.ctx.buffer(data.tobytes()) if len(data) else None
         vao = None
         if vbo is not None:

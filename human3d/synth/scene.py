@@ -18,10 +18,12 @@ from human3d.geometry.sampling import sample_training_points
 from human3d.synth import appearance
 from human3d.synth.camera_effects import apply_camera_effects
 from human3d.synth.clothing import LABELS, Outfit, dress_body, sample_outfit
-from human3d.synth.library_photos import photo_patch
-from human3d.synth.renderer import Lighting, Material, RenderResult, Surface, shared_renderer
+from human3d.synth.library_photos import LIBRARY_PHOTOS, library_photos, photo_patch
+from human3d.synth.renderer import PHOTO_PATTERN, Lighting, Material, RenderResult, Surface, shared_renderer
 
 CAMERAS = ("orthographic", "perspective")
+PRINT_CHANCE = 0.5  # a garment's chance of a photo print (SceneConfig.photo_prints)
+PRINTS_STREAM = 1  # the photo prints' random stream: np.random.default_rng([seed, index, PRINTS_STREAM])
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,14 @@ class SceneConfig:
     sigma: float = 0.05  # metres, Gaussian offset of surface samples
     camera_effects: bool = False  # motion blur, noise and JPEG drawn per sample (human3d.synth.camera_effects)
     photo_backgrounds: bool = False  # real photos behind the people (human3d.synth.library_photos)
+    photo_prints: bool = False  # half the clothes printed with those photos (with_photo_prints)
 
     def to_dict(self) -> dict:
         settings = {"size": self.size, "people": self.people, "camera": self.camera, "points": self.points,
                     "sigma": self.sigma,
                     "backgrounds": len(self.backgrounds), "scans": [p.name for p in self.scans]}  # fmt: skip
-        for name in ("camera_effects", "photo_backgrounds"):  # only when on: earlier runs' settings stay as they were
+        # only when on: earlier runs' settings stay as they were
+        for name in ("camera_effects", "photo_backgrounds", "photo_prints"):
             if getattr(self, name):
                 settings[name] = True
         return settings
@@ -131,6 +135,16 @@ def dress_person(body, look: Look, rng: np.random.Generator, instance: int) -> t
     return surfaces, garments
 
 
+def with_photo_prints(person: Person, rng: np.random.Generator, chance: float = PRINT_CHANCE) -> Person:
+    """``person`` with each garment (not skin, not hair) printed with a library photo
+    (:func:`appearance.photo_print_material`) with probability ``chance``."""
+    plain = (LABELS["skin"], LABELS["hair"])
+    surfaces = [s if s.label in plain or rng.random() >= chance
+                else dataclasses.replace(s, material=appearance.photo_print_material(rng, len(LIBRARY_PHOTOS)))
+                for s in person.surfaces]
+    return dataclasses.replace(person, surfaces=surfaces)
+
+
 def _frame(config: SceneConfig, vertices: np.ndarray, rng: np.random.Generator) -> Camera:
     """A camera framing every vertex (PIFuHD-style: centred, full body, small margin)."""
     low, high = vertices.min(0), vertices.max(0)
@@ -178,6 +192,9 @@ def make_sample(index: int, seed: int, config: SceneConfig, body_model) -> Sampl
         people = [Person(description, np.full((17, 3), np.nan), [surface])]
     else:
         people = [_synthetic_person(body_model, rng, config, k) for k in range(config.people)]
+        if config.photo_prints:  # from their own stream: the rest of the sample is unchanged
+            prints = np.random.default_rng([seed, index, PRINTS_STREAM])
+            people = [with_photo_prints(person, prints) for person in people]
     return compose_sample(index, people, config, rng)
 
 
@@ -189,7 +206,10 @@ def compose_sample(index: int, people: list[Person], config: SceneConfig, rng: n
     faces = np.concatenate([np.asarray(s.faces) + start for s, start in zip(surfaces, starts)]).astype(np.int32)
     camera = _frame(config, vertices, rng)
     lighting = appearance.sample_lighting(rng)
-    maps = shared_renderer().render(surfaces, camera, lighting)
+    renderer = shared_renderer()
+    if renderer.photo_count == 0 and any(s.material.pattern >= PHOTO_PATTERN for s in surfaces):
+        renderer.set_photos(list(library_photos()))
+    maps = renderer.render(surfaces, camera, lighting)
     if config.backgrounds:
         path = config.backgrounds[int(rng.integers(len(config.backgrounds)))]
         background = appearance.image_background(path, rng, config.size, config.size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -49,3 +50,39 @@ def test_the_command_takes_photo_backgrounds_and_refuses_two_kinds_at_once(tmp_p
     assert main(["synth", "--out", str(tmp_path / "both"), "--count", "1", "--backgrounds", str(folder),
                  "--photo-backgrounds"]) == 1
     assert "give one of them" in capsys.readouterr().err and not (tmp_path / "both").exists()
+
+
+def test_a_sample_with_photo_prints_changes_only_some_clothes(body_model):
+    from human3d.synth.clothing import LABELS
+    from human3d.synth.renderer import PHOTO_PATTERN
+    from human3d.synth.scene import SceneConfig, make_sample
+
+    config = SceneConfig(size=128, people=2, camera="perspective")
+    plain = make_sample(3, 5, config, body_model)
+    printed = make_sample(3, 5, dataclasses.replace(config, photo_prints=True), body_model)
+    np.testing.assert_array_equal(printed.maps.iuv, plain.maps.iuv)  # the same people, camera and labels
+    np.testing.assert_array_equal(printed.keypoints_2d, plain.keypoints_2d)
+    np.testing.assert_array_equal(printed.rgb[~plain.maps.mask], plain.rgb[~plain.maps.mask])
+    kinds = [(s.label, s.material.pattern >= PHOTO_PATTERN) for p in printed.people for s in p.surfaces]
+    assert not any(is_print for label, is_print in kinds if label in (LABELS["skin"], LABELS["hair"]))
+    assert any(is_print for _, is_print in kinds)
+    skin = plain.maps.label == LABELS["skin"]
+    np.testing.assert_array_equal(printed.rgb[skin], plain.rgb[skin])
+    changed = np.abs(printed.rgb.astype(int) - plain.rgb).max(axis=2) > 0
+    clothes = np.isin(plain.maps.label, [LABELS[name] for name in ("top", "bottom", "dress", "shoes")])
+    assert changed.any() and not (changed & ~clothes).any()
+    assert make_sample(3, 5, dataclasses.replace(config, photo_prints=True), body_model).rgb.tobytes() == \
+        printed.rgb.tobytes()  # same seed, same bytes
+
+
+def test_the_command_takes_photo_prints_and_refuses_them_with_scans(tmp_path, capsys):
+    from human3d.cli import main
+
+    out = tmp_path / "prints"
+    assert main(["synth", "--out", str(out), "--count", "1", "--size", "64", "--photo-prints"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["photo_prints"] is True
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    assert main(["synth", "--out", str(tmp_path / "both"), "--count", "1", "--scans", str(scans),
+                 "--photo-prints"]) == 1
+    assert "--photo-prints" in capsys.readouterr().err and not (tmp_path / "both").exists()

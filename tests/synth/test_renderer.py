@@ -7,7 +7,15 @@ import pytest
 import trimesh
 
 from human3d.geometry import cameras
-from human3d.synth.renderer import Material, Surface, back_normals_as_seen_from_behind, shared_renderer
+from human3d.synth.renderer import (
+    PHOTO_PATTERN,
+    Lighting,
+    Material,
+    Renderer,
+    Surface,
+    back_normals_as_seen_from_behind,
+    shared_renderer,
+)
 
 PLAIN = Material((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 
@@ -95,3 +103,24 @@ def test_back_normals_equal_a_camera_turned_around_mirrored():
     assert both.sum() > 0.95 * front.mask.sum()
     difference = np.linalg.norm(back_normals_as_seen_from_behind(front.normal_back)[both] - mirrored[both], axis=1)
     assert np.median(difference) < 0.01 and np.quantile(difference, 0.98) < 0.1
+
+
+def test_a_photo_print_shows_the_photo_on_a_surface_facing_the_camera():
+    renderer = Renderer()
+    left_red = np.zeros((64, 64, 3), np.float32)
+    left_red[:, :32, 0] = 1.0
+    left_red[:, 32:, 2] = 1.0
+    renderer.set_photos([np.full((8, 8, 3), 0.5, np.float32), left_red])
+    # a 1 m square in the z = 0 plane; a frequency of 1 shows the photo once across it
+    square = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], [[0, 1, 2], [0, 2, 3]])
+    surface = _surface(square)
+    surface.material = Material((1.0, 1.0, 1.0), (1.0, 1.0, 1.0), pattern=PHOTO_PATTERN + 1, frequency=1.0)
+    light = Lighting(ambient=(1.0, 1.0, 1.0), color=(0.0, 0.0, 0.0))
+    maps = renderer.render([surface], cameras.orthographic([0.5, 0.5, 0], 0.5, 64, 64), light)
+    assert maps.mask.all()
+    red, blue = maps.rgb[8:56, 4:28], maps.rgb[8:56, 36:60]  # the photo's halves, away from the seam
+    np.testing.assert_allclose(red.mean(axis=(0, 1)), [1, 0, 0], atol=0.02)
+    np.testing.assert_allclose(blue.mean(axis=(0, 1)), [0, 0, 1], atol=0.02)
+    surface.material = Material((1.0, 1.0, 1.0), (1.0, 1.0, 1.0), pattern=PHOTO_PATTERN + 2)
+    with pytest.raises(ValueError, match="prints photo 2, but the renderer has 2"):
+        renderer.render([surface], cameras.orthographic([0.5, 0.5, 0], 0.5, 64, 64), light)

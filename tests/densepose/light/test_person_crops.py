@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+import torch
 
 from human3d.cli import main
 from human3d.densepose.app.dump import DumpWriter, read_dump
 from human3d.densepose.app.run import run_video
-from human3d.densepose.light.model import PIXEL_MEAN_BGR
-from human3d.densepose.light.person_crops import CROP_MARGIN, PersonCropPredictor, crop_square, cut_square
+from human3d.densepose.light.model import CHANNELS, DET_CHANNELS, PIXEL_MEAN_BGR
+from human3d.densepose.light.person_crops import (
+    CROP_MARGIN,
+    PersonCropPredictor,
+    crop_square,
+    cut_square,
+    part_confidence,
+)
 from human3d.densepose.predictor import build_densepose, predictor_for
 from human3d.densepose.rcnn.image import read_image_bgr
 from human3d.io.video import VideoReader, video_writer
@@ -69,7 +77,7 @@ def test_labels_stay_inside_the_person_mask_and_boxes_are_the_finders(bundled):
     result = predictor(image)
     assert finder.calls == 1 and len(result) == 2
     np.testing.assert_allclose(result.boxes_xyxy, [[120, 40, 400, 500]] * 2)
-    np.testing.assert_allclose(result.scores, [0.9, 0.6])
+    assert (0 < result.scores).all() and (result.scores <= [0.9, 0.6]).all()  # times the parts' confidence
     full, half = result.labels
     assert full.shape == half.shape == (460, 280)
     assert (full > 0).mean() > 0.2  # the person is labelled
@@ -81,6 +89,36 @@ def test_labels_stay_inside_the_person_mask_and_boxes_are_the_finders(bundled):
     again = predictor.predict_people([image], [[finder.people[1]]])[0]
     np.testing.assert_array_equal(again.labels[0], half)  # people already found: the finder is not asked
     assert finder.calls == 1
+
+
+def test_part_confidence_is_the_mean_probability_of_the_likeliest_part_over_the_mask():
+    output = torch.zeros(1, sum(CHANNELS.values()), 64, 64)
+    parts = output[0, DET_CHANNELS:DET_CHANNELS + CHANNELS["parts"]]
+    parts[3, :, :32] = 20.0  # part 3 certain on the left half of the crop
+    parts[0, :, 32:] = 20.0  # background certain on the right half
+    box = (100.0, 100.0, 200.0, 200.0)  # the crop: 110 pixels around it, from (95, 95)
+    mask = np.zeros((300, 300), bool)
+    mask[100:200, 100:140] = True
+    assert part_confidence(output, _person(box, mask)) == pytest.approx(1.0, abs=1e-6)
+    mask[:] = False
+    mask[100:200, 160:200] = True
+    assert part_confidence(output, _person(box, mask)) == pytest.approx(0.0, abs=1e-6)
+    mask[100:200, 100:200] = True  # both halves
+    assert part_confidence(output, _person(box, mask)) == pytest.approx(0.5, abs=0.03)
+    assert part_confidence(output, _person(box, np.zeros((300, 300), bool))) == 0.0
+
+
+def test_a_persons_score_is_the_finders_times_the_networks_confidence_in_their_parts(bundled):
+    image = read_image_bgr(EXAMPLE)
+    mask = cv2.imread(str(EXAMPLE), cv2.IMREAD_UNCHANGED)[..., 3] > 127  # the example's own silhouette
+    rows, cols = np.nonzero(mask)
+    person = _person((cols.min(), rows.min(), cols.max() + 1, rows.max() + 1), mask)
+    corner = np.zeros_like(mask)
+    corner[:110, :110] = True
+    wall = _person((0, 0, 110, 110), corner, 0.8)  # a "person" where there is only background
+    scores = predictor_for(bundled, finder=FixedPeople([person, wall]))(image).scores
+    assert 0.3 < scores[0] / 0.9 <= 1.0  # measured 0.48
+    assert scores[1] / 0.8 < 0.05  # measured 0.003: no body part there
 
 
 def test_no_people_give_an_empty_result_and_another_finder_can_be_given(bundled):

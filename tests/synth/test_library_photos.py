@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pytest
 
 from human3d.synth.library_photos import LIBRARY_PHOTOS, library_photos, photo_patch
 
@@ -39,16 +40,16 @@ def test_a_sample_with_photo_backgrounds_keeps_its_people_and_changes_only_the_b
     assert np.abs(photo.rgb[~person].astype(int) - plain.rgb[~person]).mean() > 10
 
 
-def test_the_command_takes_photo_backgrounds_and_refuses_two_kinds_at_once(tmp_path, capsys):
+@pytest.mark.parametrize("option, rival", [("--photo-backgrounds", "--backgrounds"), ("--photo-prints", "--scans")])
+def test_the_command_takes_a_photo_option_and_refuses_it_beside_its_rival(tmp_path, capsys, option, rival):
     from human3d.cli import main
 
     out = tmp_path / "photos"
-    assert main(["synth", "--out", str(out), "--count", "1", "--size", "64", "--photo-backgrounds"]) == 0
-    assert json.loads((out / "dataset.json").read_text())["photo_backgrounds"] is True
-    folder = tmp_path / "backgrounds"
+    assert main(["synth", "--out", str(out), "--count", "1", "--size", "64", option]) == 0
+    assert json.loads((out / "dataset.json").read_text())[option[2:].replace("-", "_")] is True
+    folder = tmp_path / "folder"
     folder.mkdir()
-    assert main(["synth", "--out", str(tmp_path / "both"), "--count", "1", "--backgrounds", str(folder),
-                 "--photo-backgrounds"]) == 1
+    assert main(["synth", "--out", str(tmp_path / "both"), "--count", "1", rival, str(folder), option]) == 1
     assert "give one of them" in capsys.readouterr().err and not (tmp_path / "both").exists()
 
 
@@ -73,16 +74,3 @@ def test_a_sample_with_photo_prints_changes_only_some_clothes(body_model):
     assert changed.any() and not (changed & ~clothes).any()
     assert make_sample(3, 5, dataclasses.replace(config, photo_prints=True), body_model).rgb.tobytes() == \
         printed.rgb.tobytes()  # same seed, same bytes
-
-
-def test_the_command_takes_photo_prints_and_refuses_them_with_scans(tmp_path, capsys):
-    from human3d.cli import main
-
-    out = tmp_path / "prints"
-    assert main(["synth", "--out", str(out), "--count", "1", "--size", "64", "--photo-prints"]) == 0
-    assert json.loads((out / "dataset.json").read_text())["photo_prints"] is True
-    scans = tmp_path / "scans"
-    scans.mkdir()
-    assert main(["synth", "--out", str(tmp_path / "both"), "--count", "1", "--scans", str(scans),
-                 "--photo-prints"]) == 1
-    assert "--photo-prints" in capsys.readouterr().err and not (tmp_path / "both").exists()

@@ -113,11 +113,17 @@ def person_labels_uv(maps_output: torch.Tensor, person: Person, size: int = CROP
 
 def part_confidence(maps_output: torch.Tensor, person: Person, margin: float = CROP_MARGIN) -> float:
     """How sure the network is of ``person``'s parts: over the cells of the network output (1, C, h, w) of
-    their crop that lie in their mask, the mean probability of the likeliest body part (softmax over the
+    their crop whose centre lies in their mask, the mean probability of the likeliest body part (softmax over the
     background and the 24 parts); 0 when the mask misses the crop."""
     probabilities = split_maps(maps_output.float()).parts[0].softmax(dim=0)
     left, top, side = crop_square(person.box_xyxy, margin)
-    cells = cut_square(person.mask.view(np.uint8), left, top, side, probabilities.shape[-1], fill=0) > 0
+    count = probabilities.shape[-1]
+    centres = (np.arange(count) + 0.5) * (side / count)  # each cell's centre, from the crop's corner
+    rows, cols = np.floor(top + centres).astype(np.int64), np.floor(left + centres).astype(np.int64)
+    height, width = person.mask.shape
+    cells = np.zeros((count, count), bool)
+    inside_rows, inside_cols = (rows >= 0) & (rows < height), (cols >= 0) & (cols < width)
+    cells[np.ix_(inside_rows, inside_cols)] = person.mask[np.ix_(rows[inside_rows], cols[inside_cols])]
     if not cells.any():
         return 0.0
     return float(probabilities[1:].amax(dim=0)[torch.from_numpy(cells)].mean())

@@ -7,7 +7,7 @@ kind, clothes and facing); the people finder (whole-image pass) finds them and :
 anny to the finder's keypoints. PA-MPJPE: mean distance of the 12 COCO-17 body joints (shoulders to
 ankles) after the similarity (Procrustes) alignment that best fits the truth. The seed's samples are
 never used to tune the fitter. ``--densepose`` also fits DensePose correspondences: the data engine's true
-I, U, V (``truth``) or the bundled light DensePose model's (``model``).
+I, U, V (``truth``) or the bundled light DensePose people model's on the finder's person (``model``).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--densepose", choices=("none", "truth", "model"), default="none")
     args = parser.parse_args()
-    predictor = densepose_predictor() if args.densepose == "model" else None
     body_model, finder, fitter = get_body_model(), build_people_finder(small_people=False), BodyFitter()
+    predictor = densepose_predictor(finder=finder) if args.densepose == "model" else None
     print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
           f"load average {os.getloadavg()[0]:.1f}")
     print("| sample | pose kind | yaw (deg) | PA-MPJPE (mm) | 2D error (px) | fit s |")
@@ -49,8 +49,8 @@ def main() -> None:
             print(f"| {index} | {description['pose_kind']} | {np.degrees(description['yaw']):.0f} | not found | | |")
             continue
         start = time.perf_counter()
-        densepose = (sample_densepose(sample) if args.densepose == "truth"
-                     else predictor(np.ascontiguousarray(sample.rgb[..., ::-1])) if predictor else None)
+        densepose = (sample_densepose(sample) if args.densepose == "truth" else predictor.predict_people(
+            [np.ascontiguousarray(sample.rgb[..., ::-1])], [people[:1]])[0] if predictor else None)
         fit = fitter.fit(people[:1], 512, 512, densepose=densepose)[0]
         seconds = time.perf_counter() - start
         truth = sample.people[0].keypoints[list(BODY_JOINTS)]

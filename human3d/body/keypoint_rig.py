@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import anny
 import numpy as np
 import roma
+import scipy.sparse
 import torch
 
 from human3d.body.model import ANNY_TO_WORLD, PHENOTYPE_NAMES, BodyModel
@@ -36,11 +37,13 @@ class KeypointRig:
 
     Group 0 is the root and every bone with no turning ancestor; group ``i + 1`` is ``bones[i]`` and its
     non-turning descendants. ``parents[i]``: the group of ``bones[i]``'s nearest turning ancestor (0 for
-    none); parents come before children. K keypoints (17 for COCO-17), J = anny's bones, G = len(bones) + 1 groups."""
+    none); parents come before children. K keypoints (17 for COCO-17), J = the anny bones that skin the
+    keypoints' vertices (``skin_bones``), G = len(bones) + 1 groups."""
 
     bones: tuple[int, ...]  # anny bone indices, parents first
     parents: tuple[int, ...]
-    groups: torch.Tensor  # (J,) the group of each anny bone
+    skin_bones: torch.Tensor  # (J,) anny indices of the bones with a share in some keypoint
+    groups: torch.Tensor  # (J,) the group of each of those bones
     bone_masses: torch.Tensor  # (K, J) sum_v w_kv W_vc
     masses: torch.Tensor  # (G, K) each group's share of each keypoint's weight (a keypoint's shares sum to 1)
     bind_moments: torch.Tensor  # (K, J, 3) sum_v w_kv W_vc v over anny's template (bind pose, world axes)
@@ -48,15 +51,16 @@ class KeypointRig:
 
     def to(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> KeypointRig:
         """This rig's weights in ``dtype`` on ``device``."""
-        return KeypointRig(self.bones, self.parents, self.groups.to(device),
+        return KeypointRig(self.bones, self.parents, self.skin_bones.to(device), self.groups.to(device),
                            *(getattr(self, name).to(device, dtype)
                              for name in ("bone_masses", "masses", "bind_moments", "bind_moments_basis")))
 
 
-def build_keypoint_rig(body: BodyModel, bones: list[int], weights: np.ndarray | None = None) -> KeypointRig:
+def build_keypoint_rig(body: BodyModel, bones: list[int], weights: np.ndarray | scipy.sparse.sparray | None = None
+                       ) -> KeypointRig:
     """The :class:`KeypointRig` of ``body``'s COCO-17 keypoints when only ``bones`` (anny indices) turn; or of
     any points that are fixed ``weights`` [K, V_full] over anny's vertices (a keypoint regressor, or one-hot
-    rows for single vertices)."""
+    rows for single vertices; dense or a scipy sparse array)."""
     weights = body.coco17_weights if weights is None else weights
     parents_all = [int(p) for p in body.anny.bone_parents]
     order = sorted(bones, key=lambda bone: depth(parents_all, bone))
@@ -67,29 +71,31 @@ def build_keypoint_rig(body: BodyModel, bones: list[int], weights: np.ndarray | 
             bone = parents_all[bone]
         return group_of_bone.get(bone, 0)
 
-    keypoints, vertices = np.nonzero(weights)
+    pairs = scipy.sparse.coo_array(weights)
+    pairs.sum_duplicates()
+    count, keypoints, vertices = pairs.shape[0], pairs.row, pairs.col
     indices = body.anny.vertex_bone_indices.detach().cpu().numpy()[vertices]
-    skin = body.anny.vertex_bone_weights.detach().cpu().double().numpy()[vertices]
-    entry_weights = weights[keypoints, vertices][:, None] * skin  # (nonzero pairs, bones per vertex)
+    skin = body.anny.vertex_bone_weights.detach()[vertices].cpu().double().numpy()
+    entry_weights = pairs.data.astype(np.float64)[:, None] * skin  # (nonzero pairs, bones per vertex)
     kept = entry_weights != 0
-    entries = np.stack([np.broadcast_to(keypoints[:, None], kept.shape)[kept],
-                        np.broadcast_to(vertices[:, None], kept.shape)[kept], indices[kept]])
-    entry_weights = entry_weights[kept]
-    cells = entries[0] * len(parents_all) + entries[2]  # (keypoint, bone) of each entry, flattened
-    size = len(weights) * len(parents_all)
-    bone_masses = np.bincount(cells, entry_weights, minlength=size).reshape(-1, len(parents_all))
+    skin_bones, bone_columns = np.unique(indices[kept], return_inverse=True)
+    entry_vertices = np.broadcast_to(vertices[:, None], kept.shape)[kept]
+    cells = np.broadcast_to(keypoints[:, None], kept.shape)[kept] * len(skin_bones) + bone_columns
+    size = count * len(skin_bones)  # (keypoint, skin bone) cells, flattened
+    gather = scipy.sparse.csr_matrix((entry_weights[kept], (cells, np.arange(len(cells)))), shape=(size, len(cells)))
+    bone_masses = np.asarray(gather.sum(axis=1)).reshape(count, len(skin_bones))
     to_world = ANNY_TO_WORLD.T  # row vectors: world = anny @ ANNY_TO_WORLD.T
-    template = body.anny.template_vertices.detach().cpu().double().numpy()[entries[1]] @ to_world
-    blendshapes = body.anny.blendshapes.detach().cpu().double().numpy()[:, entries[1]] @ to_world  # (A, E, 3)
-    summed = np.zeros((len(blendshapes) + 1, size, 3))
-    np.add.at(summed, (slice(None), cells), np.concatenate([template[None], blendshapes]) * entry_weights[:, None])
-    summed = summed.reshape(len(summed), len(weights), len(parents_all), 3)
-    groups = np.array([group(bone) for bone in range(len(parents_all))])
-    masses = np.zeros((len(order) + 1, len(weights)))
+    chosen = torch.as_tensor(entry_vertices, device=body.anny.blendshapes.device)
+    anny_shapes = torch.cat([body.anny.template_vertices[chosen][None], body.anny.blendshapes[:, chosen]])
+    shapes = anny_shapes.detach().cpu().double().numpy() @ to_world  # (A + 1, entries, 3)
+    summed = (gather @ shapes.transpose(1, 0, 2).reshape(len(cells), -1)).reshape(size, len(shapes), 3)
+    summed = summed.transpose(1, 0, 2).reshape(len(shapes), count, len(skin_bones), 3)
+    groups = np.array([group(int(bone)) for bone in skin_bones], dtype=np.int64)
+    masses = np.zeros((len(order) + 1, count))
     np.add.at(masses, groups, bone_masses.T)
-    return KeypointRig(tuple(order), tuple(group(parents_all[bone]) for bone in order), torch.from_numpy(groups),
-                       torch.from_numpy(bone_masses), torch.from_numpy(masses), torch.from_numpy(summed[0]),
-                       torch.from_numpy(summed[1:]))
+    return KeypointRig(tuple(order), tuple(group(parents_all[bone]) for bone in order), torch.from_numpy(skin_bones),
+                       torch.from_numpy(groups), torch.from_numpy(bone_masses), torch.from_numpy(masses),
+                       torch.from_numpy(summed[0]), torch.from_numpy(summed[1:]))
 
 
 def blendshape_coefficients(model: anny.Anny, phenotype: torch.Tensor) -> torch.Tensor:
@@ -121,7 +127,7 @@ def shaped_bodies(model: anny.Anny, rig: KeypointRig, phenotype: torch.Tensor) -
     A-pose skeleton, without shaping or skinning its mesh (``model`` and ``rig`` of one dtype)."""
     coefficients = blendshape_coefficients(model, phenotype)
     identity = torch.eye(4, dtype=phenotype.dtype, device=phenotype.device).expand(
-        len(phenotype), len(rig.groups), 4, 4)
+        len(phenotype), len(model.bone_parents), 4, 4)
     transforms, poses = model.get_bone_transforms(identity, rest_bone_poses(model, coefficients))
     to_world = torch.as_tensor(ANNY_TO_WORLD, dtype=phenotype.dtype, device=phenotype.device)
     world = transforms.clone()  # anny's axes -> world axes: conjugate the rotations, turn the shifts
@@ -146,6 +152,7 @@ def shaped_rig(rig: KeypointRig, coefficients: torch.Tensor, bind_transforms: to
     ``m_gk = sum over the group's bones c and vertices v of w_kv W_vc T_c v``, v in the bind pose."""
     batch = len(coefficients)
     per_bone = rig.bind_moments + torch.einsum("ba,akcd->bkcd", coefficients, rig.bind_moments_basis)
+    bind_transforms = bind_transforms[:, rig.skin_bones]
     posed = (torch.einsum("bcij,bkcj->bkci", bind_transforms[..., :3, :3], per_bone)
              + bind_transforms[:, None, :, :3, 3] * rig.bone_masses[None, :, :, None])
     groups = len(rig.bones) + 1

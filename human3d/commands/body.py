@@ -24,11 +24,15 @@ def register(subparsers: Subparsers) -> None:
                         help="the fitted bodies drawn over the photo (a folder for a folder input)")
     parser.add_argument("--blur-faces", action="store_true", help="pixelate every face in the pictures")
     parser.add_argument("--no-small-people", action="store_true", help="skip the people finder's small-people pass")
+    parser.add_argument("--no-densepose", action="store_true",
+                        help="fit keypoints and masks alone, without the bundled DensePose's body-surface "
+                             "points (about 0.7 s less a person; the fits are less accurate)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the arguments, fit, write; non-zero exit when an image failed."""
+    from human3d.densepose.predictor import densepose_predictor
     from human3d.fit.body_fit import default_fitter
     from human3d.fit.run import BodyOutputs, run_body
     from human3d.io.meshes import check_mesh_path
@@ -44,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
         check_mesh_path(args.output)
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the JSON file must end in .json")
-    report = run_body(args.input, build_people_finder(small_people=not args.no_small_people), default_fitter(),
-                      BodyOutputs(args.output, args.json, args.show, args.blur_faces))
+    finder = build_people_finder(small_people=not args.no_small_people)
+    densepose = None if args.no_densepose else densepose_predictor(finder=finder)
+    report = run_body(args.input, finder, default_fitter(), BodyOutputs(args.output, args.json, args.show,
+                                                                        args.blur_faces), densepose)
     for name, count in report.counts.items():
         print(f"{name}: {count} {'body' if count == 1 else 'bodies'} fitted")
     for line in report.failures:

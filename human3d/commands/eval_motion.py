@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--small-people", action="store_true",
                         help="run the people finder's small-people pass, as human3d motion --small-people")
+    parser.add_argument("--densepose", action="store_true",
+                        help="also fit DensePose's body-surface points, as human3d motion --densepose")
 
 
 def clip_pairs(folder: Path) -> list[tuple[Path, Path]]:
@@ -37,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and args.json.suffix.lower() != ".json":
         raise Human3DError.for_path(args.json, "the report file must end in .json")
     pairs = clip_pairs(args.clips)
+    from human3d.densepose.predictor import densepose_predictor
     from human3d.eval.motion_metrics import pooled_scores, score_motion, true_person_frames
     from human3d.fit.body_fit import default_fitter
     from human3d.fit.motion_run import MotionOutputs, run_motion
@@ -44,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from human3d.people.finder import build_people_finder
 
     finder, fitter = build_people_finder(small_people=args.small_people), default_fitter()
+    densepose = densepose_predictor(finder=finder) if args.densepose else None
     print("| clip | people found | MPJPE | PA-MPJPE | PVE | accel. error | foot skate | s per frame |")
     print("|---|---|---|---|---|---|---|---|")
     clips, scored = [], []
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             predicted_file = Path(scratch) / "motion.json"
             start = time.perf_counter()
-            run_motion(video, finder, fitter, MotionOutputs(json=predicted_file))
+            run_motion(video, finder, fitter, MotionOutputs(json=predicted_file), densepose=densepose)
             seconds = (time.perf_counter() - start) / max(1, len(truth["frames"]))
             predicted = json.loads(predicted_file.read_text())
         scores, rows = score_motion(predicted, truth, fitter.body)

@@ -29,11 +29,15 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--smoothing", type=float, default=None, metavar="SECONDS",
                         help="smooth the people's keypoints over this window, centred on each frame (default "
                              "0.75; 0: off; shorter keeps fast motion, e.g. dance, but jitters more)")
+    parser.add_argument("--densepose", action="store_true",
+                        help="also fit the bundled DensePose's body-surface points of every person in every "
+                             "frame (more accurate; about half the frames per second)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the arguments, fit, write."""
+    from human3d.densepose.predictor import densepose_predictor
     from human3d.fit.body_fit import default_fitter
     from human3d.fit.motion_run import MotionOutputs, run_motion
     from human3d.people.finder import build_people_finder
@@ -51,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
         args.output = args.video.with_name(f"{args.video.stem}_motion.glb")
     outputs = MotionOutputs(args.output, args.bvh, args.json, args.preview, args.blur_faces)
     smoothing = SMOOTH_SECONDS if args.smoothing is None else args.smoothing
-    motions = run_motion(args.video, build_people_finder(small_people=args.small_people), default_fitter(), outputs,
-                         smoothing)
+    finder = build_people_finder(small_people=args.small_people)
+    densepose = densepose_predictor(finder=finder) if args.densepose else None
+    motions = run_motion(args.video, finder, default_fitter(), outputs, smoothing, densepose)
     for motion in motions:
         print(f"person {motion.id}: {motion.frames} frames")
     return 0

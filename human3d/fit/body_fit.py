@@ -72,6 +72,7 @@ class FitConfig:
     outline_points: int = 48  # how many skin points the mask term checks
     densepose_weight: float = 0.3  # DensePose pixels against the skin points they name, when a result is given
     densepose_points: int = 48  # how many of each person's DensePose pixels are fitted
+    densepose_from_step: int = 80  # a new person's descent fits them from this step on, the pose settled first
 
 
 @dataclass
@@ -322,13 +323,13 @@ class BodyFitter:
         return self.body.pose(self.body.rest_params())
 
     def residuals(self, problem: FitProblem, params: torch.Tensor, rows: torch.Tensor,
-                  shaped: Shaped | None = None, mask: bool = True) -> torch.Tensor:
+                  shaped: Shaped | None = None, mask: bool = True, dense: bool = True) -> torch.Tensor:
         """Residuals [N, R] of parameter rows [N, 6 + 3 len(FITTED_BONES)] (orientation change, translation,
         fitted-bone rotations) of candidates ``rows`` [N]; their squares sum to the loss (shape terms aside):
         robust 2D keypoint error (Geman-McClure, in box heights), relative depth, skin points outside the
         person's mask (:mod:`human3d.fit.silhouette`), DensePose pixels off their skin points (when given),
         pose prior and, for warm starts, the temporal term. ``shaped``: the rows' bodies, else the candidates'
-        starting shapes; ``mask``: False leaves the mask term out (zeros)."""
+        starting shapes; ``mask``, ``dense``: False leaves the mask term, the DensePose term out (zeros)."""
         config, dtype = self.config, params.dtype
         if shaped is None:
             shaped = problem.heads[rows].to(dtype), problem.moments[rows].to(dtype)
@@ -345,8 +346,9 @@ class BodyFitter:
         robust = geman_mcclure(error, config.robust_scale)
         outside, seen = outside_cost(problem.masks, problem.person[rows], pixels[:, 17:])
         outline = geman_mcclure(outside[..., None], config.robust_scale)[..., 0] * seen
-        matched = self.dense_residuals(problem.dense, rows, heads, turns, rotation, params[:, 3:6], scale,
-                                       problem.intrinsics)
+        matched = (self.dense_residuals(problem.dense, rows, heads, turns, rotation, params[:, 3:6], scale,
+                                        problem.intrinsics) if dense
+                   else heads.new_zeros(len(heads), 2 * problem.dense.target.shape[1]))
         hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
         predicted_depth = (camera[:, :17, 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
         depth = (predicted_depth - problem.depth[rows].to(dtype)) / scale[:, None]
@@ -383,7 +385,8 @@ class BodyFitter:
 
     def descend(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """New people: parameters, shape logits and final losses of candidates ``rows`` by Adam, the placement
-        alone first (without the mask term)."""
+        alone first (without the mask term), DensePose's points only once the keypoints have settled the pose
+        (from the start they can pull a fit into a wrong pose)."""
         index = torch.tensor(rows, device=self.device)
         params, shape = problem.start[index].clone(), problem.shapes[index].clone()
         params.requires_grad_()
@@ -391,10 +394,10 @@ class BodyFitter:
 
         linear: Callable[[torch.Tensor], Shaped] | None = None
 
-        def losses(mask: bool = True) -> torch.Tensor:
+        def losses(mask: bool = True, dense: bool = True) -> torch.Tensor:
             phenotype = torch.sigmoid(shape)
             shaped = linear(phenotype) if linear is not None else None
-            return (self.residuals(problem, params, index, shaped, mask).pow(2).sum(-1)
+            return (self.residuals(problem, params, index, shaped, mask, dense).pow(2).sum(-1)
                     + self.config.shape_weight * shape_prior(phenotype))
 
         for step in range(self.config.iterations):
@@ -403,8 +406,8 @@ class BodyFitter:
             if not placement_only and (step - self.config.placement_iterations) % self.config.shape_refresh == 0:
                 linear = self.shape_linearisation(torch.sigmoid(shape.detach()))
                 self.reshape_dense(problem.dense, rows, problem.person[index].tolist(), torch.sigmoid(shape.detach()))
-            optimiser.zero_grad()
-            losses(mask=not placement_only).sum().backward()  # the rest pose's arms lie outside any mask
+            optimiser.zero_grad()  # the rest pose's arms lie outside any mask: no mask term while placing
+            losses(mask=not placement_only, dense=step >= self.config.densepose_from_step).sum().backward()
             if placement_only:
                 params.grad[:, 6:] = 0.0  # the fitted-bone rotations wait
             optimiser.step()

@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 
 from human3d.body.charts import ChartedBody, iuv_to_surface
+from human3d.densepose.light.person_crops import PersonCropPredictor
 from human3d.densepose.result import DensePoseResult
+from human3d.people.finder import Person
 from human3d.people.tiles import box_iou_cover
 
 MIN_IOU = 0.3  # a DensePose instance belongs to a person when their boxes overlap this much
@@ -29,6 +32,14 @@ class Correspondences:
     parts: np.ndarray
     u: np.ndarray
     v: np.ndarray
+
+
+def densepose_of(predictor: PersonCropPredictor | None, image_rgb: np.ndarray, people: list[Person]
+                 ) -> DensePoseResult | None:
+    """The DensePose of ``people`` found in ``image_rgb`` (None without a predictor or without people)."""
+    if predictor is None or not people:
+        return None
+    return predictor.predict_people([np.ascontiguousarray(image_rgb[..., ::-1])], [people])[0]
 
 
 def person_correspondences(result: DensePoseResult, box_xyxy: np.ndarray, count: int) -> Correspondences | None:
@@ -52,12 +63,12 @@ def person_correspondences(result: DensePoseResult, box_xyxy: np.ndarray, count:
 
 
 def surface_weights(body: ChartedBody, skin_vertices: np.ndarray, vertex_count: int,
-                    found: Correspondences) -> np.ndarray:
-    """Weights [N, vertex_count] over anny's full vertex list of each correspondence's skin point: its face's
-    three corners (``body`` charts the skin, whose vertex ``i`` is anny's ``skin_vertices[i]``), weighted
-    by barycentric coordinates."""
+                    found: Correspondences) -> scipy.sparse.csr_array:
+    """Weights [N, vertex_count] (sparse: three per row) over anny's full vertex list of each correspondence's
+    skin point: its face's three corners (``body`` charts the skin, whose vertex ``i`` is anny's
+    ``skin_vertices[i]``), weighted by barycentric coordinates."""
     face, barycentric = iuv_to_surface(body, found.parts, found.u, found.v)
     corners = skin_vertices[body.faces[face]]  # (N, 3) indices into anny's vertices
-    weights = np.zeros((len(face), vertex_count))
-    np.add.at(weights, (np.arange(len(face))[:, None].repeat(3, axis=1), corners), barycentric)
-    return weights
+    rows = np.arange(len(face))[:, None].repeat(3, axis=1)
+    return scipy.sparse.csr_array((barycentric.ravel().astype(np.float64), (rows.ravel(), corners.ravel())),
+                                  shape=(len(face), vertex_count))

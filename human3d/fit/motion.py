@@ -9,8 +9,9 @@ toward that prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`): that remov
 moving average.
 The camera is assumed static, so the camera frame is the world: a person's trajectory is their fitted
 placement frame after frame, expressed with y up (``CAMERA_TO_WORLD``). Frames are fitted one at a
-time, while a background thread finds the people of the next few (:data:`FIND_AHEAD`); what is kept per
-person is one pose and one placement per frame (a few kilobytes).
+time, while a background thread finds the people of the next few (:data:`FIND_AHEAD`), and runs DensePose
+on them when a predictor is given (its I, U, V are then fitted too); what is kept per person is one pose
+and one placement per frame (a few kilobytes).
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ import roma
 import torch
 
 from human3d.body.motion import BodyMotion
+from human3d.densepose.light.person_crops import PersonCropPredictor
+from human3d.densepose.result import DensePoseResult
 from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
+from human3d.fit.dense_correspondences import densepose_of
 from human3d.io.read_ahead import read_ahead
 from human3d.nn.threads import torch_threads
 from human3d.people.finder import PeopleFinder, Person
@@ -91,24 +95,34 @@ def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int
     return smooth_people(tracked, smoothing)
 
 
+def with_densepose(found: Iterable[tuple[np.ndarray, list[Person]]], densepose: PersonCropPredictor | None
+                   ) -> Iterator[tuple[np.ndarray, list[Person], DensePoseResult | None]]:
+    """Each (RGB frame, people) with the DensePose of those people (None without a predictor or people)."""
+    for frame, people in found:
+        yield frame, people, densepose_of(densepose, frame, people)
+
+
 def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,
                   on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None],
-                  meshes: bool = True, ahead: int = FIND_AHEAD, smoothing: int = 0) -> dict[int, MotionTrack]:
+                  meshes: bool = True, ahead: int = FIND_AHEAD, smoothing: int = 0,
+                  densepose: PersonCropPredictor | None = None) -> dict[int, MotionTrack]:
     """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
     each frame is done (to stream outputs); ``meshes``: whether the fits carry their skin (for pictures);
     ``smoothing``: frames before and after over which the people's landmarks are smoothed (each frame is
-    then fitted that many frames after it was found; see :func:`found_people`).
-    The people of the next ``ahead`` frames are found in a background thread while this frame is fitted
-    (:func:`human3d.io.read_ahead.read_ahead`), and the fit keeps to one torch thread meanwhile (its many
-    small operations gain nothing from more, and the finder gets the other cores). Returns the tracks by id."""
+    then fitted that many frames after it was found; see :func:`found_people`); ``densepose``: when given,
+    each frame's people's DensePose (on their smoothed landmarks) is fitted too.
+    The people of the next ``ahead`` frames are found (and their DensePose run) in a background thread while
+    this frame is fitted (:func:`human3d.io.read_ahead.read_ahead`), and the fit keeps to one torch thread
+    meanwhile (its many small operations gain nothing from more, and the finder gets the other cores).
+    Returns the tracks by id."""
     tracks: dict[int, MotionTrack] = {}
-    with contextlib.closing(read_ahead(found_people(frames, finder, memory, smoothing), ahead)) as found, \
-            torch_threads(FIT_THREADS):
-        for index, (frame, people) in enumerate(found):
+    found_ahead = read_ahead(with_densepose(found_people(frames, finder, memory, smoothing), densepose), ahead)
+    with contextlib.closing(found_ahead) as found, torch_threads(FIT_THREADS):
+        for index, (frame, people, result) in enumerate(found):
             seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None
                     for p in people]
             fits = fitter.fit(people, frame.shape[1], frame.shape[0], [t and t.last for t in seen],
-                              [t and t.earlier for t in seen], meshes)
+                              [t and t.earlier for t in seen], meshes, result)
             for person, fit in zip(people, fits):
                 tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
             on_frame(index, frame, people, fits)

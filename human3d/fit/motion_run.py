@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from human3d.body.motion import BodyMotion
+from human3d.densepose.light.person_crops import PersonCropPredictor
 from human3d.errors import Human3DError
 from human3d.fit.body_fit import BodyFit, BodyFitter
 from human3d.fit.motion import track_and_fit
@@ -75,10 +76,11 @@ def bvh_paths(path: Path, ids: list[int]) -> list[Path]:
 
 
 def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: MotionOutputs,
-               smoothing: float = SMOOTH_SECONDS) -> list[BodyMotion]:
+               smoothing: float = SMOOTH_SECONDS, densepose: PersonCropPredictor | None = None) -> list[BodyMotion]:
     """Fit the people of ``video`` frame by frame and write the outputs; returns each person's motion.
     ``smoothing``: seconds of the window the people's landmarks are smoothed over (0: not smoothed;
-    :mod:`human3d.people.smoothing`)."""
+    :mod:`human3d.people.smoothing`); ``densepose``: the DensePose predictor whose I, U, V of each person are
+    fitted too (None: keypoints and masks alone)."""
     reader = VideoReader(video)
     faces = fitter.body.topology.faces
     preview = video_writer(outputs.preview, reader.fps) if outputs.preview else contextlib.nullcontext()
@@ -93,7 +95,8 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
             progress.update(1)
 
         tracks = track_and_fit(reader, finder, fitter, max(1, int(round(reader.fps))), on_frame,
-                               meshes=outputs.preview is not None, smoothing=half_window(reader.fps, smoothing))
+                               meshes=outputs.preview is not None, smoothing=half_window(reader.fps, smoothing),
+                               densepose=densepose)
         if not tracks:
             raise Human3DError.for_path(video, "no person found with enough of their body in view")
         document.close()

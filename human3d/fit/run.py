@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from human3d.densepose.light.person_crops import PersonCropPredictor
+from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.fit.body_fit import BodyFit, BodyFitter, fittable
+from human3d.fit.dense_correspondences import densepose_of
 from human3d.fit.pictures import draw_bodies
 from human3d.io.atomic import write_text_atomic
 from human3d.io.images import image_files, read_image, write_image
@@ -93,17 +96,23 @@ def write_bodies_mesh(path: Path, fits: list[BodyFit], faces: np.ndarray, ids: l
     write_mesh(path, vertices, all_faces, colours)
 
 
-def fit_found(people: list[Person], image: np.ndarray, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
-    """The people found in ``image`` that can be fitted, numbered from 0, and their fitted bodies."""
+def fit_found(people: list[Person], image: np.ndarray, fitter: BodyFitter,
+              densepose: DensePoseResult | None = None) -> tuple[list[Person], list[BodyFit]]:
+    """The people found in ``image`` that can be fitted, numbered from 0, and their fitted bodies;
+    ``densepose``: the DensePose of those people, whose I, U, V are fitted too (None: keypoints and masks
+    alone)."""
     people = fittable(people)
     for index, person in enumerate(people):
         person.id = index
-    return people, fitter.fit(people, image.shape[1], image.shape[0])
+    return people, fitter.fit(people, image.shape[1], image.shape[0], densepose=densepose)
 
 
-def fit_image(image: np.ndarray, finder: PeopleFinder, fitter: BodyFitter) -> tuple[list[Person], list[BodyFit]]:
-    """The people in ``image`` and their fitted bodies (people with too few keypoints seen are left out)."""
-    return fit_found(finder.find(image), image, fitter)
+def fit_image(image: np.ndarray, finder: PeopleFinder, fitter: BodyFitter,
+              densepose: PersonCropPredictor | None = None) -> tuple[list[Person], list[BodyFit]]:
+    """The people in ``image`` (RGB) and their fitted bodies (people with too few keypoints seen are left
+    out); ``densepose``: a predictor run on those people, whose I, U, V are fitted too."""
+    people = fittable(finder.find(image))
+    return fit_found(people, image, fitter, densepose_of(densepose, image, people))
 
 
 def bodies_picture(image: np.ndarray, people: list[Person], fits: list[BodyFit], faces: np.ndarray,
@@ -113,8 +122,10 @@ def bodies_picture(image: np.ndarray, people: list[Person], fits: list[BodyFit],
     return draw_bodies(shown, fits, faces, [person.id for person in people])
 
 
-def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: BodyOutputs) -> BodyRun:
-    """Fit every image of ``source`` (an image or a folder of images) and write the outputs."""
+def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: BodyOutputs,
+             densepose: PersonCropPredictor | None = None) -> BodyRun:
+    """Fit every image of ``source`` (an image or a folder of images) and write the outputs; ``densepose``:
+    see :func:`fit_image`."""
     folder = source.is_dir()
     paths = image_files(source) if folder else [source]
     if folder and not paths:
@@ -126,7 +137,7 @@ def run_body(source: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: Bo
     for index, path in enumerate(tqdm(paths, unit="image", disable=len(paths) < 2)):
         try:
             image = read_image(path)[..., :3]
-            people, fits = fit_image(image, finder, fitter)
+            people, fits = fit_image(image, finder, fitter, densepose)
             if not people:
                 raise Human3DError.for_path(path, "no person found with enough of their body in view")
             ids = [person.id for person in people]

@@ -97,7 +97,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
     with models.using("body", progress):
         progress(0.85, "fitting the body model to every person")
         fitter = models.fitter()
-        fitted, fits = fit_found(people, image, fitter)
+        fitted, fits = fit_found(people, image, fitter, densepose_result)  # DensePose's points fitted too
     if not fits:
         yield dataclasses.replace(result, status=f"{result.status}; no one had enough of their body in view to "
                                                  "fit the body model")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 import torch
 
 from human3d.body.keypoint_rig import build_keypoint_rig, posed_keypoints, shaped_bodies
@@ -37,6 +38,30 @@ def test_every_keypoint_is_shared_out_whole_and_parents_come_first(body_model):
     assert all(parent <= i for i, parent in enumerate(rig.parents))  # group i + 1's parent is an earlier group
     assert rig.parents[rig.bones.index(body_model.bone_names.index("lowerleg01.L"))] == (
         1 + rig.bones.index(body_model.bone_names.index("upperleg01.L")))
+
+
+def test_points_on_the_skin_as_sparse_weights_pose_as_annys_vertices(body_model):
+    bones = [body_model.bone_names.index(bone) for bone in FITTED_BONES]
+    dtype = body_model.anny.dtype
+    vertex_count = body_model.coco17_weights.shape[1]
+    rng = np.random.default_rng(1)
+    corners = rng.choice(body_model.skin_vertices, size=(20, 3))
+    barycentric = rng.dirichlet(np.ones(3), size=20)
+    rows = np.repeat(np.arange(20), 3)
+    sparse = scipy.sparse.csr_array((barycentric.ravel(), (rows, corners.ravel())), shape=(20, vertex_count))
+    rig = build_keypoint_rig(body_model, bones, sparse).to(dtype)
+    dense_rig = build_keypoint_rig(body_model, bones, sparse.toarray()).to(dtype)
+    assert len(rig.skin_bones) < len(body_model.bone_names)  # only the bones that skin these points are kept
+    phenotype = torch.tensor(rng.uniform(0.05, 0.95, (1, 6)), dtype=dtype)
+    pose = np.zeros((len(body_model.bone_names), 3), np.float32)
+    pose[bones] = rng.normal(0, 0.5, (len(bones), 3))
+    rotations = torch.tensor(np.stack([rotation(pose[bone]) for bone in rig.bones]), dtype=dtype)[None]
+    full = body_model.forward_unplaced(BodyParams(dict(zip(PHENOTYPE_NAMES, phenotype[0].tolist())), pose))
+    truth = np.einsum("nc,ncd->nd", barycentric, full["vertices"][corners])
+    for built in (rig, dense_rig):
+        heads, moments = shaped_bodies(body_model.anny, built, phenotype)
+        ours = posed_keypoints(built, heads, moments, rotations)[0].numpy()
+        assert np.abs(ours - truth).max() < 1e-5
 
 
 def rotation(rotvec: np.ndarray) -> np.ndarray:

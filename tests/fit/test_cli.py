@@ -48,6 +48,17 @@ def test_a_photo_gives_a_mesh_json_and_picture_that_agree(shared_dir, tmp_path, 
     assert inside > 0.3 and changed.mean() < inside  # the body is painted over the man, not elsewhere
 
 
+def test_densepose_points_are_fitted_unless_left_out(tmp_path, capsys):
+    reports = {flag: tmp_path / f"body{flag}.json" for flag in ("", "--no-densepose")}
+    for flag, report in reports.items():
+        assert main(["body", str(EXAMPLE), "--json", str(report), "--no-small-people", *([flag] if flag else [])]) == 0
+    joints = [np.array(json.loads(report.read_text())["frames"][0]["people"][0]["joints_coco17_3d"])
+              for report in reports.values()]
+    centred = [j - j.mean(axis=0) for j in joints]
+    moved = np.linalg.norm(centred[0] - centred[1], axis=1)
+    assert 0.001 < moved.mean() < 0.1  # metres: DensePose's points moved the fit, not to another body
+
+
 def test_a_folder_goes_on_past_a_bad_file(shared_dir, tmp_path, capsys):
     folder = tmp_path / "photos"
     folder.mkdir()

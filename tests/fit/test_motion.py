@@ -86,6 +86,31 @@ def test_eval_motion_scores_the_clip_against_its_truth(clip, tmp_path, capsys):
     assert 0 < scores["overall"]["pa_mpjpe"] < 150 and 0 < scores["overall"]["accel_error"] < 100
 
 
+def test_densepose_runs_on_every_frames_people_and_reaches_the_fit(clip, tmp_path):
+    from human3d.densepose.predictor import densepose_predictor
+    from human3d.fit.motion import found_people, with_densepose
+    from human3d.people.finder import build_people_finder
+
+    finder = build_people_finder(small_people=False)
+    frames = list(VideoReader(clip / "one.mp4"))
+    done = list(with_densepose(found_people(frames, finder, memory=24), densepose_predictor(finder=finder)))
+    assert len(done) == 4
+    for frame, people, result in done:
+        assert len(people) == 1 and len(result) == 1
+        assert np.allclose(result.boxes_xyxy[0], people[0].box_xyxy, atol=1)
+        x, y, w, h = result.boxes_xywh_int[0]
+        labelled = result.labels[0] > 0
+        assert labelled.mean() > 0.2 and not (labelled & ~people[0].mask[y:y + h, x:x + w]).any()
+    plain, dense = tmp_path / "plain.json", tmp_path / "dense.json"
+    assert main(["motion", str(clip / "one.mp4"), "--json", str(plain)]) == 0
+    assert main(["motion", str(clip / "one.mp4"), "--json", str(dense), "--densepose"]) == 0
+    joints = [np.array([f["people"][0]["joints_coco17_3d"] for f in json.loads(path.read_text())["frames"]])
+              for path in (plain, dense)]
+    moved = np.linalg.norm((joints[0] - joints[0].mean(axis=1, keepdims=True))
+                           - (joints[1] - joints[1].mean(axis=1, keepdims=True)), axis=2)
+    assert 0.001 < moved.mean() < 0.1  # metres: the points were fitted, and the body stayed the same body
+
+
 def test_a_bad_video_is_one_line_and_writes_nothing(tmp_path, capsys):
     video = tmp_path / "bad.mp4"
     video.write_bytes(b"\x00" * 100)

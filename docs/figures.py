@@ -153,7 +153,9 @@ def turntable(fit, faces: np.ndarray, size: int) -> list[np.ndarray]:
 
 def body_figure(sources: list[Path], frame: int, size: int = 360) -> np.ndarray:
     """Per source: the fitted bodies over the image (or video frame), then a turntable of the most fully seen
-    person (the most body keypoints seen, then the largest)."""
+    person (the most body keypoints seen, then the largest); fitted as ``human3d body`` fits (DensePose's
+    points included)."""
+    from human3d.densepose.predictor import densepose_predictor
     from human3d.fit.body_fit import default_fitter
     from human3d.fit.pictures import draw_bodies
     from human3d.fit.run import fit_image
@@ -162,14 +164,14 @@ def body_figure(sources: list[Path], frame: int, size: int = 360) -> np.ndarray:
     from human3d.people.finder import build_people_finder
 
     finder, fitter = build_people_finder(), default_fitter()
-    faces = fitter.body.topology.faces
+    densepose, faces = densepose_predictor(finder=finder), fitter.body.topology.faces
     rows = []
     for source in sources:
         if is_video_path(source):
             image = next(f for i, f in enumerate(VideoReader(source)) if i == frame)
         else:
             image = read_image(source)[..., :3]
-        people, fits = fit_image(image, finder, fitter)
+        people, fits = fit_image(image, finder, fitter, densepose)
         shown = draw_bodies(image, fits, faces, [p.id for p in people])
         shown = cv2.resize(shown, (round(size * image.shape[1] / image.shape[0]), size), interpolation=cv2.INTER_AREA)
         seen = [int((p.keypoints_coco17[5:, 2] >= 0.5).sum()) for p in people]

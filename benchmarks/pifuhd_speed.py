@@ -48,7 +48,8 @@ def official_seconds(resolution: int) -> float | None:
     return sum(recorded[stage] for stage in OFFICIAL_STAGES[resolution])
 
 
-def worker(checkpoint: Path, resolution: int, threads: int, winograd: bool | None = None) -> dict:
+def worker(checkpoint: Path, resolution: int, threads: int, winograd: bool | None = None,
+           precision: str = "fp32") -> dict:
     """Load, encode and reconstruct once at ``resolution``; the seconds of each stage and the peak RSS."""
     import torch
 
@@ -60,7 +61,7 @@ def worker(checkpoint: Path, resolution: int, threads: int, winograd: bool | Non
     torch.set_num_threads(threads)
     set_winograd(winograd)
     start = time.perf_counter()
-    predictor = PifuhdPredictor(load_pifuhd(checkpoint))
+    predictor = PifuhdPredictor(load_pifuhd(checkpoint), precision=precision)
     load_s = time.perf_counter() - start
     prepared = prepare_image(PHOTO, keypoints=KEYPOINTS)
     mesh = reconstruct(predictor, prepared, resolution)
@@ -93,12 +94,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/human3d_bench"))
     parser.add_argument("--no-winograd", action="store_true", help="oneDNN's direct 3x3 convolutions, not NNPACK's "
                              "(whose Winograd path is the default without AVX-512)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="of the encode, as human3d reconstruct --precision")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     checkpoint = args.cache / "released_size.pt"
     if args.worker:
         winograd = False if args.no_winograd else None  # None: by the CPU
-        print(json.dumps(worker(checkpoint, args.worker, args.threads, winograd)), flush=True)
+        print(json.dumps(worker(checkpoint, args.worker, args.threads, winograd, args.precision)), flush=True)
         return
     if not checkpoint.is_file():
         args.cache.mkdir(parents=True, exist_ok=True)
@@ -107,11 +110,12 @@ def main() -> None:
     rows = []
     for resolution in args.resolutions:
         command = [sys.executable, __file__, "--worker", str(resolution), "--threads", str(args.threads),
-                   "--cache", str(args.cache)] + ["--no-winograd"] * args.no_winograd
+                   "--cache", str(args.cache), "--precision", args.precision] + ["--no-winograd"] * args.no_winograd
         output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     print()
+    print(f"precision of the encode: {args.precision}")
     print_table(rows, args.threads)
 
 

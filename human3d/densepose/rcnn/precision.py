@@ -22,15 +22,9 @@ import contextlib
 import torch
 
 from human3d.errors import Human3DError
-from human3d.nn.cpu import cpu_flags
+from human3d.nn.cpu import cpu_has_native_bf16
 
 PRECISIONS = ("fp32", "bf16-head", "bf16")
-NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX) and torch's oneDNN can use it."""
-    return bool(cpu_flags() & set(NATIVE_BF16_FLAGS)) and torch.backends.mkldnn.is_available()
 
 
 def default_precision(device: str | torch.device = "cpu") -> str:

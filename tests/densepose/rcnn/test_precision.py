@@ -8,6 +8,7 @@ import pytest
 
 from human3d.densepose.rcnn import precision
 from human3d.errors import Human3DError
+from human3d.nn import cpu
 
 # The documented tolerances of a lower precision against float32, on the public reference records.
 MIN_SAME_LABELS = 0.99
@@ -15,11 +16,11 @@ MAX_UV_MEAN_ABS = 0.02
 
 
 def test_default_precision_follows_the_cpu(monkeypatch):
-    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     assert precision.default_precision("cpu") == "fp32" and precision.check_precision(None) == "fp32"
-    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
     assert precision.default_precision("cpu") == "bf16-head"
-    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"amx_bf16", "amx_tile"}))
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"amx_bf16", "amx_tile"}))
     assert precision.default_precision("cpu") == "bf16-head"
     assert precision.default_precision("cuda") == "fp16"
     with pytest.raises(Human3DError, match="unknown precision 'fp16'"):

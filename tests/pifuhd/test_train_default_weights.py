@@ -63,3 +63,12 @@ def test_a_bfloat16_encode_moves_the_mesh_by_about_half_a_voxel_at_most():
     assert not np.array_equal(meshes[0].vertices, meshes[1].vertices)  # bfloat16 did run
     with pytest.raises(Human3DError, match="unknown precision 'fp16'"):
         PifuhdPredictor(model, precision="fp16")
+
+
+def test_reconstruct_takes_precision_bf16(empty_weights_folder, tmp_path, capsys):
+    import trimesh
+
+    out = tmp_path / "person.obj"
+    assert main(["reconstruct", str(EXAMPLE), "-o", str(out), "--resolution", "32", "--precision", "bf16"]) == 0
+    mesh = trimesh.load(out, force="mesh", process=False)
+    assert len(mesh.faces) > 0 and np.abs(mesh.vertices).max() <= 1.0

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 SIDECAR_STEMS = ("_mask",)
+PRECISION_CHOICES = ("fp32", "bf16")  # human3d.pifuhd.predictor.PRECISIONS, without torch
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "largest first (default 0)")
     parser.add_argument("--resolution", type=int, default=256, help="grid resolution per axis (official: 512)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="fp32",
                         help="bf16: the image encoding in bfloat16, about 2.5x faster on CPUs with native "
-                             "bfloat16 (AVX512_BF16 or AMX), slower on others; the mesh moves by about half a "
-                             "voxel at most")
+                             "bfloat16 (AVX512_BF16 or AMX), slower on others; with the bundled weights the "
+                             "mesh moves by about half a voxel at most")
     parser.add_argument("--save-normals", type=Path, metavar="DIR", help="write <stem>_front/_back .npy and .png here")
     parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs already exist")
     parser.add_argument("--largest-component", action="store_true", help="keep only the largest connected piece")

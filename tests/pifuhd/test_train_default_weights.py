@@ -65,6 +65,13 @@ def test_a_bfloat16_encode_moves_the_mesh_by_about_half_a_voxel_at_most():
         PifuhdPredictor(model, precision="fp16")
 
 
+def test_the_command_offers_every_precision():
+    from human3d.commands.reconstruct import PRECISION_CHOICES
+    from human3d.pifuhd.predictor import PRECISIONS
+
+    assert PRECISION_CHOICES == PRECISIONS
+
+
 def test_reconstruct_takes_precision_bf16(empty_weights_folder, tmp_path, capsys):
     import trimesh
 

@@ -9,7 +9,9 @@ follows, no small-people pass, an annotated H.264 video written), two ways:
 - ``found ahead`` (the default): the people of the next frames are found in a background thread while
   this frame's DensePose runs on one torch thread;
 - ``one after the other``: the same predictor behind a plain wrapper, so finding and DensePose alternate
-  (the way before 2026-12-05, evening), with the torch threads given.
+  (the way before 2026-12-05, evening), with the torch threads given;
+- ``found ahead, --onnx``: as the default, the network run by onnxruntime (``human3d densepose --onnx``),
+  where onnxruntime is installed.
 
 Prints one table with the load average; runs alternate between the two ways.
 """
@@ -29,6 +31,7 @@ from human3d.densepose.app.run import run_video
 from human3d.densepose.app.visualize import DEFAULT_LAYERS
 from human3d.densepose.predictor import build_densepose, predictor_for
 from human3d.densepose.result import DensePoseResult
+from human3d.errors import Human3DError
 from human3d.people.finder import build_people_finder
 from human3d.people.following import PeopleFollower
 from human3d.synth.clip import render_walking_clip
@@ -61,23 +64,29 @@ def main() -> None:
     finder = build_people_finder(small_people=False)  # loading the models is not timed
     print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print("| clip | people | frames | one after the other, frames/s | found ahead, frames/s |")
-    print("|---|---|---|---|---|")
+    predictors = {"serial": predictor_for(model, finder=finder), "ahead": predictor_for(model, finder=finder)}
+    try:
+        predictors["onnx"] = predictor_for(model, onnx=True, finder=finder)
+    except Human3DError as error:  # onnxruntime is not installed
+        print(f"no onnxruntime column: {error}")
+    titles = {"serial": "one after the other", "ahead": "found ahead", "onnx": "found ahead, --onnx"}
+    print("| clip | people | frames | " + " | ".join(f"{titles[way]}, frames/s" for way in predictors) + " |")
+    print("|---|---|---|" + "---|" * len(predictors))
     with tempfile.TemporaryDirectory() as scratch:
         for width, height in SIZES:
             video = render_walking_clip(Path(scratch) / f"clip{width}.mp4", args.frames, args.people, 5, width,
                                         height, progress=False)
-            rates: dict[str, list[float]] = {"serial": [], "ahead": []}
+            rates: dict[str, list[float]] = {way: [] for way in predictors}
             for _ in range(args.runs):
                 for way in rates:
-                    predictor = predictor_for(model, finder=PeopleFollower(finder))
+                    predictor = predictors[way].with_finder(PeopleFollower(finder))
                     if way == "serial":
                         predictor = OneAfterTheOther(predictor)
                     start = time.perf_counter()
                     report = run_video(video, predictor, Path(scratch) / "out.mp4", set(DEFAULT_LAYERS))
                     rates[way].append(report.processed / (time.perf_counter() - start))
             shown = {way: " / ".join(f"{rate:.1f}" for rate in values) for way, values in rates.items()}
-            print(f"| {width}×{height} | {args.people} | {args.frames} | {shown['serial']} | {shown['ahead']} |",
+            print(f"| {width}×{height} | {args.people} | {args.frames} | " + " | ".join(shown.values()) + " |",
                   flush=True)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,22 +44,37 @@ def export_onnx(model: LightDensePose, path: str | Path, example_hw: tuple[int, 
 
 class OnnxLightNetwork:
     """An onnxruntime session (CPU) standing in for the torch network: float batch (and pose guides) in,
-    maps out."""
+    maps out. ``threads``: onnxruntime's threads; None follows torch's thread count at each call, as the
+    torch network does (a video's network keeps to one thread while the people finder runs beside it; one
+    session is made per thread count used)."""
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         try:
             import onnxruntime
         except ImportError:
             raise Human3DError("onnxruntime is not installed (pip install 'human3d[onnx]')") from None
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
+        self.runtime, self.path, self.threads = onnxruntime, Path(path), threads
         try:
-            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own exception types for bad files
-            raise Human3DError.for_path(path, f"not a loadable ONNX model ({type(error).__name__})") from None
-        guide = [i for i in self.session.get_inputs() if i.name == GUIDE_NAME]
+            self.model = self.path.read_bytes()
+        except OSError as error:
+            raise Human3DError.for_path(path, f"cannot be read ({error.strerror or error})") from None
+        self.sessions: dict[int, Any] = {}
+        guide = [i for i in self.session().get_inputs() if i.name == GUIDE_NAME]
         self.guide_channels = int(guide[0].shape[1]) if guide else 0
+
+    def session(self) -> Any:
+        """The session for this call's thread count (made on first use)."""
+        threads = self.threads or torch.get_num_threads()
+        if threads not in self.sessions:
+            options = self.runtime.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            try:
+                self.sessions[threads] = self.runtime.InferenceSession(self.model, options,
+                                                                       providers=["CPUExecutionProvider"])
+            except Exception as error:  # onnxruntime raises its own exception types for bad files
+                raise Human3DError.for_path(self.path, f"not a loadable ONNX model ({type(error).__name__})") from None
+        return self.sessions[threads]
 
     def __call__(self, batch: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
         feeds = {INPUT_NAME: batch}
@@ -68,7 +84,7 @@ class OnnxLightNetwork:
                                    "(run it on the people finder's people)")
             feeds[GUIDE_NAME] = guide
         arrays = {name: np.ascontiguousarray(x.detach().float().cpu().numpy()) for name, x in feeds.items()}
-        return torch.from_numpy(self.session.run([OUTPUT_NAME], arrays)[0])
+        return torch.from_numpy(self.session().run([OUTPUT_NAME], arrays)[0])
 
 
 def onnx_network(model: LightDensePose, onnx_path: str | Path | None = None, threads: int | None = None

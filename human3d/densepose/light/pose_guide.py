@@ -13,8 +13,9 @@ it as the network's input:
 
 So the network need not guess left from right, or an arm across the chest from the chest, from the
 picture alone. The ridges are drawn at a quarter of the crop's resolution and enlarged (they are smooth).
-Guides are channels-last (S, S, C), as the crops are, so a batch goes to the network without a transposing
-copy.
+Far from its segment a ridge is exactly 0 rather than a subnormal float: on an Intel Xeon those made
+drawing a guide 4x slower and the network's first layer slower too. Guides are channels-last (S, S, C),
+as the crops are, so a batch goes to the network without a transposing copy.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ GUIDE_CHANNELS = len(LIMBS) + 1  # the limbs and the mask
 GUIDE_SIGMA = 0.03  # ridge width (Gaussian sigma) as a fraction of the crop's side
 MIN_SCORE = 0.5  # a keypoint under this score is not drawn
 DRAW_STRIDE = 4  # ridges are drawn at 1/DRAW_STRIDE of the crop's resolution
+RIDGE_CUTOFF = -30.0  # a ridge is 0 where its Gaussian's exponent is under this (exp(-30) is 1e-13)
 
 
 def limb_ridges(keypoints: np.ndarray, size: int) -> np.ndarray:
@@ -52,8 +54,10 @@ def limb_ridges(keypoints: np.ndarray, size: int) -> np.ndarray:
             (ax, ay), (bx, by) = keypoints[a, :2], keypoints[b, :2]
             dx, dy = bx - ax, by - ay
             t = np.clip(((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-6), 0.0, 1.0)
-            distance2 = (px - ax - t * dx) ** 2 + (py - ay - t * dy) ** 2
-            np.maximum(drawn[..., channel], np.exp(-distance2 / (2 * sigma * sigma)), out=drawn[..., channel])
+            exponent = ((px - ax - t * dx) ** 2 + (py - ay - t * dy) ** 2) * np.float32(-0.5 / (sigma * sigma))
+            ridge = np.exp(np.maximum(exponent, RIDGE_CUTOFF))
+            ridge[exponent < RIDGE_CUTOFF] = 0.0  # no subnormal floats: they slow every later step
+            np.maximum(drawn[..., channel], ridge, out=drawn[..., channel])
     if cells == size:
         return drawn
     return cv2.resize(drawn, (size, size), interpolation=cv2.INTER_LINEAR).reshape(size, size, len(LIMBS))

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 from human3d.densepose.light.model import LightConfig, LightDensePose
 from human3d.densepose.light.person_crops import PersonCropPredictor, crop_keypoints, crop_square, cut_square
-from human3d.densepose.light.pose_guide import GUIDE_CHANNELS, LIMBS, MIN_SCORE, limb_ridges, pose_guide
+from human3d.densepose.light.pose_guide import (
+    DRAW_STRIDE,
+    GUIDE_CHANNELS,
+    GUIDE_SIGMA,
+    LIMBS,
+    MIN_SCORE,
+    limb_ridges,
+    pose_guide,
+)
 from human3d.densepose.predictor import predictor_for
 from human3d.errors import Human3DError
 from human3d.people.finder import Person
@@ -32,6 +41,22 @@ def test_a_limb_is_a_ridge_along_its_segment_on_its_own_side():
     assert right[60, 83] > 0.8 and right[60, 45] < 0.01
     assert left[60, 64] < 0.05  # the middle of the body is far from both forearms
     assert ridges[13, 64, HEAD] > 0.9
+
+
+def test_ridges_are_the_gaussian_of_the_distance_to_their_segment_and_never_subnormal():
+    size = 256
+    keypoints = _keypoints() * np.array([2, 2, 1], np.float32)
+    ridges = limb_ridges(keypoints, size)
+    cells = (np.arange(size // DRAW_STRIDE) + 0.5) * DRAW_STRIDE  # where the ridges are drawn, before enlarging
+    (ax, ay), (bx, by) = keypoints[7, :2], keypoints[9, :2]  # the left forearm: elbow to wrist
+    px, py = np.meshgrid(cells, cells)
+    t = np.clip(((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2), 0, 1)
+    exact = np.exp(-((px - ax - t * (bx - ax)) ** 2 + (py - ay - t * (by - ay)) ** 2) / (2 * (GUIDE_SIGMA * size) ** 2))
+    enlarged = cv2.resize(exact.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    np.testing.assert_allclose(ridges[..., LEFT_FOREARM], enlarged, atol=1e-6)
+    tiny = np.finfo(np.float32).tiny  # the smallest normal float32
+    assert not ((ridges > 0) & (ridges < tiny)).any()
+    assert (ridges == 0).mean() > 0.5  # far from every limb: exactly 0
 
 
 def test_keypoints_under_the_score_are_not_drawn_and_the_mask_is_the_last_channel():
@@ -117,3 +142,25 @@ def test_onnxruntime_gives_a_guided_models_outputs(tmp_path):
     torch.testing.assert_close(network(images, guide), expected, atol=1e-3, rtol=1e-3)
     with pytest.raises(Human3DError, match="reads a pose guide"):
         network(images)
+
+
+def test_onnxruntime_follows_torchs_thread_count_and_names_a_bad_file(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
+    from human3d.nn.threads import torch_threads
+
+    torch.manual_seed(0)
+    model = LightDensePose(LightConfig(widths=(8, 16, 24, 32, 48), depths=(1, 1, 1, 1), decoder=16,
+                                       guide=GUIDE_CHANNELS)).eval()
+    network = OnnxLightNetwork(export_onnx(model, tmp_path / "guided.onnx"))
+    images, guide = torch.rand(1, 3, 64, 64) * 255, torch.rand(1, GUIDE_CHANNELS, 64, 64)
+    with torch_threads(1):
+        one = network(images, guide)
+    assert 1 in network.sessions  # a video's network thread: one onnxruntime thread, as torch's
+    with torch_threads(2):
+        torch.testing.assert_close(network(images, guide), one, atol=1e-5, rtol=1e-5)
+    with pytest.raises(Human3DError, match="missing.onnx.*cannot be read"):
+        OnnxLightNetwork(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(Human3DError, match="junk.onnx.*not a loadable ONNX model"):
+        OnnxLightNetwork(tmp_path / "junk.onnx")

@@ -405,7 +405,11 @@ class BodyFitter:
             shape.requires_grad_(not placement_only)
             if not placement_only and (step - self.config.placement_iterations) % self.config.shape_refresh == 0:
                 linear = self.shape_linearisation(torch.sigmoid(shape.detach()))
-                self.reshape_dense(problem.dense, rows, problem.person[index].tolist(), torch.sigmoid(shape.detach()))
+                following = step + self.config.shape_refresh  # the next refresh, or the final losses
+                if following > self.config.densepose_from_step or following >= self.config.iterations:
+                    # the dense points' shapes are read before the next refresh sets them again
+                    self.reshape_dense(problem.dense, rows, problem.person[index].tolist(),
+                                       torch.sigmoid(shape.detach()))
             optimiser.zero_grad()  # the rest pose's arms lie outside any mask: no mask term while placing
             losses(mask=not placement_only, dense=step >= self.config.densepose_from_step).sum().backward()
             if placement_only:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from PIL import Image
 
 from human3d.densepose.light.person_crops import PersonCropPredictor
 from human3d.densepose.light.predictor import LightDensePosePredictor, decode_image, pad_batch, shrink_to
-from human3d.densepose.predictor import build_densepose
+from human3d.densepose.predictor import build_densepose, light_network
 from human3d.people.finder import build_people_finder
 from human3d.people.following import PeopleFollower
 from human3d.weights.registry import get_weights
@@ -104,19 +103,20 @@ def measure_people(network, finder, image: np.ndarray, runs: int) -> dict:
     return {"finder": finder_ms, "crops": crops_ms, "total": total_ms, "cpu": cpu_ms, "people": len(people)}
 
 
-def people_table(model, runs: int) -> None:
-    """The second table: the default, DensePose on the people finder's people."""
+def people_table(networks: dict, runs: int) -> None:
+    """The second table: the default, DensePose on the people finder's people, on each back end."""
     finders = {"whole search, small-people pass": lambda: build_people_finder(small_people=True),
                "whole search, no small-people pass": lambda: build_people_finder(small_people=False),
                "video: following (search every 12 frames)": lambda: PeopleFollower(build_people_finder())}
-    print("\nOn the people finder's people (torch; the default of `human3d densepose`):")
-    print("| people finder | input H×W | people | finder ms | DensePose ms | total ms | frames/s | CPU ms |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, make in finders.items():
-        for height, width in SIZES:
-            r = measure_people(model, make(), test_image(height, width), runs)
-            print(f"| {name} | {height}×{width} | {r['people']} | {r['finder']:.1f} | {r['crops']:.1f} | "
-                  f"{r['total']:.1f} | {1000 / r['total']:.1f} | {r['cpu']:.1f} |")
+    print("\nOn the people finder's people (the default of `human3d densepose`; onnxruntime is the CPU default):")
+    print("| backend | people finder | input H×W | people | finder ms | DensePose ms | total ms | frames/s | CPU ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for backend, network in networks.items():
+        for name, make in finders.items():
+            for height, width in SIZES:
+                r = measure_people(network, make(), test_image(height, width), runs)
+                print(f"| {backend} | {name} | {height}×{width} | {r['people']} | {r['finder']:.1f} | "
+                      f"{r['crops']:.1f} | {r['total']:.1f} | {1000 / r['total']:.1f} | {r['cpu']:.1f} |")
 
 
 def main() -> None:
@@ -128,15 +128,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = build_densepose(args.checkpoint)
-    backends = {"torch": lambda: LightDensePosePredictor(model)}
-    try:
-        from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
-
-        folder = tempfile.mkdtemp(prefix="human3d_bench_")
-        onnx_file = export_onnx(model, Path(folder) / "light.onnx")
-        backends["onnxruntime"] = lambda: LightDensePosePredictor(OnnxLightNetwork(onnx_file, args.threads))
-    except ImportError:
-        print("onnx not installed: torch only")
+    backends = {"torch": lambda: LightDensePosePredictor(model),
+                "onnxruntime": lambda: LightDensePosePredictor(light_network(model, backend="onnxruntime"))}
     print(f"light DensePose, {args.threads} thread(s), {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, checkpoint {args.checkpoint.name}")
     print("| backend | input H×W | network H×W | people | network ms | decoding ms | total ms | frames/s | CPU ms |")
@@ -151,7 +144,8 @@ def main() -> None:
                 f"{r['cpu']:.1f} |"
             )
     print(f"people model: {args.people_checkpoint.name}")
-    people_table(build_densepose(args.people_checkpoint), args.runs)
+    people_model = build_densepose(args.people_checkpoint)
+    people_table({"torch": people_model, "onnxruntime": light_network(people_model, backend="onnxruntime")}, args.runs)
     print(f"Published: {PUBLISHED}")
 
 

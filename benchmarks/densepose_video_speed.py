@@ -4,16 +4,15 @@ Run by hand:  python benchmarks/densepose_video_speed.py [--frames 48] [--people
 
 Clips are rendered by ``human3d synth-clip`` (seed 5) at 320x240 and 640x360. Each is run through
 ``run_video`` as ``human3d densepose`` runs it (the bundled light model on the people the people finder
-follows, no small-people pass, an annotated H.264 video written), two ways:
+follows, no small-people pass, an annotated H.264 video written), three ways:
 
 - ``found ahead`` (the default): the people of the next frames are found in a background thread while
-  this frame's DensePose runs on one torch thread;
-- ``one after the other``: the same predictor behind a plain wrapper, so finding and DensePose alternate
-  (the way before 2026-12-05, evening), with the torch threads given;
-- ``found ahead, --onnx``: as the default, the network run by onnxruntime (``human3d densepose --onnx``),
-  where onnxruntime is installed.
+  this frame's DensePose runs on one thread, the network on onnxruntime (the CPU default);
+- ``found ahead, torch``: the same with the network on torch (``human3d densepose --backend torch``);
+- ``one after the other, torch``: the torch predictor behind a plain wrapper, so finding and DensePose
+  alternate (the way before 2026-12-05, evening), with the torch threads given.
 
-Prints one table with the load average; runs alternate between the two ways.
+Prints one table with the load average; runs alternate between the ways.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from human3d.densepose.app.run import run_video
 from human3d.densepose.app.visualize import DEFAULT_LAYERS
 from human3d.densepose.predictor import build_densepose, predictor_for
 from human3d.densepose.result import DensePoseResult
-from human3d.errors import Human3DError
 from human3d.people.finder import build_people_finder
 from human3d.people.following import PeopleFollower
 from human3d.synth.clip import render_walking_clip
@@ -64,12 +62,9 @@ def main() -> None:
     finder = build_people_finder(small_people=False)  # loading the models is not timed
     print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
           f"load average {os.getloadavg()[0]:.1f}")
-    predictors = {"serial": predictor_for(model, finder=finder), "ahead": predictor_for(model, finder=finder)}
-    try:
-        predictors["onnx"] = predictor_for(model, onnx=True, finder=finder)
-    except Human3DError as error:  # onnxruntime is not installed
-        print(f"no onnxruntime column: {error}")
-    titles = {"serial": "one after the other", "ahead": "found ahead", "onnx": "found ahead, --onnx"}
+    on_torch = predictor_for(model, backend="torch", finder=finder)
+    predictors = {"serial": on_torch, "torch": on_torch, "ahead": predictor_for(model, finder=finder)}
+    titles = {"serial": "one after the other, torch", "torch": "found ahead, torch", "ahead": "found ahead (default)"}
     print("| clip | people | frames | " + " | ".join(f"{titles[way]}, frames/s" for way in predictors) + " |")
     print("|---|---|---|" + "---|" * len(predictors))
     with tempfile.TemporaryDirectory() as scratch:

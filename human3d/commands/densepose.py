@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from human3d.commands import Subparsers, add_densepose_people_options, check_device
-from human3d.densepose.predictor import light_weights
+from human3d.densepose.predictor import BACKENDS, light_weights
 from human3d.densepose.rcnn.config import CONFIGS, get_config
 from human3d.errors import Human3DError
 
@@ -46,8 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="image, folder of images, or video (mp4, mov, avi, mkv, webm...)")
     parser.add_argument("--checkpoint", type=Path, help="detectron2 model-zoo DensePose .pkl (or .pth), or a "
                                                        "light-model .pkl; default: human3d's bundled light model")
-    parser.add_argument("--onnx", action="store_true", help="run the light model's network through onnxruntime "
-                                                            "(pip install 'human3d[onnx]'; CPU)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="where the light model's network runs: auto (onnxruntime on the CPU, torch on a GPU), "
+                             "torch or onnxruntime (CPU); an R-CNN runs on torch")
     parser.add_argument("--config", help=f"force the configuration instead of recognising it ({names})")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--precision", choices=PRECISION_CHOICES,
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return people_source(args.input, args.min_score, not args.no_small_people)
 
     predictor = densepose_predictor(checkpoint, config=get_config(args.config) if args.config else None,
-                                    device=args.device, min_score=args.min_score, onnx=args.onnx,
+                                    device=args.device, min_score=args.min_score, backend=args.backend,
                                     precision=args.precision, finder=None if args.no_people_finder else finder)
     output = args.output if args.output is not None or args.dump is not None else default_output(args.input)
     report = run_densepose(args.input, predictor, output, args.dump, args.show, max(1, args.batch_size),

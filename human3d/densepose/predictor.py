@@ -1,8 +1,8 @@
 """The DensePose predictor protocol and the factories behind it: checkpoint -> model -> predictor.
 
 Every model's predictor implements :class:`DensePosePredictor`: the R-CNN's
-(:class:`human3d.densepose.rcnn.predictor.RCNNDensePosePredictor`) and the light model's, on torch or on
-onnxruntime (:func:`human3d.densepose.light.onnx.onnx_network`): on the people finder's people
+(:class:`human3d.densepose.rcnn.predictor.RCNNDensePosePredictor`) and the light model's, on onnxruntime
+(the default on the CPU: :func:`human3d.densepose.light.onnx.onnx_network`) or torch: on the people finder's people
 (:class:`human3d.densepose.light.person_crops.PersonCropPredictor`, the default of ``human3d densepose``)
 or on the people the network finds itself
 (:class:`human3d.densepose.light.predictor.LightDensePosePredictor`). All return
@@ -25,10 +25,15 @@ if TYPE_CHECKING:
     from torch import nn
 
     from human3d.densepose.light.model import LightDensePose
+    from human3d.densepose.light.onnx import OnnxLightNetwork
     from human3d.densepose.light.person_crops import PeopleSource
     from human3d.densepose.rcnn.config import DensePoseConfig
     from human3d.densepose.rcnn.model import DensePoseRCNN
     from human3d.densepose.result import DensePoseResult
+
+
+BACKENDS = ("auto", "torch", "onnxruntime")
+"""Where the light model's network runs (:func:`predictor_for`)."""
 
 
 @runtime_checkable
@@ -76,13 +81,20 @@ def light_weights(people_finder: bool, checkpoint: str | Path | None = None) -> 
     return resolve_weights("densepose-light-people" if people_finder else "densepose-light", checkpoint)
 
 
+def check_backend(backend: str) -> None:
+    """Raise :class:`Human3DError` (one line) unless ``backend`` is one of :data:`BACKENDS`."""
+    if backend not in BACKENDS:
+        raise Human3DError(f"unknown back end {backend!r} (choose from {', '.join(BACKENDS)})")
+
+
 def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None = None,
-                  onnx: bool = False, precision: str | None = None, finder: PeopleSource | None = None
+                  backend: str = "auto", precision: str | None = None, finder: PeopleSource | None = None
                   ) -> DensePosePredictor:
-    """An ``RCNNDensePosePredictor`` for an R-CNN; for the light model (through onnxruntime when ``onnx``;
-    CPU only) a ``PersonCropPredictor`` on the people ``finder`` finds when one is given (anything with
-    the finder's ``find``, e.g. a :class:`human3d.people.following.PeopleFollower`), else a
-    ``LightDensePosePredictor`` (the network finds the people itself). ``min_score`` None keeps each
+    """An ``RCNNDensePosePredictor`` for an R-CNN; for the light model a ``PersonCropPredictor`` on the people
+    ``finder`` finds when one is given (anything with the finder's ``find``, e.g. a
+    :class:`human3d.people.following.PeopleFollower`), else a ``LightDensePosePredictor`` (the network finds
+    the people itself). ``backend`` (:data:`BACKENDS`): where the light model's network runs; ``auto`` is
+    onnxruntime on the CPU and torch elsewhere (an R-CNN always runs on torch). ``min_score`` None keeps each
     model's default (the network's own people only); ``precision`` (R-CNN only: ``fp32``, ``bf16-head`` or ``bf16``)
     None picks the best the device supports."""
     from human3d.densepose.light.model import LightDensePose
@@ -90,30 +102,44 @@ def predictor_for(model: nn.Module, device: str = "cpu", min_score: float | None
     from human3d.densepose.light.predictor import LightDensePosePredictor
     from human3d.densepose.rcnn.predictor import RCNNDensePosePredictor
 
+    check_backend(backend)
     if not isinstance(model, LightDensePose):
-        if onnx:
-            raise Human3DError("--onnx runs the light model only (leave out --checkpoint, or pass a light-model .pkl)")
+        if backend == "onnxruntime":
+            raise Human3DError("--backend onnxruntime runs the light model only (leave out --checkpoint, "
+                               "or pass a light-model .pkl)")
         return RCNNDensePosePredictor(model, device, min_score, precision=precision)
     if precision is not None:
         raise Human3DError("--precision applies to DensePose R-CNN checkpoints, not to the light model")
     if finder is None and model.guide_channels:
         raise Human3DError("this light DensePose model reads the people finder's poses: it cannot run without "
                            "the people finder (leave out --no-people-finder, or pass the network-alone model)")
-    network = model
-    if onnx:
-        if device != "cpu":
-            raise Human3DError("--onnx runs on the CPU (leave out --device)")
-        from human3d.densepose.light.onnx import onnx_network
-
-        network = onnx_network(model)
+    network = light_network(model, device, backend)
     if finder is not None:
         return PersonCropPredictor(network, finder, device)
     return LightDensePosePredictor(network, device, min_score)
 
 
+def light_network(model: LightDensePose, device: str = "cpu", backend: str = "auto"
+                  ) -> LightDensePose | OnnxLightNetwork:
+    """The light ``model``'s network as ``backend`` (:data:`BACKENDS`) runs it: the torch model itself, or an
+    onnxruntime session (``auto`` on the CPU; exported once per machine,
+    :func:`human3d.densepose.light.onnx.onnx_network`)."""
+    check_backend(backend)
+    import torch
+
+    on_cpu = torch.device(device).type == "cpu"
+    if backend == "onnxruntime" and not on_cpu:
+        raise Human3DError("--backend onnxruntime runs on the CPU (leave out --device)")
+    if backend == "torch" or not on_cpu:
+        return model
+    from human3d.densepose.light.onnx import onnx_network
+
+    return onnx_network(model)
+
+
 def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | None = None, *,
                         config: str | DensePoseConfig | None = None, device: str = "cpu",
-                        min_score: float | None = None, onnx: bool = False, precision: str | None = None,
+                        min_score: float | None = None, backend: str = "auto", precision: str | None = None,
                         finder: PeopleSource | Callable[[], PeopleSource] | None = None) -> DensePosePredictor:
     """A ready predictor: :func:`build_densepose` of ``checkpoint`` (default: the bundled light weights, as
     ``human3d densepose`` uses: the people model with a ``finder``, the network alone without), then
@@ -129,4 +155,4 @@ def densepose_predictor(checkpoint: str | Path | Mapping[str, torch.Tensor] | No
     model = build_densepose(checkpoint, config)
     if finder is not None and not hasattr(finder, "find"):
         finder = finder() if isinstance(model, LightDensePose) else None
-    return predictor_for(model, device, min_score, onnx, precision, finder)
+    return predictor_for(model, device, min_score, backend, precision, finder)

@@ -70,10 +70,10 @@ class Models:
     def densepose(self) -> PersonCropPredictor:
         """The bundled light DensePose model, on the people the people finder finds."""
         from human3d.densepose.light.person_crops import PersonCropPredictor
-        from human3d.densepose.predictor import build_densepose, light_weights
+        from human3d.densepose.predictor import build_densepose, light_network, light_weights
 
         return self._get("densepose", lambda: PersonCropPredictor(
-            build_densepose(light_weights(people_finder=True)), self.finder(), self.device))
+            light_network(build_densepose(light_weights(people_finder=True)), self.device), self.finder(), self.device))
 
     def fitter(self) -> BodyFitter:
         """The body fitter (anny)."""

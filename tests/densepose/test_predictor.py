@@ -56,8 +56,8 @@ def test_rcnn_predictor_follows_the_protocol_and_refuses_onnx():
     predictor = predictor_for(model, min_score=0.5)
     assert isinstance(predictor, RCNNDensePosePredictor) and isinstance(predictor, DensePosePredictor)
     assert model.roi_heads.score_thresh == 0.5
-    with pytest.raises(Human3DError, match="--onnx runs the light model only"):
-        predictor_for(model, onnx=True)
+    with pytest.raises(Human3DError, match="--backend onnxruntime runs the light model only"):
+        predictor_for(model, backend="onnxruntime")
     assert predictor_for(model, precision="fp32").precision == "fp32"
     with pytest.raises(Human3DError, match="unknown precision 'int8'"):
         predictor_for(model, precision="int8")

@@ -154,7 +154,6 @@ def test_a_light_checkpoint_that_does_not_fit_is_refused_in_one_line(random_ligh
 
 
 def test_onnxruntime_gives_the_torch_outputs(random_light, tmp_path):
-    pytest.importorskip("onnxruntime")
     from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
 
     model, _ = random_light
@@ -172,7 +171,6 @@ def test_onnxruntime_gives_the_torch_outputs(random_light, tmp_path):
 
 
 def test_predictors_on_torch_and_onnxruntime_agree_on_the_bundled_model(tmp_path):
-    pytest.importorskip("onnxruntime")
     from human3d.densepose.light.onnx import OnnxLightNetwork, export_onnx
 
     model = build_densepose(BUNDLED_LIGHT)
@@ -207,11 +205,10 @@ def test_cli_without_checkpoint_runs_the_bundled_light_model(tmp_path, capsys):
         assert labels.max() <= NUM_PARTS and (uv[:, labels == 0] == 0).all()
 
 
-def test_cli_onnx_writes_the_same_dump(tmp_path):
-    pytest.importorskip("onnxruntime")
+def test_cli_on_torch_writes_the_dump_of_the_default_onnxruntime(tmp_path):
     dumps = [tmp_path / "torch.npz", tmp_path / "onnx.npz"]
-    assert main(["densepose", str(EXAMPLE), "--dump", str(dumps[0])]) == 0
-    assert main(["densepose", str(EXAMPLE), "--dump", str(dumps[1]), "--onnx"]) == 0
+    assert main(["densepose", str(EXAMPLE), "--dump", str(dumps[0]), "--backend", "torch"]) == 0
+    assert main(["densepose", str(EXAMPLE), "--dump", str(dumps[1])]) == 0
     by_torch, by_onnx = (read_dump(d)[""] for d in dumps)
     assert len(by_torch) == len(by_onnx)
     np.testing.assert_allclose(by_onnx.scores, by_torch.scores, atol=1e-4)

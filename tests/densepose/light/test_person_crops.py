@@ -13,6 +13,7 @@ from human3d.cli import main
 from human3d.densepose.app.dump import DumpWriter, read_dump
 from human3d.densepose.app.run import run_video
 from human3d.densepose.light.model import CHANNELS, DET_CHANNELS, PIXEL_MEAN_BGR
+from human3d.densepose.light.onnx import OnnxLightNetwork
 from human3d.densepose.light.person_crops import (
     CROP_MARGIN,
     PersonCropPredictor,
@@ -130,13 +131,15 @@ def test_no_people_give_an_empty_result_and_another_finder_can_be_given(bundled)
     assert other.network is predictor.network and len(other(image)) == 1
 
 
-def test_onnxruntime_gives_the_same_labels(bundled):
-    pytest.importorskip("onnxruntime")
+def test_onnxruntime_by_default_gives_the_labels_of_torch(bundled):
     image = read_image_bgr(EXAMPLE)
     finder = FixedPeople([_person((120, 40, 400, 500), np.ones(image.shape[:2], bool))])
-    by_torch = predictor_for(bundled, finder=finder)(image)
-    by_onnx = predictor_for(bundled, onnx=True, finder=finder)(image)
+    by_torch = predictor_for(bundled, backend="torch", finder=finder)(image)
+    by_default = predictor_for(bundled, finder=finder)
+    assert isinstance(by_default.network, OnnxLightNetwork)
+    by_onnx = by_default(image)
     assert (by_torch.labels[0] == by_onnx.labels[0]).mean() > 0.999
+    np.testing.assert_allclose(by_onnx.scores, by_torch.scores, atol=1e-4)
 
 
 def test_cli_runs_on_the_people_finders_people_by_default(tmp_path, capsys):

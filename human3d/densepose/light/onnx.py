@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,12 @@ def model_digest(model: LightDensePose) -> str:
 
 def onnx_network(model: LightDensePose, threads: int | None = None) -> OnnxLightNetwork:
     """``model`` on onnxruntime: exported on first use into ``$HUMAN3D_CACHE/onnx`` (by :func:`model_digest`),
-    read from there afterwards."""
+    read from there afterwards; where the cache cannot be written, exported for this run only."""
     path = cache_dir("onnx") / f"light_densepose_{model_digest(model)}.onnx"
     if not path.exists():
-        export_onnx(model, path)
+        try:
+            export_onnx(model, path)
+        except OSError:  # a read-only home, a cache path that is a file: a temporary export (the bytes are read)
+            with tempfile.TemporaryDirectory(prefix="human3d_onnx_") as folder:
+                return OnnxLightNetwork(export_onnx(model, Path(folder) / path.name), threads)
     return OnnxLightNetwork(path, threads)

@@ -78,3 +78,15 @@ def test_onnxruntime_is_the_cpu_default_and_torch_runs_elsewhere(tmp_path, monke
         light_network(model, "cuda", "onnxruntime")
     with pytest.raises(Human3DError, match="unknown back end 'tensorrt' \\(choose from auto, torch, onnxruntime\\)"):
         predictor_for(model, backend="tensorrt")
+
+
+def test_an_unwritable_cache_gives_a_temporary_export(tmp_path, monkeypatch):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("HUMAN3D_CACHE", str(blocker))
+    model = _guided()
+    network = onnx_network(model)
+    assert not network.path.exists() and blocker.read_text().startswith("a file")
+    images, guide = torch.rand(1, 3, 64, 64) * 255, torch.rand(1, GUIDE_CHANNELS, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(network(images, guide), model(images, guide), atol=1e-3, rtol=1e-3)

@@ -17,11 +17,11 @@ The loss is a sum of squared residuals (:meth:`BodyFitter.residuals`). Its keypo
 keypoint rig (:mod:`human3d.body.keypoint_rig`: exactly anny's skinned and regressed keypoints, without
 skinning the mesh); anny's full mesh is built once per fit, at the end. A new person is fitted by
 gradient descent (Adam, the placement alone first), twice, facing the camera and facing away, and the
-better fit is kept. In a video, a person seen in the last frames is predicted at constant velocity from
-their last two fits, their shape held, and refined by a few Levenberg-Marquardt steps
-(:mod:`human3d.fit.least_squares`) with a temporal term pulling toward the prediction: it penalises
-acceleration (jitter), not steady motion, so it smooths without the lag of a moving average. Knees and
-ankles the finder swapped left for right since the last frame are put back (:func:`sides_as_before`).
+better fit is kept. In a video, a person seen in the last frames is predicted from their last two fits
+(placement at constant velocity, bone rotations at a damped velocity: :attr:`FitConfig.pose_velocity`),
+their shape held, and refined by a few Levenberg-Marquardt steps (:mod:`human3d.fit.least_squares`) with
+a temporal term pulling toward the prediction: it penalises acceleration (jitter), not steady motion, so
+it smooths without the lag of a moving average.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class FitConfig:
     shape_weight: float = 0.01
     robust_scale: float = 0.08  # Geman-McClure's scale, in box heights
     warm_iterations: int = 3  # Levenberg-Marquardt steps of a video frame started from the last frames' fits
-    temporal_weight: float = 0.3  # pull toward a warm start's constant-velocity prediction
+    temporal_weight: float = 0.3  # pull toward a warm start's prediction
+    pose_velocity: float = 0.5  # share of the bones' last change a warm start's prediction carries on
     keypoint_offsets: bool = True  # match the finder's keypoints where they sit on anny (keypoint_offsets)
     mask_weight: float = 0.2  # skin points projecting outside the person's mask (silhouette)
     outline_points: int = 48  # how many skin points the mask term checks
@@ -99,7 +100,7 @@ class BodyFit:
 class Candidate:
     """Where one optimisation of a person starts: a base orientation (3, 3) that the fitted rotation vector
     turns (in the camera's axes), translation, shape logits, fitted-bone rotations; ``warm``: started from
-    the person's last fits, their motion carried on at constant velocity (a temporal term pulls toward it)."""
+    the person's last fits, their motion carried on (a temporal term pulls toward it)."""
 
     base: np.ndarray
     translation: np.ndarray
@@ -114,16 +115,19 @@ class Candidate:
         return cls(facing, translation, np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
 
     @classmethod
-    def from_fits(cls, last: BodyFit, earlier: BodyFit | None, bones: list[int]) -> Candidate:
-        """A warm start from a person's last fit, carried on at the velocity since ``earlier`` (the fit of
-        the frame before) when given."""
+    def from_fits(cls, last: BodyFit, earlier: BodyFit | None, bones: list[int],
+                  pose_velocity: float = 1.0) -> Candidate:
+        """A warm start from a person's last fit, carried on from ``earlier`` (the fit of the frame before)
+        when given: the placement at constant velocity, the ``bones``' rotations at ``pose_velocity`` times
+        their last change (a damped velocity: a limb's swing turns back, and a change the image cannot see,
+        such as a leg drifting in depth, is not carried on for ever)."""
         phenotype = np.clip([last.params.phenotype[name] for name in PHENOTYPE_NAMES], 1e-4, 1 - 1e-4)
         base, translation, pose = last.rotation, last.translation, last.params.pose[bones]
         if earlier is not None:
             turn = torch.tensor(last.rotation @ earlier.rotation.T @ last.rotation, dtype=torch.float64)
             base = roma.special_procrustes(turn).numpy()  # a rotation again, whatever rounding crept in
             translation = 2 * last.translation - earlier.translation
-            pose = 2 * pose - earlier.params.pose[bones]
+            pose = pose + pose_velocity * (pose - earlier.params.pose[bones])
         return cls(base, translation, np.log(phenotype / (1 - phenotype)), pose, True, last.shaped)
 
 
@@ -224,9 +228,9 @@ class BodyFitter:
 
         ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
         person from their last fit, ``earlier`` (the frame before it) adds their velocity: their shape is
-        held, their motion carried on at constant velocity, and a few Levenberg-Marquardt steps fit this
-        frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion is
-        not). New people are fitted by gradient descent, facing the camera and facing away. ``meshes``: False
+        held, their motion carried on (:meth:`Candidate.from_fits`), and a few Levenberg-Marquardt steps fit
+        this frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion
+        is not). New people are fitted by gradient descent, facing the camera and facing away. ``meshes``: False
         skips building each body's skin (``vertices`` None; the joints are the same). ``densepose``: the
         image's DensePose result, when at hand: each person's labelled pixels are also fitted to the skin
         points they name (:mod:`human3d.fit.dense_correspondences`)."""
@@ -239,8 +243,7 @@ class BodyFitter:
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
         for index, (person, last, before) in enumerate(zip(people, previous, earlier)):
             if last is not None:
-                targets[index] = sides_as_before(targets[index], last.keypoints_coco17_2d)
-                candidates.append((index, Candidate.from_fits(last, before, self.bones)))
+                candidates.append((index, Candidate.from_fits(last, before, self.bones, self.config.pose_velocity)))
             else:
                 start = initial_translation(person, targets[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
@@ -491,28 +494,6 @@ def keypoint_targets(person: Person) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if visibility[list(BODY_JOINTS)].sum() < 3:
         raise Human3DError("too few body keypoints seen to fit a body (at least 3 of shoulders to ankles)")
     return landmarks[:, :2], visibility, landmarks[:, 2]
-
-
-LOWER_LEGS = ((13, 14), (15, 16))  # COCO-17 knees and ankles, left and right
-
-
-def sides_as_before(targets: tuple[np.ndarray, np.ndarray, np.ndarray], last: np.ndarray,
-                    margin: float = 0.85) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A person's :func:`keypoint_targets` with their knees and ankles' left and right exchanged when that
-    puts them far nearer (``margin`` of the distance) the person's last fitted keypoints ``last`` (17, 2):
-    in profile the finder often swaps a walker's legs for a few frames."""
-    points, weight, depth = targets
-    left, right = [pair[0] for pair in LOWER_LEGS], [pair[1] for pair in LOWER_LEGS]
-    seen = np.minimum(weight[left], weight[right])
-    kept = (seen * (np.linalg.norm(points[left] - last[left], axis=1)
-                    + np.linalg.norm(points[right] - last[right], axis=1))).sum()
-    swapped = (seen * (np.linalg.norm(points[left] - last[right], axis=1)
-                       + np.linalg.norm(points[right] - last[left], axis=1))).sum()
-    if swapped >= margin * kept:
-        return targets
-    order = np.arange(len(points))
-    order[left + right] = right + left
-    return points[order], weight[order], depth[order]
 
 
 def initial_translation(person: Person, targets: tuple[np.ndarray, np.ndarray, np.ndarray],

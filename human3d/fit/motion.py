@@ -4,9 +4,9 @@ Each frame's people come from the people finder, searched for every few frames a
 (:class:`human3d.people.following.PeopleFollower`), and keep their ids through short occlusions
 (:class:`human3d.people.tracking.PeopleTracker`), and their landmarks are smoothed over a short window centred
 on each frame (:mod:`human3d.people.smoothing`; 0.75 s by default). A person seen in the last frame is fitted
-from their last two fits, carried on at constant velocity, with a temporal term that pulls pose and placement
-toward that prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`): that removes jitter without the lag of a
-moving average.
+from their last two fits, carried on (the placement at constant velocity, the bones at a damped one), with a
+temporal term that pulls pose and placement toward that prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`):
+that removes jitter without the lag of a moving average.
 The camera is assumed static, so the camera frame is the world: a person's trajectory is their fitted
 placement frame after frame, expressed with y up (``CAMERA_TO_WORLD``). Frames are fitted one at a
 time, while a background thread finds the people of the next few (:data:`FIND_AHEAD`), and runs DensePose

@@ -82,18 +82,27 @@ def test_a_warm_start_carries_the_motion_on_at_constant_velocity(synthetic_fit):
     assert np.allclose(start.base @ start.base.T, np.eye(3), atol=1e-9) and start.warm
 
 
-def test_legs_swapped_by_the_finder_are_put_back_as_they_were():
-    from human3d.fit.body_fit import sides_as_before
+def test_a_warm_start_carries_the_bones_on_at_a_damped_velocity(synthetic_fit):
+    from dataclasses import replace
 
-    rng = np.random.default_rng(2)
-    last = rng.uniform(0, 200, size=(17, 2))
-    points, weight, depth = last + rng.normal(0, 1.0, size=(17, 2)), np.ones(17), np.arange(17.0)
-    order = np.arange(17)
-    order[[13, 14, 15, 16]] = [14, 13, 16, 15]  # knees and ankles: left and right exchanged
-    fixed, _, fixed_depth = sides_as_before((points[order], weight, depth[order]), last)
-    assert np.array_equal(fixed, points) and np.array_equal(fixed_depth, depth)
-    kept, _, _ = sides_as_before((points, weight, depth), last)
-    assert np.array_equal(kept, points)  # already on their sides: left as they are
+    from human3d.fit.body_fit import Candidate
+
+    _, _, fitter, fit = synthetic_fit
+    pose = fit.params.pose.copy()
+    pose[fitter.bones] -= 0.2  # every fitted bone turned by 0.2 rad about each axis since the frame before
+    earlier = replace(fit, params=replace(fit.params, pose=pose))
+    last = fit.params.pose[fitter.bones]
+    assert np.allclose(Candidate.from_fits(fit, earlier, fitter.bones).pose, last + 0.2, atol=1e-6)
+    damped = Candidate.from_fits(fit, earlier, fitter.bones, fitter.config.pose_velocity).pose
+    assert fitter.config.pose_velocity == 0.5 and np.allclose(damped, last + 0.1, atol=1e-6)
+
+
+def test_a_hip_spreading_sideways_costs_more_than_swinging_forward():
+    hip = FITTED_BONES.index("upperleg01.R")
+    swing, spread = torch.zeros(1, len(FITTED_BONES), 3), torch.zeros(1, len(FITTED_BONES), 3)
+    swing[0, hip, 0], spread[0, hip, 2] = 0.5, 0.5  # about x: forward and back; about z: sideways
+    cost = lambda pose: pose_prior_residuals(pose).pow(2).sum(dim=-1).item()  # noqa: E731
+    assert cost(swing) == pytest.approx(0.25) and cost(spread) == pytest.approx(11 * 0.25)
 
 
 def test_a_fit_without_meshes_has_the_same_joints(synthetic_fit):

@@ -359,7 +359,7 @@ class BodyFitter:
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
         return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
                           outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched,
-                          config.pose_weight ** 0.5 * pose_prior_residuals(pose),
+                          config.pose_weight ** 0.5 * pose_prior_residuals(pose, rotation[:, 2, 0].detach() ** 2),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
 
     def dense_residuals(self, dense: DenseTerm, rows: torch.Tensor, heads: torch.Tensor, turns: torch.Tensor,

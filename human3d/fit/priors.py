@@ -23,26 +23,35 @@ STIFFNESS: dict[str, float] = {"spine04": 4.0, "spine02": 4.0, "neck01": 2.0, "h
                                "clavicle.L": 8.0, "clavicle.R": 8.0, "foot.L": 2.0, "foot.R": 2.0}
 """How much more a bone resists turning than a limb (limbs: 1)."""
 
-AXIS_STIFFNESS: dict[str, tuple[float, float, float]] = {"upperleg01.L": (1.0, 1.0, 11.0),
-                                                         "upperleg01.R": (1.0, 1.0, 11.0)}
-"""Bones that resist turning about some axes (x, y, z) more than about others, on top of ``STIFFNESS``: a hip
-swings forward and back (about x) far more than it spreads sideways (about z). Without this, a leg seen
-from the side could drift toward or away from the camera in a video's warm-started fits, where the
-image cannot see it (tuning clips: PA-MPJPE 68 to 59 mm)."""
+HIPS: tuple[str, ...] = ("upperleg01.L", "upperleg01.R")
+SPREAD_IN_SIGHT = 11.0
+"""How much more a hip resists spreading the leg sideways (turning about z) when the person is seen from
+the side, their sideways direction along the camera's line of sight. There the image cannot tell a leg
+swung forward from one spread toward the camera, and hips abduct far less than they flex. Seen from the
+front, a spread leg is in plain view and costs what a swing costs; in between, the extra cost grows with
+the square of the sideways axis' share of the line of sight, so a three-quarter view costs little.
+Without this, a walker's leg seen from the side drifted toward the camera in a video's warm-started fits
+(tuning clips: PA-MPJPE 68 to 60 mm)."""
 
 
 HINGE_COST = 20.0  # a knee or elbow bending the wrong way or twisting off its axis costs this much more
 
 
-def pose_prior_residuals(pose: torch.Tensor, bones: tuple[str, ...] = FITTED_BONES) -> torch.Tensor:
+def pose_prior_residuals(pose: torch.Tensor, sideways_in_sight: torch.Tensor | None = None,
+                         bones: tuple[str, ...] = FITTED_BONES) -> torch.Tensor:
     """Per body [B, R]: residuals whose squares sum to the pose prior, stiffness-weighted rotations plus
-    hinge terms (knees and elbows only bend one way, about x)."""
-    stiffness = pose.new_tensor([[STIFFNESS.get(bone, 1.0) * axis for axis in AXIS_STIFFNESS.get(bone, (1.0,) * 3)]
-                                 for bone in bones]).sqrt()
+    hinge terms (knees and elbows only bend one way, about x). ``sideways_in_sight`` [B]: how much of each
+    body's sideways axis (x) lies along the camera's line of sight (its squared depth component, 0 to 1);
+    a hip's sideways spread then costs ``1 + (SPREAD_IN_SIGHT - 1) * sideways_in_sight ** 2`` times more.
+    None: 0 (seen from the front)."""
+    stiffness = pose.new_tensor([STIFFNESS.get(bone, 1.0) for bone in bones])[None, :, None].repeat(len(pose), 1, 3)
+    if sideways_in_sight is not None:
+        hips = [bones.index(bone) for bone in HIPS]
+        stiffness[:, hips, 2] *= 1.0 + (SPREAD_IN_SIGHT - 1.0) * sideways_in_sight[:, None] ** 2
     hinges = [bones.index(bone) for bone in HINGES]
     signs = pose.new_tensor([HINGES[bone] for bone in HINGES])
     hinge = HINGE_COST ** 0.5
-    return torch.cat([(pose * stiffness).flatten(1), hinge * torch.relu(-pose[:, hinges, 0] * signs),
+    return torch.cat([(pose * stiffness.sqrt()).flatten(1), hinge * torch.relu(-pose[:, hinges, 0] * signs),
                       hinge * pose[:, hinges, 1:].flatten(1)], dim=1)
 
 

@@ -8,7 +8,7 @@ import torch
 
 from human3d.fit.body_fit import BODY_JOINTS, procrustes_aligned, rotation_about
 from human3d.fit.camera import default_intrinsics, project
-from human3d.fit.priors import FITTED_BONES, pose_prior_residuals, shape_prior
+from human3d.fit.priors import FITTED_BONES, SPREAD_IN_SIGHT, pose_prior_residuals, shape_prior
 
 
 def test_procrustes_undoes_a_similarity():
@@ -97,12 +97,42 @@ def test_a_warm_start_carries_the_bones_on_at_a_damped_velocity(synthetic_fit):
     assert fitter.config.pose_velocity == 0.5 and np.allclose(damped, last + 0.1, atol=1e-6)
 
 
-def test_a_hip_spreading_sideways_costs_more_than_swinging_forward():
+def test_a_hip_spreading_toward_the_camera_costs_more_than_swinging_forward():
     hip = FITTED_BONES.index("upperleg01.R")
     swing, spread = torch.zeros(1, len(FITTED_BONES), 3), torch.zeros(1, len(FITTED_BONES), 3)
     swing[0, hip, 0], spread[0, hip, 2] = 0.5, 0.5  # about x: forward and back; about z: sideways
-    cost = lambda pose: pose_prior_residuals(pose).pow(2).sum(dim=-1).item()  # noqa: E731
-    assert cost(swing) == pytest.approx(0.25) and cost(spread) == pytest.approx(11 * 0.25)
+    cost = lambda pose, sight: pose_prior_residuals(pose, torch.tensor([sight])).pow(2).sum().item()  # noqa: E731
+    assert cost(swing, 1.0) == pytest.approx(0.25) and cost(swing, 0.0) == pytest.approx(0.25)
+    assert cost(spread, 0.0) == pytest.approx(0.25)  # seen from the front: in plain view
+    assert cost(spread, 1.0) == pytest.approx(SPREAD_IN_SIGHT * 0.25)  # seen from the side: along the line of sight
+    assert pose_prior_residuals(spread).pow(2).sum().item() == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("yaw", [0.0, 0.5])
+def test_a_wide_stance_seen_from_the_front_is_fitted_as_it_is(yaw):
+    """Exact keypoints of anny with both legs spread 0.5 rad, seen from the front or turned 0.5 rad: the
+    fit recovers the spread (the prior's extra cost applies only where the spread is along the line of
+    sight)."""
+    from human3d.fit.body_fit import FACING_CAMERA, BodyFitter, FitConfig
+    from human3d.people.finder import Person
+    from human3d.people.landmarks import COCO17_FROM_LANDMARKS
+
+    fitter = BodyFitter(FitConfig(keypoint_offsets=False))
+    left, right = (fitter.bones.index(fitter.body.bone_names.index(f"upperleg01.{side}")) for side in "LR")
+    pose = torch.zeros(1, len(fitter.bones), 3)
+    pose[0, left, 2], pose[0, right, 2] = 0.5, -0.5
+    with torch.no_grad():
+        keypoints = fitter.forward(torch.full((1, 6), 0.5), pose)[1][0].numpy()
+    camera = keypoints @ (FACING_CAMERA @ rotation_about(1, yaw)).T + np.array([0.0, 0.0, 3.5])
+    pixels = project(torch.tensor(camera, dtype=torch.float32), default_intrinsics(512, 512)).numpy()
+    landmarks = np.zeros((33, 4), dtype=np.float32)
+    landmarks[list(COCO17_FROM_LANDMARKS), :2], landmarks[list(COCO17_FROM_LANDMARKS), 3] = pixels, 1.0
+    box = np.array([*(pixels.min(axis=0) - 20), *(pixels.max(axis=0) + 20)])
+    person = Person(box, 1.0, landmarks, np.ones((512, 512), dtype=bool), box.copy())
+    fit = fitter.fit([person], 512, 512, meshes=False)[0]
+    joints, truth = fit.joints_coco17[list(BODY_JOINTS)], camera[list(BODY_JOINTS)]
+    assert np.linalg.norm(procrustes_aligned(joints, truth) - truth, axis=1).mean() < 0.025  # PA-MPJPE, m
+    assert fit.params.pose[fitter.body.bone_names.index("upperleg01.L"), 2] > 0.4
 
 
 def test_a_fit_without_meshes_has_the_same_joints(synthetic_fit):

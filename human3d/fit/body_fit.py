@@ -355,11 +355,12 @@ class BodyFitter:
         hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
         predicted_depth = (camera[:, :17, 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
         depth = (predicted_depth - problem.depth[rows].to(dtype)) / scale[:, None]
+        sideways_in_sight = rotation[:, 2, 0].detach() ** 2  # the body's x axis' share of the camera's depth
         anchor = problem.start[rows].to(dtype)
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
         return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
                           outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched,
-                          config.pose_weight ** 0.5 * pose_prior_residuals(pose, rotation[:, 2, 0].detach() ** 2),
+                          config.pose_weight ** 0.5 * pose_prior_residuals(pose, sideways_in_sight),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
 
     def dense_residuals(self, dense: DenseTerm, rows: torch.Tensor, heads: torch.Tensor, turns: torch.Tensor,

@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the people finder's small-people pass, as human3d motion --small-people")
     parser.add_argument("--densepose", action="store_true",
                         help="also fit DensePose's body-surface points, as human3d motion --densepose")
+    parser.add_argument("--no-leg-sides", dest="leg_sides", action="store_false",
+                        help="take the people finder's leg sides as they come, as human3d motion --no-leg-sides")
 
 
 def clip_pairs(folder: Path) -> list[tuple[Path, Path]]:
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             predicted_file = Path(scratch) / "motion.json"
             start = time.perf_counter()
-            run_motion(video, finder, fitter, MotionOutputs(json=predicted_file), densepose=densepose)
+            run_motion(video, finder, fitter, MotionOutputs(json=predicted_file), densepose=densepose,
+                       leg_sides=args.leg_sides)
             seconds = (time.perf_counter() - start) / max(1, len(truth["frames"]))
             predicted = json.loads(predicted_file.read_text())
         scores, rows = score_motion(predicted, truth, fitter.body)

@@ -32,6 +32,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--densepose", action="store_true",
                         help="also fit the bundled DensePose's body-surface points of every person in every "
                              "frame (more accurate; about half the frames per second)")
+    parser.add_argument("--no-leg-sides", dest="leg_sides", action="store_false",
+                        help="take the people finder's leg sides as they come (by default the legs are named "
+                             "from the spots the feet stand on, which take turns as one walks)")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     smoothing = SMOOTH_SECONDS if args.smoothing is None else args.smoothing
     finder = build_people_finder(small_people=args.small_people)
     densepose = densepose_predictor(finder=finder) if args.densepose else None
-    motions = run_motion(args.video, finder, default_fitter(), outputs, smoothing, densepose)
+    motions = run_motion(args.video, finder, default_fitter(), outputs, smoothing, densepose, args.leg_sides)
     for motion in motions:
         print(f"person {motion.id}: {motion.frames} frames")
     return 0

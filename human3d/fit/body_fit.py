@@ -17,7 +17,8 @@ The loss is a sum of squared residuals (:meth:`BodyFitter.residuals`). Its keypo
 keypoint rig (:mod:`human3d.body.keypoint_rig`: exactly anny's skinned and regressed keypoints, without
 skinning the mesh); anny's full mesh is built once per fit, at the end. A new person is fitted by
 gradient descent (Adam, the placement alone first), twice, facing the camera and facing away, and the
-better fit is kept. In a video, a person seen in the last frames is predicted from their last two fits
+better fit is kept; a person seen again after a gap in a video is fitted the same way with the shape they
+were first fitted with held. In a video, a person seen in the last frames is predicted from their last two fits
 (placement at constant velocity, bone rotations at a damped velocity: :attr:`FitConfig.pose_velocity`),
 their shape held, and refined by a few Levenberg-Marquardt steps (:mod:`human3d.fit.least_squares`) with
 a temporal term pulling toward the prediction: it penalises acceleration (jitter), not steady motion, so
@@ -100,7 +101,8 @@ class BodyFit:
 class Candidate:
     """Where one optimisation of a person starts: a base orientation (3, 3) that the fitted rotation vector
     turns (in the camera's axes), translation, shape logits, fitted-bone rotations; ``warm``: started from
-    the person's last fits, their motion carried on (a temporal term pulls toward it)."""
+    the person's last fits, their motion carried on (a temporal term pulls toward it); ``held``: the shape
+    is not fitted (a warm start's never is)."""
 
     base: np.ndarray
     translation: np.ndarray
@@ -108,11 +110,16 @@ class Candidate:
     pose: np.ndarray
     warm: bool
     shaped: Shaped | None = None  # the shape's keypoint rig when known (a warm start's, from the last fit)
+    held: bool = False
 
     @classmethod
-    def cold(cls, facing: np.ndarray, translation: np.ndarray, bones: int) -> Candidate:
-        """A first fit: the given facing, average shape, rest pose."""
-        return cls(facing, translation, np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
+    def cold(cls, facing: np.ndarray, translation: np.ndarray, bones: int,
+             phenotype: dict[str, float] | None = None) -> Candidate:
+        """A fit from scratch: the given facing, rest pose, and the average shape to fit, or ``phenotype``
+        held (a video's person seen again after a gap keeps the shape they were first fitted with)."""
+        if phenotype is None:
+            return cls(facing, translation, np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
+        return cls(facing, translation, shape_logits(phenotype), np.zeros((bones, 3)), False, held=True)
 
     @classmethod
     def from_fits(cls, last: BodyFit, earlier: BodyFit | None, bones: list[int],
@@ -121,14 +128,19 @@ class Candidate:
         when given: the placement at constant velocity, the ``bones``' rotations at ``pose_velocity`` times
         their last change (a damped velocity: a limb's swing turns back, and a change the image cannot see,
         such as a leg drifting in depth, is not carried on for ever)."""
-        phenotype = np.clip([last.params.phenotype[name] for name in PHENOTYPE_NAMES], 1e-4, 1 - 1e-4)
         base, translation, pose = last.rotation, last.translation, last.params.pose[bones]
         if earlier is not None:
             turn = torch.tensor(last.rotation @ earlier.rotation.T @ last.rotation, dtype=torch.float64)
             base = roma.special_procrustes(turn).numpy()  # a rotation again, whatever rounding crept in
             translation = 2 * last.translation - earlier.translation
             pose = pose + pose_velocity * (pose - earlier.params.pose[bones])
-        return cls(base, translation, np.log(phenotype / (1 - phenotype)), pose, True, last.shaped)
+        return cls(base, translation, shape_logits(last.params.phenotype), pose, True, last.shaped, True)
+
+
+def shape_logits(phenotype: dict[str, float]) -> np.ndarray:
+    """anny's phenotype values (each in [0, 1]) as the logits the fit optimises (:data:`PHENOTYPE_NAMES`' order)."""
+    values = np.clip([phenotype[name] for name in PHENOTYPE_NAMES], 1e-4, 1 - 1e-4)
+    return np.log(values / (1 - values))
 
 
 @dataclass
@@ -136,8 +148,8 @@ class FitProblem:
     """One image's fit as tensors, one row per candidate (see :meth:`BodyFitter.residuals`): the keypoint
     targets (pixels [C, 17, 2], weights [C, 17], relative depths [C, 17]), box heights [C], whether each is a
     warm start [C], base orientations [C, 3, 3], starting parameters [C, 6 + 3 len(FITTED_BONES)] (for warm
-    starts also the temporal term's anchor), shape logits [C, 6], their bodies' keypoint rig (COCO-17, then
-    the outline points), the people's mask maps and each candidate's person [C]."""
+    starts also the temporal term's anchor), shape logits [C, 6] and whether each is held [C], their bodies'
+    keypoint rig (COCO-17, then the outline points), the people's mask maps and each candidate's person [C]."""
 
     target: torch.Tensor
     weight: torch.Tensor
@@ -147,6 +159,7 @@ class FitProblem:
     base: torch.Tensor
     start: torch.Tensor
     shapes: torch.Tensor
+    held: torch.Tensor
     heads: torch.Tensor
     moments: torch.Tensor
     intrinsics: Intrinsics
@@ -223,7 +236,8 @@ class BodyFitter:
     def fit(self, people: list[Person], width: int, height: int,
             previous: Sequence[BodyFit | None] | None = None,
             earlier: Sequence[BodyFit | None] | None = None, meshes: bool = True,
-            densepose: DensePoseResult | None = None) -> list[BodyFit]:
+            densepose: DensePoseResult | None = None,
+            shapes: Sequence[dict[str, float] | None] | None = None) -> list[BodyFit]:
         """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order.
 
         ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
@@ -233,21 +247,24 @@ class BodyFitter:
         is not). New people are fitted by gradient descent, facing the camera and facing away. ``meshes``: False
         skips building each body's skin (``vertices`` None; the joints are the same). ``densepose``: the
         image's DensePose result, when at hand: each person's labelled pixels are also fitted to the skin
-        points they name (:mod:`human3d.fit.dense_correspondences`)."""
+        points they name (:mod:`human3d.fit.dense_correspondences`). ``shapes``: a phenotype (anny's values
+        by name) to hold per person, None where the shape is to be fitted; a video's person seen again after
+        a gap is fitted from scratch with the shape they were first fitted with."""
         if not people:
             return []
         previous = list(previous) if previous is not None else [None] * len(people)
         earlier = list(earlier) if earlier is not None else [None] * len(people)
+        shapes = list(shapes) if shapes is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height)
         targets = [keypoint_targets(person) for person in people]
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
-        for index, (person, last, before) in enumerate(zip(people, previous, earlier)):
+        for index, (person, last, before, shape) in enumerate(zip(people, previous, earlier, shapes)):
             if last is not None:
                 candidates.append((index, Candidate.from_fits(last, before, self.bones, self.config.pose_velocity)))
             else:
                 start = initial_translation(person, targets[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
-                    candidates.append((index, Candidate.cold(facing, start, len(self.bones))))
+                    candidates.append((index, Candidate.cold(facing, start, len(self.bones), shape)))
         problem = self.problem(people, targets, candidates, intrinsics, mask_maps(
             [p.mask for p in people], [p.box_xyxy for p in people], device=self.device), densepose)
         warm = [k for k, (_, c) in enumerate(candidates) if c.warm]
@@ -286,7 +303,8 @@ class BodyFitter:
             depth=tensor(np.array([t[2] for t in rows])),
             scale=tensor([box_scale(people[i].box_xyxy) for i, _ in candidates]),
             warm=tensor([float(c.warm) for _, c in candidates]), base=tensor(np.array([c.base for _, c in candidates])),
-            start=tensor(start), shapes=shapes, heads=heads, moments=moments, intrinsics=intrinsics, masks=masks,
+            start=tensor(start), shapes=shapes, held=torch.tensor([c.held for _, c in candidates], device=self.device),
+            heads=heads, moments=moments, intrinsics=intrinsics, masks=masks,
             person=torch.tensor([index for index, _ in candidates], device=self.device),
             dense=self.dense_term(people, [i for i, _ in candidates], torch.sigmoid(shapes), densepose))
 
@@ -388,11 +406,11 @@ class BodyFitter:
         return params.float(), costs.float()
 
     def descend(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """New people: parameters, shape logits and final losses of candidates ``rows`` by Adam, the placement
-        alone first (without the mask term), DensePose's points only once the keypoints have settled the pose
-        (from the start they can pull a fit into a wrong pose)."""
+        """Fits from scratch: parameters, shape logits and final losses of candidates ``rows`` by Adam, the
+        placement alone first (without the mask term), DensePose's points only once the keypoints have settled
+        the pose (from the start they can pull a fit into a wrong pose); held shapes stay as they are."""
         index = torch.tensor(rows, device=self.device)
-        params, shape = problem.start[index].clone(), problem.shapes[index].clone()
+        params, shape, held = problem.start[index].clone(), problem.shapes[index].clone(), problem.held[index]
         params.requires_grad_()
         optimiser = torch.optim.Adam([params, shape], lr=self.config.learning_rate)
 
@@ -418,6 +436,8 @@ class BodyFitter:
             losses(mask=not placement_only, dense=step >= self.config.densepose_from_step).sum().backward()
             if placement_only:
                 params.grad[:, 6:] = 0.0  # the fitted-bone rotations wait
+            elif held.any():
+                shape.grad[held] = 0.0  # Adam leaves a value whose gradient was always 0 where it is
             optimiser.step()
         with torch.no_grad():
             linear = None  # the final losses with the exact shapes

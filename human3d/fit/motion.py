@@ -2,7 +2,8 @@
 
 Each frame's people come from the people finder, searched for every few frames and followed in between
 (:class:`human3d.people.following.PeopleFollower`), and keep their ids through short occlusions
-(:class:`human3d.people.tracking.PeopleTracker`), and their landmarks are smoothed over a short window centred
+(:class:`human3d.people.tracking.PeopleTracker`), their legs' sides are named from the spots their feet
+stand on (:mod:`human3d.people.leg_sides`), and their landmarks are smoothed over a short window centred
 on each frame (:mod:`human3d.people.smoothing`; 0.75 s by default). A person seen in the last frame is fitted
 from their last two fits, carried on (the placement at constant velocity, the bones at a damped one), with a
 temporal term that pulls pose and placement toward that prediction (:meth:`human3d.fit.body_fit.BodyFitter.fit`):
@@ -33,6 +34,7 @@ from human3d.io.read_ahead import read_ahead
 from human3d.nn.threads import torch_threads
 from human3d.people.finder import PeopleFinder, Person
 from human3d.people.following import PeopleFollower
+from human3d.people.leg_sides import SideWindow, name_leg_sides
 from human3d.people.smoothing import smooth_people
 from human3d.people.tracking import PeopleTracker
 
@@ -85,14 +87,16 @@ def world_placement(fit: BodyFit) -> tuple[np.ndarray, np.ndarray]:
     return pose, (CAMERA_TO_WORLD @ fit.translation).astype(np.float32)
 
 
-def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int, smoothing: int = 0
-                 ) -> Iterator[tuple[np.ndarray, list[Person]]]:
+def found_people(frames: Iterable[np.ndarray], finder: PeopleFinder, memory: int, smoothing: int = 0,
+                 leg_sides: SideWindow | None = None) -> Iterator[tuple[np.ndarray, list[Person]]]:
     """Each frame with its fittable people, found (searched now and then, followed in between), tracked
-    (ids kept through gaps of up to ``memory`` frames), and their landmarks smoothed over ``smoothing``
-    frames before and after (:func:`human3d.people.smoothing.smooth_people`; 0: not smoothed)."""
+    (ids kept through gaps of up to ``memory`` frames), their legs named from the spots their feet stand on
+    over ``leg_sides`` (:func:`human3d.people.leg_sides.name_leg_sides`; None: the finder's sides as they
+    come), and their landmarks smoothed over ``smoothing`` frames before and after
+    (:func:`human3d.people.smoothing.smooth_people`; 0: not smoothed)."""
     follower, tracker = PeopleFollower(finder), PeopleTracker(memory=memory)
     tracked = ((frame, fittable(tracker.update(follower.find(frame), frame))) for frame in frames)
-    return smooth_people(tracked, smoothing)
+    return smooth_people(name_leg_sides(tracked, leg_sides) if leg_sides else tracked, smoothing)
 
 
 def with_densepose(found: Iterable[tuple[np.ndarray, list[Person]]], densepose: PersonCropPredictor | None
@@ -105,24 +109,29 @@ def with_densepose(found: Iterable[tuple[np.ndarray, list[Person]]], densepose: 
 def track_and_fit(frames: Iterable[np.ndarray], finder: PeopleFinder, fitter: BodyFitter, memory: int,
                   on_frame: Callable[[int, np.ndarray, list[Person], list[BodyFit]], None],
                   meshes: bool = True, ahead: int = FIND_AHEAD, smoothing: int = 0,
-                  densepose: PersonCropPredictor | None = None) -> dict[int, MotionTrack]:
+                  densepose: PersonCropPredictor | None = None, leg_sides: SideWindow | None = None
+                  ) -> dict[int, MotionTrack]:
     """Find, track and fit the people of every frame; ``on_frame(index, frame, people, fits)`` is called as
     each frame is done (to stream outputs); ``meshes``: whether the fits carry their skin (for pictures);
     ``smoothing``: frames before and after over which the people's landmarks are smoothed (each frame is
-    then fitted that many frames after it was found; see :func:`found_people`); ``densepose``: when given,
-    each frame's people's DensePose (on their smoothed landmarks) is fitted too.
+    then fitted that many frames after it was found; see :func:`found_people`); ``leg_sides``: the window
+    the legs' sides are named over (each frame is then fitted ``leg_sides.after`` frames later still; None:
+    the finder's sides); ``densepose``: when given, each frame's people's DensePose (on their smoothed
+    landmarks) is fitted too.
     The people of the next ``ahead`` frames are found (and their DensePose run) in a background thread while
     this frame is fitted (:func:`human3d.io.read_ahead.read_ahead`), and the fit keeps to one torch thread
     meanwhile (its many small operations gain nothing from more, and the finder gets the other cores).
-    Returns the tracks by id."""
+    A person seen again after a gap is fitted afresh with their track's shape held, so a track keeps one
+    body. Returns the tracks by id."""
     tracks: dict[int, MotionTrack] = {}
-    found_ahead = read_ahead(with_densepose(found_people(frames, finder, memory, smoothing), densepose), ahead)
+    found = found_people(frames, finder, memory, smoothing, leg_sides)
+    found_ahead = read_ahead(with_densepose(found, densepose), ahead)
     with contextlib.closing(found_ahead) as found, torch_threads(FIT_THREADS):
         for index, (frame, people, result) in enumerate(found):
-            seen = [tracks[p.id] if p.id in tracks and tracks[p.id].frames[-1] == index - 1 else None
-                    for p in people]
+            known = [tracks.get(p.id) for p in people]
+            seen = [t if t is not None and t.frames[-1] == index - 1 else None for t in known]
             fits = fitter.fit(people, frame.shape[1], frame.shape[0], [t and t.last for t in seen],
-                              [t and t.earlier for t in seen], meshes, result)
+                              [t and t.earlier for t in seen], meshes, result, [t and t.phenotype for t in known])
             for person, fit in zip(people, fits):
                 tracks.setdefault(person.id, MotionTrack(person.id, fit.params.phenotype, fit)).add(index, fit)
             on_frame(index, frame, people, fits)

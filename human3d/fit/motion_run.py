@@ -22,6 +22,7 @@ from human3d.fit.run import bodies_picture, frame_record
 from human3d.io.atomic import atomic_path
 from human3d.io.video import VideoReader, video_writer
 from human3d.people.finder import PeopleFinder, Person
+from human3d.people.leg_sides import SideWindow
 from human3d.people.smoothing import SMOOTH_SECONDS, half_window
 
 
@@ -76,11 +77,13 @@ def bvh_paths(path: Path, ids: list[int]) -> list[Path]:
 
 
 def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: MotionOutputs,
-               smoothing: float = SMOOTH_SECONDS, densepose: PersonCropPredictor | None = None) -> list[BodyMotion]:
+               smoothing: float = SMOOTH_SECONDS, densepose: PersonCropPredictor | None = None,
+               leg_sides: bool = True) -> list[BodyMotion]:
     """Fit the people of ``video`` frame by frame and write the outputs; returns each person's motion.
     ``smoothing``: seconds of the window the people's landmarks are smoothed over (0: not smoothed;
     :mod:`human3d.people.smoothing`); ``densepose``: the DensePose predictor whose I, U, V of each person are
-    fitted too (None: keypoints and masks alone)."""
+    fitted too (None: keypoints and masks alone); ``leg_sides``: name the legs from the spots the feet stand
+    on (:mod:`human3d.people.leg_sides`), else take the finder's sides as they come."""
     reader = VideoReader(video)
     faces = fitter.body.topology.faces
     preview = video_writer(outputs.preview, reader.fps) if outputs.preview else contextlib.nullcontext()
@@ -96,7 +99,7 @@ def run_motion(video: Path, finder: PeopleFinder, fitter: BodyFitter, outputs: M
 
         tracks = track_and_fit(reader, finder, fitter, max(1, int(round(reader.fps))), on_frame,
                                meshes=outputs.preview is not None, smoothing=half_window(reader.fps, smoothing),
-                               densepose=densepose)
+                               densepose=densepose, leg_sides=SideWindow.for_fps(reader.fps) if leg_sides else None)
         if not tracks:
             raise Human3DError.for_path(video, "no person found with enough of their body in view")
         document.close()

@@ -12,18 +12,15 @@ Visibility, depth, mask and box are left as found.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
-from typing import Iterable, Iterator, TypeVar
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from human3d.people.finder import Person
+from human3d.people.windows import Pair, centred_windows, people_by_id, seen_around
 
 SMOOTH_SECONDS = 0.75  # the window's length: 0.375 s before and after the frame (9 frames each side at 24 fps)
 ORDER = 2  # the fitted polynomial's degree (quadratic)
-
-Item = TypeVar("Item")
 
 
 def half_window(fps: float, seconds: float = SMOOTH_SECONDS) -> int:
@@ -40,38 +37,22 @@ def centre_weights(offsets: np.ndarray, order: int = ORDER) -> np.ndarray:
     return np.linalg.pinv(basis)[0]
 
 
-def smooth_people(stream: Iterable[tuple[Item, list[Person]]], half: int
-                  ) -> Iterator[tuple[Item, list[Person]]]:
+def smooth_people(stream: Iterable[Pair], half: int) -> Iterator[Pair]:
     """The ``(item, people)`` pairs of ``stream`` (consecutive frames, people with their tracker ids), each
     person's landmark pixels smoothed over ``half`` frames on each side; every pair comes out ``half``
     pairs late (all of them by the end). ``half`` 0 passes the stream through."""
-    window: collections.deque[tuple[Item, list[Person]]] = collections.deque()
-    start = done = 0  # the index of the window's first pair; the number of pairs given out
-    for pair in stream:
-        window.append(pair)
-        while done + half < start + len(window):  # the pair ``done`` has its ``half`` pairs after it
-            yield smoothed_pair(window, done - start)
-            done += 1
-            while start < done - half:  # no longer in any window to come
-                window.popleft()
-                start += 1
-    while done < start + len(window):
-        yield smoothed_pair(window, done - start)
-        done += 1
+    for window, centre in centred_windows(stream, half, half):
+        yield smoothed_pair(window, centre)
 
 
-def smoothed_pair(window: collections.deque[tuple[Item, list[Person]]], centre: int) -> tuple[Item, list[Person]]:
+def smoothed_pair(window: Sequence[Pair], centre: int) -> Pair:
     """The pair at ``centre`` of ``window`` with each person's landmarks smoothed over the window's frames
     in which that person is seen without a break around the centre."""
     item, people = window[centre]
-    by_frame = [{person.id: person for person in frame_people} for _, frame_people in window]
+    by_frame = people_by_id(window)
     out = []
     for person in people:
-        first = last = centre
-        while first > 0 and person.id in by_frame[first - 1]:
-            first -= 1
-        while last < len(window) - 1 and person.id in by_frame[last + 1]:
-            last += 1
+        first, last = seen_around(by_frame, centre, person.id)
         if last == first:
             out.append(person)
             continue

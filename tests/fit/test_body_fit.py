@@ -68,6 +68,17 @@ def test_a_warm_start_on_the_same_frame_stays_on_the_fit(synthetic_fit):
     assert all(abs(held[name] - fit.params.phenotype[name]) < 1e-6 for name in held)
 
 
+def test_a_held_shape_is_kept_and_the_pose_still_fitted(synthetic_fit):
+    sample, people, fitter, fit = synthetic_fit
+    true_shape = sample.people[0].description["phenotype"]
+    held = fitter.fit(people, 512, 512, shapes=[true_shape])[0]
+    assert all(abs(held.params.phenotype[name] - value) < 1e-4 for name, value in true_shape.items())
+    assert max(abs(fit.params.phenotype[name] - value) for name, value in true_shape.items()) > 0.05  # not by chance
+    truth = sample.people[0].keypoints[list(BODY_JOINTS)]
+    aligned = procrustes_aligned(held.joints_coco17[list(BODY_JOINTS)], truth)
+    assert np.linalg.norm(aligned - truth, axis=1).mean() < 0.060 and held.error_px < 4.0
+
+
 def test_a_warm_start_carries_the_motion_on_at_constant_velocity(synthetic_fit):
     from dataclasses import replace
 

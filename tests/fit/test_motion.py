@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pygltflib
@@ -48,6 +49,36 @@ def test_a_track_holds_its_pose_before_and_after_it_is_seen():
     assert motion.frames == 4 and motion.id == 7
     assert np.allclose(motion.poses[0], motion.poses[1]) and np.allclose(motion.poses[3], motion.poses[2])
     assert not np.allclose(motion.poses[1], motion.poses[2])
+
+
+def test_a_person_seen_again_after_a_gap_is_refitted_with_their_first_shape(monkeypatch):
+    from human3d.fit import motion
+    from human3d.people.finder import Person
+
+    def person(identity: int) -> Person:
+        return Person(np.array([0, 0, 10, 20.0]), 1.0, np.zeros((33, 4)), np.zeros((1, 1), bool), np.zeros(4), identity)
+
+    frames = [[person(3)], [person(3)], [], [person(3), person(4)]]  # person 3 unseen in frame 2, 4 new in 3
+    monkeypatch.setattr(motion, "found_people", lambda *args: ((np.zeros((360, 640, 3), np.uint8), people)
+                                                              for people in frames))
+
+    class RecordingFitter:
+        """Records what each frame's fit is given; frame k's fits have the shape {"age": 0.1 (k + 1)}."""
+
+        def __init__(self) -> None:
+            self.calls = []
+
+        def fit(self, people, width, height, previous, earlier, meshes, densepose, shapes):
+            self.calls.append((previous, shapes))
+            fit = a_fit(len(self.calls))
+            return [replace(fit, params=replace(fit.params, phenotype={"age": 0.1 * len(self.calls)}))] * len(people)
+
+    fitter = RecordingFitter()
+    tracks = motion.track_and_fit(range(4), None, fitter, memory=24, on_frame=lambda *args: None)
+    (previous, shapes), (back, back_shapes) = fitter.calls[1], fitter.calls[3]
+    assert previous[0] is not None and shapes == [{"age": 0.1}]  # a warm start (its shape is the last fit's)
+    assert back == [None, None] and back_shapes == [{"age": 0.1}, None]  # from scratch, the first shape held
+    assert tracks[3].frames == [0, 1, 3] and tracks[3].phenotype == {"age": 0.1}
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,13 @@ class Job:
     image: Path
     mesh: Path
     normals_dir: Path | None
+    turntable: Path | None = None
 
     def finished(self) -> bool:
-        """True when the mesh (and, if asked for, the front normal map, written before it) exist."""
+        """True when the mesh (and, if asked for, the front normal map and the turntable, written before it)
+        exist."""
         normals_done = self.normals_dir is None or (self.normals_dir / f"{self.image.stem}_front.npy").exists()
-        return self.mesh.exists() and normals_done
+        return self.mesh.exists() and normals_done and (self.turntable is None or self.turntable.exists())
 
 
 def register(subparsers: Subparsers) -> None:
@@ -70,6 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "bfloat16 (AVX512_BF16 or AMX), slower on others; with the bundled weights the "
                              "mesh moves by about half a voxel at most")
     parser.add_argument("--save-normals", type=Path, metavar="DIR", help="write <stem>_front/_back .npy and .png here")
+    parser.add_argument("--turntable", type=Path, metavar="OUT.mp4",
+                        help="also write a video of the mesh turning once about its vertical axis (4 s, 512x512); "
+                             "for a folder of images, a folder for <stem>_turntable.mp4")
     parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs already exist")
     parser.add_argument("--largest-component", action="store_true", help="keep only the largest connected piece")
     parser.add_argument("--colors", choices=("image", "normal"), default="image",
@@ -91,11 +96,14 @@ def _jobs(args: argparse.Namespace) -> list[Job]:
         if not images:
             raise Human3DError.for_path(source, "no images in this folder")
         out_dir = args.output or Path.cwd()
-        return [Job(p, out_dir / f"{p.stem}.{args.format}", args.save_normals) for p in images]
+        return [Job(p, out_dir / f"{p.stem}.{args.format}", args.save_normals,
+                    args.turntable and args.turntable / f"{p.stem}_turntable.mp4") for p in images]
     if not source.exists():
         raise Human3DError.for_path(source, "no such image or folder")
+    if args.turntable is not None and args.turntable.suffix.lower() != ".mp4":
+        raise Human3DError.for_path(args.turntable, "the turntable is written as .mp4")
     mesh = check_mesh_path(args.output) if args.output else Path.cwd() / f"{source.stem}.{args.format}"
-    return [Job(source, mesh, args.save_normals)]
+    return [Job(source, mesh, args.save_normals, args.turntable)]
 
 
 def _write_normals(job: Job, front: np.ndarray | None, back: np.ndarray | None) -> None:
@@ -119,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from human3d.io.meshes import write_mesh
+    from human3d.io.turntable import write_turntable
     from human3d.people.finder import find_people
     from human3d.people.pictures import blur_found_faces
     from human3d.pifuhd.model import load_pifuhd
@@ -156,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             )
             if job.normals_dir is not None:
                 _write_normals(job, result.normal_front, result.normal_back)
+            if job.turntable is not None:
+                write_turntable(job.turntable, result.vertices, result.faces)
             write_mesh(job.mesh, result.vertices, result.faces, result.colors)
         except Human3DError as error:
             if len(jobs) == 1:

@@ -111,6 +111,19 @@ def test_single_image_with_mask_to_glb(shared_dir, tiny_checkpoint, tmp_path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ryota.glb"]
 
 
+def test_a_turntable_is_written_beside_the_mesh(shared_dir, tiny_checkpoint, tmp_path):
+    from human3d.io.video import VideoReader
+
+    photos = shared_dir / "photos"
+    target, turntable = tmp_path / "ryota.obj", tmp_path / "videos" / "ryota_turn.mp4"
+    assert main(["reconstruct", str(photos / "ryota.png"), "--mask", str(photos / "ryota_mask.png"),
+                 "--checkpoint", str(tiny_checkpoint), "--resolution", "24", "-o", str(target),
+                 "--turntable", str(turntable)]) == 0
+    frames = list(VideoReader(turntable))
+    assert read_mesh(target).faces.shape[0] > 0 and len(frames) == 96 and frames[0].shape == (512, 512, 3)
+    assert not np.array_equal(frames[0], frames[24])  # it turns
+
+
 def test_bad_inputs_fail_with_one_line_and_write_nothing(shared_dir, tiny_checkpoint, tmp_path, weights_env, capsys):
     photo = shared_dir / "photos" / "ryota.png"
     (tmp_path / "not_image.png").write_text("text")
@@ -128,6 +141,7 @@ def test_bad_inputs_fail_with_one_line_and_write_nothing(shared_dir, tiny_checkp
         ([str(photo), "--checkpoint", str(tmp_path / "nowhere.pt")], "nowhere.pt: checkpoint not found"),
         ([str(photo)], "no PIFuHD weights are installed | run `human3d weights`"),
         ([str(photo), "-o", str(tmp_path / "out.stl")], "out.stl: unsupported mesh format"),
+        ([str(photo), "--turntable", str(tmp_path / "turn.gif")], "turn.gif: the turntable is written as .mp4"),
     ]
     for extra, message in cases:
         extra = extra if "-o" in extra else extra + ["-o", str(out)]

@@ -12,9 +12,10 @@ take turns: left, right, left. So, per followed person (:func:`exchanged_frames`
    spot for :data:`STANCE_SECONDS` is a planted foot. A frame where the other foot is also near that spot
    (the swinging foot passing it) says nothing about which foot stands there.
 2. **Each spot named** (:func:`stance_sides`): by the finder's majority over the spot's frames, with two
-   rules: two spots stood on at the same time are different feet, and consecutive spots alternate (a soft
-   rule: keeping the same foot costs as much as :data:`SAME_FOOT_AGAIN` frames of the finder's word, so a
-   person who shuffles or turns on one foot is not forced into a walk).
+   rules: two spots stood on at the same time are different feet, and consecutive spots alternate (where
+   they do not overlap in time a soft rule: keeping the same foot costs as much as :data:`SAME_FOOT_AGAIN`
+   frames of the finder's word, so a person who shuffles or turns on one foot is not forced into a walk,
+   nor is a foot the finder lost for a moment).
 3. **Each frame's legs** follow the spots their feet stand on; a frame with no planted foot (in flight, a
    moving camera) or whose spots disagree keeps the finder's sides.
 
@@ -47,7 +48,7 @@ STANCE_SECONDS = 0.375  # for at least this long (9 frames at 24 frames per seco
 CROWDED = 2.0  # a frame says nothing about a spot where the other foot is within this many radii of it
 MERGE_FRAMES = 3  # two spots this few frames apart ...
 MERGE_RADIUS = 0.08  # ... and this near each other (share of the height) are one foot, the finder having lost it
-SAME_FOOT_AGAIN = 20.0  # frames of the finder's word that two consecutive spots of one foot cost
+SAME_FOOT_AGAIN = 5.0  # frames of the finder's word that one foot on two consecutive spots (not overlapping) costs
 BEFORE_SECONDS = 2.0  # of a person's track before a frame that its sides are decided from
 AFTER_SECONDS = 0.5  # and after it
 

@@ -88,6 +88,18 @@ def place_body(body, yaw: float, offset: np.ndarray):
     )
 
 
+def placed_body(description: dict, body_model):
+    """The placed anny body (a PosedBody, world metres) of a person's ``description`` as ``meta.json`` stores
+    it (phenotype, pose, yaw, offset); None for a person that is not an anny body (a scan)."""
+    from human3d.body.model import BodyParams
+
+    if "pose" not in description:
+        return None
+    params = BodyParams(description["phenotype"], np.asarray(description["pose"], dtype=np.float32),
+                        description.get("pose_kind", "rest"))
+    return place_body(body_model.pose(params), description["yaw"], np.asarray(description["offset"], np.float64))
+
+
 def make_person(body_model, rng: np.random.Generator, instance: int, yaw: float, offset: np.ndarray) -> Person:
     """Sample shape, pose, outfit and materials of one person and place it in the world."""
     from human3d.body.poses import sample_body_params
@@ -99,6 +111,7 @@ def make_person(body_model, rng: np.random.Generator, instance: int, yaw: float,
     description = {
         "phenotype": {k: round(float(v), 6) for k, v in params.phenotype.items()},
         "pose_kind": params.kind,
+        "pose": np.round(params.pose, 6).tolist(),
         "outfit": dataclasses.asdict(look.outfit),
         "garments": [g.name for g in garments],
         "yaw": round(float(yaw), 6),

@@ -156,3 +156,20 @@ def test_densepose_dataset_reads_ours_and_real_style_polygons(run_dir, tmp_path)
     points = item["dp"][0]
     assert points["x"].tolist() == [20.0] and points["y"].tolist() == [15.0] and points["I"].tolist() == [2]
     assert item["masks"][0, 25, 20] and not item["masks"][0, 2, 50]
+
+
+def test_meta_json_holds_each_persons_anny_body(run_dir, body_model):
+    import trimesh
+    from scipy.spatial import cKDTree
+
+    from human3d.synth.scene import placed_body
+
+    sample = sorted((run_dir / "samples").iterdir())[0]
+    meta = json.loads((sample / "meta.json").read_text())
+    tree = cKDTree(trimesh.load(sample / "mesh.ply", process=False).vertices)
+    for person in meta["people"]:
+        body = placed_body(person, body_model)  # rebuilt from the file alone: phenotype, pose, yaw, offset
+        assert np.asarray(person["pose"]).shape == (len(body_model.bone_names), 3)
+        assert np.abs(body.keypoints_coco17 - np.asarray(person["keypoints_3d"])).max() < 1e-4
+        assert tree.query(body.vertices)[0].max() < 1e-4  # the body's skin is the sample mesh's body shell
+    assert placed_body({"scan": "0001.obj", "yaw": 0.0, "offset": [0, 0, 0]}, body_model) is None

@@ -1,6 +1,7 @@
 """Draw the README's pictures of the default models (run by hand from the repository root).
 
     python docs/figures.py reconstruction OUT.png IMAGE [--mask MASK] [--resolution 256]
+    python docs/figures.py reconstruction-views OUT.jpg IMAGE [IMAGE ...] [--resolution 256]
     python docs/figures.py densepose OUT.png IMAGE_OR_VIDEO [--frame N]
     python docs/figures.py densepose-before-after OUT.jpg IMAGE [IMAGE ...]
     python docs/figures.py people OUT.jpg IMAGE [IMAGE ...]
@@ -8,7 +9,9 @@
     python docs/figures.py webapp OUT.jpg IMAGE_OR_VIDEO [--resolution 256]
 
 ``reconstruction``: the input, then the reconstructed mesh's normals seen from the front and from the
-side (orthographic, the image's crop frame). ``densepose``: the light default model's parts, U,V
+side (orthographic, the image's crop frame). ``reconstruction-views``: one row per image, run with no
+side file (each image is copied alone into an empty folder first): the input crop, then the normals from
+the front, the side (turned 90 degrees) and the back. ``densepose``: the light default model's parts, U,V
 contours and boxes drawn over the image (or frame ``N`` of a video), on the people the people finder
 finds, as ``human3d densepose`` runs it. ``densepose-before-after``: per image, the light network finding
 the people itself (``--no-people-finder``, the default before 2026-12-05), the same network on the people
@@ -34,17 +37,18 @@ import trimesh
 from human3d.io.images import write_image
 
 
-def _normal_views(mesh: trimesh.Trimesh, size: int) -> list[np.ndarray]:
+def _normal_views(mesh: trimesh.Trimesh, size: int, degrees: tuple[float, ...] = (0, 90)) -> list[np.ndarray]:
     from human3d.eval.mesh_metrics import normal_images
 
-    views = normal_images(mesh, size=size, half_extent=1.0, views=(0, 90))
+    views = normal_images(mesh, size=size, half_extent=1.0, views=degrees)
     shaded = [np.clip(view * 0.5 + 0.5, 0.0, 1.0) for view in views]
     whitened = [np.where((view == view[0, 0]).all(-1, keepdims=True), 1.0, view) for view in shaded]
     return [(view * 255).astype(np.uint8) for view in whitened]
 
 
-def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512) -> np.ndarray:
-    """Input crop | front normals | side normals of the default PIFuHD weights' mesh."""
+def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512,
+                          degrees: tuple[float, ...] = (0, 90)) -> np.ndarray:
+    """Input crop | the default PIFuHD weights' mesh's normals seen from ``degrees`` (front, side)."""
     from human3d.people.finder import find_people
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
@@ -60,7 +64,21 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
     crop = cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
     mesh = trimesh.Trimesh(result.vertices, result.faces, process=False)
-    return np.concatenate([crop[..., :3]] + _normal_views(mesh, size), axis=1)
+    return np.concatenate([crop[..., :3]] + _normal_views(mesh, size, degrees), axis=1)
+
+
+def reconstruction_views(sources: list[Path], resolution: int, size: int = 384) -> np.ndarray:
+    """Per image, with no side file: input crop | front | side | back normals of the default weights' mesh."""
+    import shutil
+    import tempfile
+
+    rows = []
+    for source in sources:
+        with tempfile.TemporaryDirectory() as alone:
+            copy = Path(alone) / source.name
+            shutil.copyfile(source, copy)
+            rows.append(reconstruction_figure(copy, None, resolution, size, degrees=(0, 90, 180)))
+    return np.concatenate(rows, axis=0)
 
 
 def densepose_figure(source: Path, frame: int) -> np.ndarray:
@@ -229,8 +247,8 @@ def webapp_figure(source: Path, resolution: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("reconstruction", "densepose", "densepose-before-after", "people", "body",
-                                         "webapp"))
+    parser.add_argument("kind", choices=("reconstruction", "reconstruction-views", "densepose",
+                                         "densepose-before-after", "people", "body", "webapp"))
     parser.add_argument("out", type=Path)
     parser.add_argument("source", type=Path, nargs="+")
     parser.add_argument("--mask", type=Path)
@@ -247,6 +265,8 @@ def main() -> None:
         picture = densepose_before_after(args.source)
     elif args.kind == "reconstruction":
         picture = reconstruction_figure(args.source[0], args.mask, args.resolution)
+    elif args.kind == "reconstruction-views":
+        picture = reconstruction_views(args.source, args.resolution)
     else:
         picture = densepose_figure(args.source[0], args.frame)
     write_image(args.out, picture)

@@ -28,7 +28,7 @@ PA-MPJPE from 60 to 53 mm (``docs/results/2026-12-06-legs-from-planted-feet.md``
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -56,29 +56,30 @@ AFTER_SECONDS = 0.5  # and after it
 @dataclass
 class Stance:
     """One spot a foot stood on: per frame, which of the finder's feet (0 left, 1 right) was on it (frames
-    where both feet were near it left out), the sum and count of the foot points, the spot (their mean),
-    the first and last frame counted, and the last frame a foot was near it."""
+    where both feet were near it left out), the sum and count of the foot points, the first and last frame
+    counted, and the last frame a foot was near it."""
 
-    frame: int
-    side: int
-    point: np.ndarray
-    sides: dict[int, int] = field(init=False)
-    total: np.ndarray = field(init=False)
-    count: int = field(init=False)
-    position: np.ndarray = field(init=False)
-    first: int = field(init=False)
-    end: int = field(init=False)
-    last: int = field(init=False)
+    sides: dict[int, int]
+    total: np.ndarray
+    count: int
+    first: int
+    end: int
+    last: int
 
-    def __post_init__(self) -> None:
-        self.sides, self.total, self.count, self.position = {self.frame: self.side}, self.point, 1, self.point
-        self.first = self.end = self.last = self.frame
+    @classmethod
+    def start(cls, frame: int, side: int, point: np.ndarray) -> Stance:
+        """A spot first stood on by the finder's foot ``side`` at ``frame``, at ``point``."""
+        return cls({frame: side}, np.asarray(point, dtype=np.float64), 1, frame, frame, frame)
+
+    @property
+    def position(self) -> np.ndarray:
+        """The spot: the mean of its foot points (pixels)."""
+        return self.total / self.count
 
     def add(self, frame: int, side: int, point: np.ndarray) -> None:
         """The finder's foot ``side`` stood here at ``frame`` (a later frame than any so far), at ``point``."""
         self.sides[frame], self.end, self.last = side, frame, frame
         self.total, self.count = self.total + point, self.count + 1
-        self.position = self.total / self.count
 
     def join(self, other: Stance) -> None:
         """Take in the frames and points of ``other`` (a later spot of the same foot); frames counted in both
@@ -86,7 +87,6 @@ class Stance:
         for frame, side in other.sides.items():
             self.sides.setdefault(frame, side)
         self.total, self.count = self.total + other.total, self.count + other.count
-        self.position = self.total / self.count
         self.first, self.end = min(self.sides), max(self.sides)
 
 
@@ -121,7 +121,7 @@ def planted_feet(feet: Sequence[list[np.ndarray | None]], heights: Sequence[floa
                 stance.add(frame, side, points[side])
             else:
                 stance.last = frame  # the other foot passes by: still here, but which one stands is unclear
-        active += [Stance(frame, side, point) for side, point in enumerate(points)
+        active += [Stance.start(frame, side, point) for side, point in enumerate(points)
                    if point is not None and side not in taken_feet]
     spots = merged_stances(sorted(done + active, key=lambda stance: stance.first), heights)
     return [stance for stance in spots if len(stance.sides) >= stance_frames]

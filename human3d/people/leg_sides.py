@@ -56,12 +56,13 @@ AFTER_SECONDS = 0.5  # and after it
 @dataclass
 class Stance:
     """One spot a foot stood on: per frame, which of the finder's feet (0 left, 1 right) was on it (frames
-    where both feet were near it left out), the sum and count of the foot points, the first and last frame
-    counted, and the last frame a foot was near it."""
+    where both feet were near it left out), the sum and count of the foot points, the spot (their mean,
+    pixels), the first and last frame counted, and the last frame a foot was near it."""
 
     sides: dict[int, int]
     total: np.ndarray
     count: int
+    position: np.ndarray
     first: int
     end: int
     last: int
@@ -69,17 +70,14 @@ class Stance:
     @classmethod
     def start(cls, frame: int, side: int, point: np.ndarray) -> Stance:
         """A spot first stood on by the finder's foot ``side`` at ``frame``, at ``point``."""
-        return cls({frame: side}, np.asarray(point, dtype=np.float64), 1, frame, frame, frame)
-
-    @property
-    def position(self) -> np.ndarray:
-        """The spot: the mean of its foot points (pixels)."""
-        return self.total / self.count
+        point = np.asarray(point, dtype=np.float64)
+        return cls({frame: side}, point, 1, point, frame, frame, frame)
 
     def add(self, frame: int, side: int, point: np.ndarray) -> None:
         """The finder's foot ``side`` stood here at ``frame`` (a later frame than any so far), at ``point``."""
         self.sides[frame], self.end, self.last = side, frame, frame
         self.total, self.count = self.total + point, self.count + 1
+        self.position = self.total / self.count
 
     def join(self, other: Stance) -> None:
         """Take in the frames and points of ``other`` (a later spot of the same foot); frames counted in both
@@ -87,6 +85,7 @@ class Stance:
         for frame, side in other.sides.items():
             self.sides.setdefault(frame, side)
         self.total, self.count = self.total + other.total, self.count + other.count
+        self.position = self.total / self.count
         self.first, self.end = min(self.sides), max(self.sides)
 
 

@@ -11,7 +11,8 @@
 ``reconstruction``: the input, then the reconstructed mesh's normals seen from the front and from the
 side (orthographic, the image's crop frame). ``reconstruction-views``: one row per image, run with no
 side file (each image is copied alone into an empty folder first): the input crop, then the normals from
-the front, the side (turned 90 degrees) and the back. ``densepose``: the light default model's parts, U,V
+the front, the side (turned 90 degrees) and the back; for body-guided weights also the body fitted to the
+photo that the network read, seen from the side. ``densepose``: the light default model's parts, U,V
 contours and boxes drawn over the image (or frame ``N`` of a video), on the people the people finder
 finds, as ``human3d densepose`` runs it. ``densepose-before-after``: per image, the light network finding
 the people itself (``--no-people-finder``, the default before 2026-12-05), the same network on the people
@@ -48,23 +49,29 @@ def _normal_views(mesh: trimesh.Trimesh, size: int, degrees: tuple[float, ...] =
 
 def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512,
                           degrees: tuple[float, ...] = (0, 90)) -> np.ndarray:
-    """Input crop | the default PIFuHD weights' mesh's normals seen from ``degrees`` (front, side)."""
+    """Input crop | the default PIFuHD weights' mesh's normals seen from ``degrees`` (front, side); for
+    body-guided weights then the fitted body they read, seen from the side."""
     from human3d.people.finder import find_people
     from human3d.pifuhd.model import load_pifuhd
+    from human3d.pifuhd.photo_body import photo_body_guide
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
     from human3d.weights.resolve import resolve_weights
 
     prepared = prepare_image(image, mask=mask, find_people=find_people)
-    result = reconstruct(
-        PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd"))), prepared, resolution, keep_largest=True
-    )
+    predictor = PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd")))
+    body = None
+    if predictor.model.options.coarse.body_guided:
+        body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
+    result = reconstruct(predictor, prepared, resolution, keep_largest=True, body=body)
     x, y, w, h = prepared.rect.xywh
     rgb = prepared.rgb
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
     crop = cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
     mesh = trimesh.Trimesh(result.vertices, result.faces, process=False)
-    return np.concatenate([crop[..., :3]] + _normal_views(mesh, size, degrees), axis=1)
+    body_view = [] if body is None else _normal_views(trimesh.Trimesh(body.vertices, body.faces, process=False),
+                                                      size, (90,))
+    return np.concatenate([crop[..., :3]] + _normal_views(mesh, size, degrees) + body_view, axis=1)
 
 
 def reconstruction_views(sources: list[Path], resolution: int, size: int = 384) -> np.ndarray:

@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mixed precision (bfloat16 autocast; CUDA only, ignored on CPU)")
     parser.add_argument("--init", type=Path, metavar="CHECKPOINT",
                         help="start from this official-format checkpoint (fine-tuning); its sizes replace --config")
+    parser.add_argument("--body-guided", action="store_true",
+                        help="read each person's body: anny fitted to the photo (fitted once per sample, stored as "
+                             "fitted_body.npz) or their true anny body perturbed as fits err (needs synth data with "
+                             "the pose in meta.json); grows --init into a body-guided network that starts out equal "
+                             "to it")
     parser.add_argument("--gt-normals", action="store_true",
                         help="condition the coarse/fine levels on the rendered normal maps instead of the "
                              "generators' output")
@@ -99,10 +104,17 @@ def run(args: argparse.Namespace) -> int:
     settings = PifuhdTrainConfig(
         data=args.data, out=args.out, options=named_options(args.config), stages=stages,
         steps=parse_steps(args.steps, stages), batch_size=args.batch_size, lr=args.lr, points=args.points,
-        workers=args.workers, device=device, amp=args.amp, init=args.init, ground_truth_normals=args.gt_normals,
+        workers=args.workers, device=device, amp=args.amp, init=args.init, body_guided=args.body_guided,
+        ground_truth_normals=args.gt_normals,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, seed=args.seed,
         augmentation=None if args.no_augment else AugmentationConfig(), background_points=args.background_points,
     )
+    if args.body_guided:
+        from human3d.pifuhd.fitted_bodies import fit_sample_bodies
+
+        counts = fit_sample_bodies(args.data)
+        print(f"{args.data}: bodies fitted to {counts['fitted']} photos ({counts['kept']} fitted before, "
+              f"{counts['failed']} with nobody found)")
     train_pifuhd(settings)
     if os.environ.get("RANK", "0") != "0":
         return 0

@@ -62,16 +62,9 @@ def normal_images(
     the horizontal circle around the origin (yaw 0 looks along -z), showing x, y in [-half_extent,
     half_extent]; background pixels hold ``BACKGROUND_NORMAL``."""
     from human3d.geometry.cameras import orthographic
-    from human3d.synth.renderer import Material, Surface, shared_renderer
+    from human3d.synth.renderer import Surface, shared_renderer
 
-    faces = np.asarray(mesh.faces, dtype=np.int64)
-    surface = Surface(
-        vertices=np.asarray(mesh.vertices, dtype=np.float32),
-        faces=faces,
-        face_parts=np.zeros(len(faces), dtype=np.uint8),
-        corner_uv=np.zeros((len(faces), 3, 2), dtype=np.float32),
-        material=Material((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
-    )
+    surface = Surface.plain(mesh.vertices, mesh.faces)
     depth_range = 4.0 * (half_extent + float(np.abs(mesh.vertices).max()))
     images = []
     for degrees in views:

@@ -9,7 +9,9 @@ mask, the background becomes grey. The mesh comes back in the crop frame (the re
 as in training and in PIFu's renders: a single image does not show absolute depth), and
 ``crop_to_world`` maps it to world metres through the rect, that depth and ``pifu_calib``. Chamfer and P2S are
 measured in world metres and reported in cm; normal consistency is measured in the whole image's crop
-frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs.
+frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs. Body-guided weights run exactly
+as ``human3d reconstruct`` runs them: the people finder and the body fit on the photo, nothing from the
+sample's files; their z = 0 (the fitted body's median depth) is put at the same depth of the ground truth.
 """
 
 from __future__ import annotations
@@ -175,7 +177,8 @@ def evaluate_model(
     """Chamfer / P2S (cm) and normal consistency of a :class:`~human3d.pifuhd.model.PifuhdNet` on a
     folder of held-out samples (see the module docstring)."""
     predictor = PifuhdPredictor(model, device=device)
-    settings = {"resolution": resolution, "device": str(device)}
+    settings = {"resolution": resolution, "device": str(device),
+                "body_guided": model.options.coarse.body_guided}
     return evaluate_samples(data_dir, pifuhd_mesher(predictor, resolution), limit, progress, settings)
 
 

@@ -51,6 +51,7 @@ CAMERA = "camera.json"
 META = "meta.json"
 DENSEPOSE = "densepose.json"
 POINTS = "points.npy"
+FITTED_BODY = "fitted_body.npz"  # optional: anny fitted to the rendered photo (body-guided PIFuHD training)
 SIDES = ("front", "back")
 
 EVAL_FILES = (RGB, MASK, CAMERA, MESH)
@@ -155,13 +156,21 @@ def read_normals(sample_dir: Path, which: str = "front") -> np.ndarray:
     return np.where(mask[..., None], raw / 255.0 * 2.0 - 1.0, 0.0).astype(np.float32)
 
 
-def read_camera_json(sample_dir: Path) -> dict:
-    """The raw ``camera.json`` (the one parser of it; a one-line error when it is missing or not JSON)."""
-    path = Path(sample_dir) / CAMERA
+def _read_json(path: Path, what: str) -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise Human3DError.for_path(path, f"unreadable camera ({type(error).__name__})") from None
+        raise Human3DError.for_path(path, f"unreadable {what} ({type(error).__name__})") from None
+
+
+def read_meta(sample_dir: Path) -> dict:
+    """The sample's ``meta.json`` (people, lighting); a one-line error when it is missing or not JSON."""
+    return _read_json(Path(sample_dir) / META, "sample description")
+
+
+def read_camera_json(sample_dir: Path) -> dict:
+    """The raw ``camera.json`` (the one parser of it; a one-line error when it is missing or not JSON)."""
+    return _read_json(Path(sample_dir) / CAMERA, "camera")
 
 
 def read_camera(sample_dir: Path) -> tuple[Camera, dict]:
@@ -203,6 +212,24 @@ def read_iuv(sample_dir: Path) -> np.ndarray:
 def has_iuv(sample_dir: Path) -> bool:
     """Whether ``sample_dir`` holds a dense IUV map (a synth sample; real images do not)."""
     return (Path(sample_dir) / IUV).is_file()
+
+
+def read_fitted_body(sample_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The body fitted to the sample's photo: skin vertices (V, 3) in the fit's camera frame (OpenCV, metres)
+    and that camera's ``[focal, cx, cy]`` in pixels; None when the sample has none."""
+    stored = Path(sample_dir) / FITTED_BODY
+    if not stored.is_file():
+        return None
+    with np.load(stored) as data:
+        return data["vertices"], data["intrinsics"]
+
+
+def write_fitted_body(sample_dir: Path, vertices: np.ndarray, intrinsics: list[float]) -> None:
+    """Store a body fitted to the sample's photo (see :func:`read_fitted_body`), atomically."""
+    target = Path(sample_dir) / FITTED_BODY
+    partial = target.with_name(f".{FITTED_BODY}.partial.npz")
+    np.savez(partial, vertices=np.asarray(vertices, np.float32), intrinsics=np.asarray(intrinsics, np.float64))
+    partial.replace(target)
 
 
 def read_points(sample_dir: Path) -> np.ndarray | None:

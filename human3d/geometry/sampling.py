@@ -8,15 +8,23 @@ import numpy as np
 from human3d.geometry.winding import WindingNumber
 
 
-def sample_surface(vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` points (count, 3) uniformly distributed by area on a triangle mesh."""
+def surface_barycentrics(
+    vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` area-uniform points on a triangle mesh, as their faces (count,) and barycentrics (count, 3)."""
     tri = np.asarray(vertices, dtype=np.float64)[np.asarray(faces, dtype=np.int64)]
     areas = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
     chosen = rng.choice(len(tri), size=count, p=areas / areas.sum())
     r1, r2 = rng.random((2, count))
     s = np.sqrt(r1)
-    weights = np.stack([1.0 - s, s * (1.0 - r2), s * r2], axis=1)
-    return np.einsum("nk,nkd->nd", weights, tri[chosen])
+    return chosen, np.stack([1.0 - s, s * (1.0 - r2), s * r2], axis=1)
+
+
+def sample_surface(vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` points (count, 3) uniformly distributed by area on a triangle mesh."""
+    chosen, weights = surface_barycentrics(vertices, faces, count, rng)
+    tri = np.asarray(vertices, dtype=np.float64)[np.asarray(faces, dtype=np.int64)[chosen]]
+    return np.einsum("nk,nkd->nd", weights, tri)
 
 
 def sample_training_points(

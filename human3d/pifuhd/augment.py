@@ -9,11 +9,18 @@ and resizes it to the coarse and fine input sizes. A training view takes that sa
 scale and position, recolours the person, pastes a random background behind the mask, and moves the
 labelled points into the crop frame (x right, y up, z toward the camera, the crop spans [-1, 1], z = 0
 at the median depth of the mesh's vertices: :func:`human3d.geometry.crop.depth_origin`).
+
+For a body-guided configuration a view also carries a body as the network reads it
+(:mod:`human3d.pifuhd.body_guide`: its features at the labelled points and its rendered normal maps): mostly
+the body fitted to the sample's photo (``fitted_body.npz``, :mod:`human3d.pifuhd.fitted_bodies`; put into the
+crop as at inference, z = 0 at its median depth, the labels' z = 0 at the true body's), otherwise the person's
+true anny body rebuilt from ``meta.json`` and perturbed as fits err (:mod:`human3d.pifuhd.body_perturbation`;
+z = 0 at its median depth).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -22,13 +29,17 @@ import torch
 from torch.utils.data import Dataset
 
 from human3d.errors import Human3DError
+from human3d.fit.camera import Intrinsics
 from human3d.formats import synth_sample as layout
 from human3d.formats.synth_sample import read_camera, read_depth
 from human3d.geometry.cameras import Camera
 from human3d.geometry.crop import Crop, crop_from_mask, crop_to_image_frame, depth_origin, points_to_crop
 from human3d.geometry.sampling import sample_training_points
 from human3d.io.meshes import read_mesh
+from human3d.pifuhd.body_guide import BodyGuide
+from human3d.pifuhd.body_perturbation import BodyPerturbation
 from human3d.pifuhd.options import PifuhdConfig
+from human3d.pifuhd.photo_body import body_faces, body_in_crop
 
 GREY = 0.5  # the background inference composites a masked photo over
 SURFACE_MARGIN = 0.005  # free-space points keep this far (crop units of the image) from the rendered surfaces
@@ -43,6 +54,8 @@ class AugmentationConfig:
     colour: float = 0.25  # strength of brightness, contrast, saturation and per-channel gain jitter
     background: float = 0.8  # probability of a random background (else grey, as a masked photo gets)
     whole_image: float = 0.1  # probability of the whole image as the crop (a photo without a mask)
+    body: BodyPerturbation = field(default_factory=BodyPerturbation)  # of a body-guided view's true body
+    fitted_body: float = 0.75  # probability of the sample's fitted body (when it has one) instead
 
 
 def _random_background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -228,6 +241,7 @@ class PifuhdTrainingSet(Dataset):
         self.size = options.coarse.load_size
         self.big = options.fine.load_size_big
         self.local = self.big // 2
+        self.body_guided, self.body_maps = options.coarse.body_guided, options.coarse.body_normal_maps
 
     def __len__(self) -> int:
         return len(self.source)
@@ -286,9 +300,12 @@ class PifuhdTrainingSet(Dataset):
             view[f"normal_{side}"] = _to_tensor(normals * view["mask"].numpy().transpose(1, 2, 0))
         camera, _ = read_camera(sample_dir)
         calib = camera.pifu_calib()
-        z_origin = self._depth_origin(index, calib)
-        world, labels = self.source.labelled_points(index)
         image_size = (bgr.shape[1], bgr.shape[0])
+        body_vertices, z_origin = None, None
+        if self.body_guided:
+            body_vertices, z_origin = self._body(sample_dir, rng, calib, rect, image_size)
+        z_origin = self._depth_origin(index, calib) if z_origin is None else z_origin
+        world, labels = self.source.labelled_points(index)
         points = points_to_crop(np.asarray(world, np.float64).T, calib, rect, image_size, z_origin)
         candidates = np.arange(points.shape[1])
         if self.fine or self.whole_big:
@@ -309,8 +326,39 @@ class PifuhdTrainingSet(Dataset):
         inside = np.concatenate([np.asarray(labels, dtype=np.float32)[pick], np.zeros(outside.shape[1], np.float32)])
         view["samples"] = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
         view["labels"] = torch.from_numpy(inside[None])
+        if body_vertices is not None:
+            guide = BodyGuide.of_mesh(body_vertices, body_faces())
+            view["body"] = guide.features(view["samples"][None])[0]
+            if self.body_maps:
+                view["body_maps"] = torch.from_numpy(guide.normal_maps(self.size))
         return view
 
+    def _body(self, sample_dir: Path, rng: np.random.Generator, calib: np.ndarray, rect: Crop,
+              image_size: tuple[int, int]) -> tuple[np.ndarray, float]:
+        """A view's body in the crop frame (V, 3) and the labels' depth origin (see the module docstring)."""
+        from human3d.body.model import get_body_model
+        from human3d.synth.scene import placed_body
+
+        people = layout.read_meta(sample_dir).get("people", [])
+        if len(people) != 1 or "pose" not in people[0]:
+            raise Human3DError.for_path(sample_dir, "body-guided training needs one synthetic person with their "
+                                                    "anny pose in meta.json (human3d synth writes it; scans have none)")
+        model, person, augment = get_body_model(), people[0], self.augmentation
+        fitted = layout.read_fitted_body(sample_dir)
+        if fitted is not None and (augment is None or rng.random() < augment.fitted_body):
+            vertices, (focal, cx, cy) = fitted
+            return (body_in_crop(vertices, Intrinsics(focal, cx, cy), rect),
+                    depth_origin(placed_body(person, model).vertices, calib))
+        if augment is not None:
+            person = augment.body.description(person, model.bone_names, rng)
+        body = placed_body(person, model)
+        z_origin = depth_origin(body.vertices, calib)
+        vertices = points_to_crop(np.asarray(body.vertices, np.float64).T, calib, rect, image_size, z_origin).T
+        if augment is None:
+            return vertices, z_origin
+        shift, depth = augment.body.offsets(rng)
+        # the labels' z = 0 moves by -depth: the person's surface lies off the body in depth, as a fit's does
+        return vertices + shift, z_origin - depth * rect.width / image_size[0]
     def _depth_origin(self, index: int, calib: np.ndarray) -> float:
         """:func:`depth_origin` of sample ``index``'s mesh (read once per process)."""
         if index not in self._origins:

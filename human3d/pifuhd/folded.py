@@ -4,7 +4,9 @@ The coarse MLP's first layer, and each of its skip layers, multiplies the biline
 feature by a fixed matrix. Sampling is linear, so that matrix can be applied to the whole feature map
 once per image (a 1x1 convolution) and the product sampled instead: the pre-activations are the same
 up to float rounding, with a third fewer multiply-adds per point. Only the coarse layers up to phi
-run, because the fine occupancy never needs the coarse prediction. A checkpoint whose MLPs have norm
+run, because the fine occupancy never needs the coarse prediction. A body-guided network's body features
+are not folded (they come per point, from the body's distance volume); their weights act on them directly.
+A checkpoint whose MLPs have norm
 layers (which normalise over the batch) cannot be folded; :func:`can_fold` says so.
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from human3d.pifuhd.model import PifuhdFeatures, PifuhdNet, inside_xy, project, sample_features
+from human3d.pifuhd.model import PifuhdFeatures, PifuhdNet, body_input, inside_xy, project, sample_features
 
 
 @dataclass
@@ -49,24 +51,27 @@ class FoldedOccupancy:
         mlp = model.netG.mlp
         channels, height, width = features.coarse.shape[1:]
         self.size = (height, width)
-        self.depth_scale = (model.options.coarse.load_size // 2) / model.options.coarse.z_size
+        self.depth_scale = model.options.coarse.depth_scale
+        body_channels = model.options.coarse.body_channels
         self.layers: list[_FoldedLayer] = []
-        feature_weights, depth_weights, biases = [], [], []
+        feature_weights, depth_weights, body_weights, biases = [], [], [], []
         start = 0
         for layer, conv in enumerate(mlp.filters[: mlp.phi_index + 1]):
             weight = conv.weight[:, :, 0]
             takes_feature = layer == 0 or layer in mlp.res_layers
-            own = weight.shape[1] - (channels + 1 if takes_feature else 0)
+            own = weight.shape[1] - (channels + 1 + body_channels if takes_feature else 0)
             if not takes_feature:
                 self.layers.append(_FoldedLayer(weight.T, None, conv.bias))
                 continue
             feature_weights.append(weight[:, own : own + channels])
             depth_weights.append(weight[:, own + channels])
+            body_weights.append(weight[:, own + channels + 1 :])
             biases.append(conv.bias)
             self.layers.append(_FoldedLayer(weight[:, :own].T, slice(start, start + weight.shape[0]), None))
             start += weight.shape[0]
         folded = F.conv2d(features.coarse, torch.cat(feature_weights)[:, :, None, None], torch.cat(biases))
         self.table = torch.cat([folded[0].flatten(1).T, folded.new_zeros(1, start), torch.cat(depth_weights)[None]])
+        self.body_weights = torch.cat(body_weights).T if body_channels else None  # [4, K]
 
     def _feature_terms(self, uvd: torch.Tensor) -> torch.Tensor:
         """[N, K]: every layer's feature term (folded features at (u, v), bias, depth) for points uvd [3, N]."""
@@ -89,6 +94,10 @@ class FoldedOccupancy:
             raise ValueError("folded queries take one batch of points [1, 3, N]")
         uvd = project(points)
         terms = self._feature_terms(uvd[0])
+        body = self.model.body_features(self.features, points)
+        if body is not None:
+            body = body_input(body, self.depth_scale)[0].T  # [N, 4]
+            terms = terms.addmm_(body, self.body_weights)
         y = None
         for layer in self.layers:
             if layer.columns is None:
@@ -100,5 +109,5 @@ class FoldedOccupancy:
             y = F.leaky_relu_(pre)
         uv = uvd[:, :2]
         fine = sample_features(self.features.fine, uv)[0].T
-        occupancy = self.model.mlp.forward_rows(torch.cat([fine, y], 1)).T[None]
+        occupancy = self.model.mlp.forward_rows(torch.cat([fine, y] if body is None else [fine, y, body], 1)).T[None]
         return occupancy * inside_xy(uv)

@@ -38,11 +38,28 @@ class CoarseConfig:
     mlp_norm: str
     load_size: int
     z_size: float
+    body_channels: int = 0  # features of a fitted body per query point (human3d's body guide; 0: not guided)
+    body_normal_maps: bool = False  # the normal generators also read the body's rendered normal maps
 
     @property
     def in_channels(self) -> int:
         """RGB plus 3 channels per normal map."""
         return 3 + 3 * int(self.use_front_normal) + 3 * int(self.use_back_normal)
+
+    @property
+    def generator_in_channels(self) -> int:
+        """What a normal generator reads: RGB, plus the body's normal map on the same side when guided."""
+        return 3 + 3 * int(self.body_normal_maps)
+
+    @property
+    def depth_scale(self) -> float:
+        """The MLP's depth feature per crop-frame unit of z (the signed distance to a body is scaled alike)."""
+        return (self.load_size // 2) / self.z_size
+
+    @property
+    def body_guided(self) -> bool:
+        """Whether the network reads a fitted body (official checkpoints do not)."""
+        return self.body_channels > 0 or self.body_normal_maps
 
     @property
     def phi_index(self) -> int:
@@ -99,6 +116,11 @@ def _field(namespace: Any, name: str, level: str) -> Any:
     return values[name]
 
 
+def _optional(namespace: Any, name: str, default: Any) -> Any:
+    values = vars(namespace) if not isinstance(namespace, Mapping) else namespace
+    return values.get(name, default)
+
+
 def _choice(value: Any, allowed: tuple[str, ...], name: str, level: str) -> str:
     if value not in allowed:
         raise Human3DError(f"checkpoint option {level}.{name}={value!r} is not supported (expected one of {allowed})")
@@ -122,6 +144,8 @@ def coarse_options(opt_netG: Any) -> CoarseConfig:
         mlp_norm=_choice(get("mlp_norm"), MLP_NORMS, "mlp_norm", "opt_netG"),
         load_size=int(get("loadSize")),
         z_size=float(get("z_size")),
+        body_channels=int(_optional(opt_netG, "body_channels", 0)),
+        body_normal_maps=bool(_optional(opt_netG, "body_normal_maps", False)),
     )
 
 
@@ -182,6 +206,8 @@ def stored_options(options: PifuhdConfig, name: str = "human3d") -> tuple[argpar
         hg_down=coarse.hg_down, mlp_dim=list(coarse.mlp_dim), mlp_res_layers=list(coarse.mlp_res_layers),
         merge_layer=coarse.merge_layer, mlp_norm=coarse.mlp_norm, loadSize=coarse.load_size, z_size=coarse.z_size,
     )
+    if coarse.body_guided:  # only human3d's body-guided checkpoints carry these (official ones load as before)
+        opt_netG.body_channels, opt_netG.body_normal_maps = coarse.body_channels, coarse.body_normal_maps
     opt = argparse.Namespace(
         name=name, num_stack=fine.num_stack, hg_depth=fine.hg_depth, hg_dim=fine.hg_dim, norm=fine.norm,
         mlp_dim=list(fine.mlp_dim), mlp_res_layers=list(fine.mlp_res_layers), mlp_norm=fine.mlp_norm,

@@ -16,6 +16,8 @@ from human3d.io.images import read_image, read_mask
 from human3d.people.finder import Person
 from human3d.people.landmarks import body25_keypoints
 from human3d.pifuhd import preprocess
+from human3d.pifuhd.body_guide import BodyGuide
+from human3d.pifuhd.photo_body import photo_body_guide
 from human3d.pifuhd.predictor import PifuhdPredictor
 from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
 
@@ -37,6 +39,7 @@ class PreparedImage:
     path: Path
     rgb: np.ndarray
     rect: Crop
+    person: Person | None = None  # the found person the crop was made for, when the people finder made it
 
 
 @dataclass
@@ -108,7 +111,7 @@ def prepare_image(
     else:
         height, width = rgb.shape[:2]
         person_rect = Crop.whole_image(width, height)
-    return PreparedImage(image_path, rgb, person_rect)
+    return PreparedImage(image_path, rgb, person_rect, found)
 
 
 def choose_person(people: list[Person], index: int, image_path: Path) -> Person:
@@ -143,11 +146,14 @@ def reconstruct(
     keep_largest: bool = False,
     colors: str = "image",
     colour_source: np.ndarray | None = None,
+    body: BodyGuide | None = None,
 ) -> Reconstruction:
     """Mesh of the person in ``prepared`` at grid ``resolution`` (fast narrow-band or dense evaluation).
 
     ``colour_source``: the image (same size as ``prepared.rgb``) that ``colors="image"`` takes the vertex
-    colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``.
+    colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``. Body-guided
+    weights read ``body``, or else the body fitted to the person in the crop
+    (:func:`human3d.pifuhd.photo_body.photo_body_guide`).
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
@@ -158,8 +164,16 @@ def reconstruct(
     inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, *sizes)
     seconds["preprocess"] = time.perf_counter() - start
 
+    if options.coarse.body_guided and body is None:
+        start = time.perf_counter()
+        try:
+            body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
+        except Human3DError as error:
+            raise Human3DError.for_path(prepared.path, str(error)) from None
+        seconds["body_fit"] = time.perf_counter() - start
+
     start = time.perf_counter()
-    predictor.encode(inputs.image_512, inputs.image_1024)
+    predictor.encode(inputs.image_512, inputs.image_1024, body)
     seconds["encode"] = time.perf_counter() - start
 
     start = time.perf_counter()

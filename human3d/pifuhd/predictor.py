@@ -10,6 +10,7 @@ import torch
 
 from human3d.errors import Human3DError
 from human3d.nn.conv import winograd_available
+from human3d.pifuhd.body_guide import BodyGuide
 from human3d.pifuhd.folded import FoldedOccupancy, can_fold
 from human3d.pifuhd.model import PifuhdFeatures, PifuhdNet
 
@@ -43,17 +44,18 @@ class PifuhdPredictor:
         self._folded: FoldedOccupancy | None = None
 
     @torch.inference_mode()
-    def encode(self, image_512: np.ndarray, image_1024: np.ndarray) -> None:
+    def encode(self, image_512: np.ndarray, image_1024: np.ndarray, body: BodyGuide | None = None) -> None:
         """Run the normal generators and both image filters on normalised [1, 3, S, S] inputs (under bfloat16
-        autocast with ``precision="bf16"``; the features are kept in float32 either way)."""
+        autocast with ``precision="bf16"``; the features are kept in float32 either way); body-guided weights
+        need the person's ``body`` (:mod:`human3d.pifuhd.body_guide`), kept for the queries."""
         to = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(self.device)  # noqa: E731
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16"
                     else contextlib.nullcontext())
         with autocast:
-            features = self.model.encode(to(image_512), to(image_1024))
+            features = self.model.encode(to(image_512), to(image_1024), body)
         as_float = lambda t: None if t is None else t.float()  # noqa: E731
         self._features = PifuhdFeatures(as_float(features.coarse), as_float(features.fine),
-                                        as_float(features.normal_front), as_float(features.normal_back))
+                                        as_float(features.normal_front), as_float(features.normal_back), body)
         self._folded = FoldedOccupancy(self.model, self._features) if can_fold(self.model) else None
 
     @property

@@ -7,6 +7,10 @@
    the upsampled normal maps), with the coarse level frozen and its phi feature as input; only the
    points inside the window are used.
 
+A body-guided configuration (``body_guided``; :mod:`human3d.pifuhd.body_guide`) is trained the same way, each
+view carrying its person's perturbed anny body; a network that is not body-guided (e.g. ``init``) is first grown
+into one that computes the same thing (:func:`human3d.pifuhd.grow.grown_for_body`).
+
 Every stage trains the whole :class:`PifuhdNet` object (frozen parts included) and writes it, in the
 official checkpoint format, to ``RUN_DIR/checkpoint.pt``, which the next stage (and ``load_pifuhd``) reads.
 """
@@ -25,8 +29,9 @@ from torch import nn
 from human3d.errors import Human3DError
 from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
+from human3d.pifuhd.grow import body_guided_options, grown_for_body
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss, stacked_occupancy_loss
-from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project, sample_features
+from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project
 from human3d.pifuhd.options import PifuhdConfig
 from human3d.training.data import infinite_batches
 from human3d.training.loop import FitResult, fit
@@ -44,7 +49,7 @@ def _normal_input(net: PifuhdNet, batch: dict[str, torch.Tensor], ground_truth: 
                 batch["normal_back"] if coarse.use_back_normal else None]
     else:
         with torch.no_grad():
-            maps = list(net.netG.normal_maps(batch["image"]))
+            maps = list(net.netG.normal_maps(batch["image"], batch.get("body_maps")))
     return [m for m in maps if m is not None]
 
 
@@ -82,7 +87,7 @@ class NormalStage(_Stage):
         return [m for m in generators if m is not None]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        front, back = self.net.netG.normal_maps(batch["image"])
+        front, back = self.net.netG.normal_maps(batch["image"], batch.get("body_maps"))
         out: dict[str, torch.Tensor] = {}
         for side, pred in (("front", front), ("back", back)):
             if pred is not None:
@@ -105,7 +110,7 @@ class CoarseStage(_Stage):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         normals = _normal_input(self.net, batch, self.ground_truth_normals)
         stacks = _coarse_features(self.net, batch["image"], normals)
-        predictions = [self.net.netG.query(features, batch["samples"])[0] for features in stacks]
+        predictions = [self.net.netG.query(features, batch["samples"], batch.get("body"))[0] for features in stacks]
         return stacked_occupancy_loss(predictions, batch["labels"])
 
 
@@ -129,11 +134,11 @@ class FineStage(_Stage):
         return [self.net.image_filter, self.net.mlp]
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        points, window, local = batch["samples"], batch["window"], batch["image_local"]
+        points, window, local, body = batch["samples"], batch["window"], batch["image_local"], batch.get("body")
         big, crop = self.net.options.fine.load_size_big, local.shape[-1]
         with torch.no_grad():
             normals = _normal_input(self.net, batch, self.ground_truth_normals)
-            _, phi = self.net.netG.query(_coarse_features(self.net, batch["image"], normals)[-1], points)
+            _, phi = self.net.netG.query(_coarse_features(self.net, batch["image"], normals)[-1], points, body)
             fine_input = local
             if normals:
                 upsampled = F.interpolate(torch.cat(normals, 1), size=(big, big), mode="bilinear", align_corners=True)
@@ -142,7 +147,7 @@ class FineStage(_Stage):
         uv = project(points)[:, :2]
         local_points = local_uv(uv, window, big, crop)
         in_xy = ((uv >= -1) & (uv <= 1)).all(dim=1, keepdim=True).to(points.dtype)
-        preds = [self.net.mlp(torch.cat([sample_features(features, local_points), phi], 1))[0] * in_xy
+        preds = [self.net.fine_mlp(features, local_points, phi, body) * in_xy
                  for features in self.net.image_filter.stacks(fine_input)]
         return stacked_occupancy_loss(preds, batch["labels"])
 
@@ -166,6 +171,7 @@ class PifuhdTrainConfig:
     device: str = "cpu"
     amp: bool = False
     init: Path | None = None
+    body_guided: bool = False  # read each person's (perturbed) anny body; grows a network that does not
     ground_truth_normals: bool = False
     background_points: float = 0.25  # fraction of the points drawn in free space (see PifuhdTrainingSet)
     checkpoint_every: int = 200
@@ -175,14 +181,17 @@ class PifuhdTrainConfig:
     progress: bool = True
 
 
-def trainable_model(checkpoint: Path | None, options: PifuhdConfig) -> PifuhdNet:
-    """The network to continue from: ``checkpoint`` (official format) if given, else a new one of ``options``."""
+def trainable_model(checkpoint: Path | None, options: PifuhdConfig, body_guided: bool = False) -> PifuhdNet:
+    """The network to continue from: ``checkpoint`` (official format) if given, else a new one of ``options``;
+    with ``body_guided``, grown into a body-guided one if it is not (:func:`grown_for_body`)."""
     if checkpoint is None:
-        return PifuhdNet(options)
+        return PifuhdNet(body_guided_options(options) if body_guided else options)
     try:
         net = build_pifuhd(load_checkpoint(checkpoint))
     except Human3DError as error:
         raise Human3DError.for_path(checkpoint, str(error)) from None
+    if body_guided and not net.options.coarse.body_guided:
+        return grown_for_body(net)
     return net.requires_grad_(True)
 
 
@@ -199,7 +208,8 @@ def write_model(net: PifuhdNet, path: Path, half: bool = False) -> None:
 def _run_stage(stage: str, settings: PifuhdTrainConfig, runtime: Runtime) -> FitResult:
     run_checkpoint = settings.out / CHECKPOINT_NAME
     torch.manual_seed(settings.seed)  # a new network starts the same on every rank (frozen parts included)
-    net = trainable_model(run_checkpoint if run_checkpoint.is_file() else settings.init, settings.options)
+    net = trainable_model(run_checkpoint if run_checkpoint.is_file() else settings.init, settings.options,
+                          settings.body_guided)
     torch.manual_seed(settings.seed * 1000 + runtime.rank + 1)  # augmentation draws differ per rank
     module = NormalStage(net) if stage == "normals" else STAGE_MODULES[stage](net, settings.ground_truth_normals)
     options = net.options
@@ -221,7 +231,8 @@ def _run_stage(stage: str, settings: PifuhdTrainConfig, runtime: Runtime) -> Fit
 
 def train_pifuhd(settings: PifuhdTrainConfig) -> dict[str, FitResult]:
     """Run the requested stages in order (each resumes from ``out`` if it was interrupted)."""
-    PifuhdTrainingSet(settings.data, settings.options, settings.points)  # bad data fails before anything is written
+    options = body_guided_options(settings.options) if settings.body_guided else settings.options
+    PifuhdTrainingSet(settings.data, options, settings.points)  # bad data fails before anything is written
     runtime = setup_runtime(settings.device)
     try:
         return {stage: _run_stage(stage, settings, runtime) for stage in settings.stages}
@@ -240,8 +251,9 @@ def evaluate_occupancy(net: PifuhdNet, dataset: PifuhdTrainingSet, limit: int | 
     count = min(len(dataset), limit or len(dataset))
     for index in range(count):
         item = dataset[index]
-        features = net.encode(item["image"][None], item["image_big"][None])
-        fine, coarse, _ = net.query(features, item["samples"][None])
+        batch = {name: value[None] for name, value in item.items()}
+        features = net.encode_maps(batch["image"], batch["image_big"], batch.get("body_maps"))
+        fine, coarse, _ = net.query(features, batch["samples"], batch.get("body"))
         labels = item["labels"][None]
         for name, pred in (("fine", fine), ("coarse", coarse)):
             scores = {"bce": occupancy_loss(pred, labels), "iou": occupancy_iou(pred, labels),

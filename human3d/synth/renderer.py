@@ -155,6 +155,13 @@ class Surface:
     corner_colors: np.ndarray | None = None
     normals: np.ndarray | None = None  # (V, 3) shading normals; None = area-weighted vertex normals of the faces
 
+    @classmethod
+    def plain(cls, vertices: np.ndarray, faces: np.ndarray) -> "Surface":
+        """A mesh in plain grey with no DensePose labels (for its normal, depth and mask maps)."""
+        faces = np.asarray(faces, dtype=np.int64)
+        return cls(np.asarray(vertices, dtype=np.float32), faces, np.zeros(len(faces), dtype=np.uint8),
+                   np.zeros((len(faces), 3, 2), dtype=np.float32), Material((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)))
+
 
 @dataclass
 class Lighting:

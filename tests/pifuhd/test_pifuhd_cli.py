@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -165,3 +166,33 @@ def test_no_weights_message_points_to_the_weights_command(weights_env, capsys):
     assert "https://dl.fbaipublicfiles.com/pifuhd/checkpoints/pifuhd.pt" in report
     (weights_env / "pifuhd.pt").write_bytes(b"x")
     assert main(["weights"]) == 0 and "installed (" in capsys.readouterr().out
+
+
+def test_body_guided_weights_fit_the_person_by_themselves(tiny_checkpoint, tmp_path, capsys):
+    """The bundled example alone: the person is found and fitted, and a network grown from the tiny one (its body
+    weights zero) gives the tiny one's mesh; a crop with nobody in it is one line naming the photo."""
+    from human3d.pifuhd.grow import grown_for_body
+    from human3d.pifuhd.model import load_pifuhd
+
+    grown = tmp_path / "grown.pt"
+    save_checkpoint(checkpoint_dict(grown_for_body(load_pifuhd(tiny_checkpoint)), "grown"), grown)
+    photo = Path(__file__).resolve().parents[2] / "examples" / "person.png"
+    meshes = {}
+    for name, checkpoint in (("tiny", tiny_checkpoint), ("grown", grown)):
+        target = tmp_path / f"{name}.ply"
+        assert main(["reconstruct", str(photo), "--checkpoint", str(checkpoint), "--resolution", "24",
+                     "-o", str(target)]) == 0
+        meshes[name] = read_mesh(target)
+    np.testing.assert_array_equal(meshes["grown"].faces, meshes["tiny"].faces)
+    np.testing.assert_allclose(meshes["grown"].vertices, meshes["tiny"].vertices, atol=1e-5)
+
+    empty = tmp_path / "empty.png"
+    write_image(empty, np.full((256, 256, 3), 200, np.uint8))
+    rect = tmp_path / "rect.txt"
+    rect.write_text("0 0 256 256")
+    capsys.readouterr()
+    assert main(["reconstruct", str(empty), "--checkpoint", str(grown), "--rect", str(rect),
+                 "-o", str(tmp_path / "empty.ply")]) == 1
+    assert capsys.readouterr().err.strip() == f"human3d: error: {empty}: no person found in the crop to fit a body " \
+                                              "to (body-guided weights need one)"
+    assert not (tmp_path / "empty.ply").exists()

@@ -307,3 +307,104 @@ def test_losses_match_independent_computations():
     assert torch.isclose(shifted["l1"], torch.tensor(0.5)) and float(shifted["gradient"]) < 1e-6
     background = normal_map_loss(target + 0.2 * (1 - mask), target, mask)
     assert torch.isclose(background["background"], torch.tensor(0.2)) and float(background["l1"]) == 0.0
+
+
+def test_body_guided_views_carry_the_persons_body_where_the_labels_are(train_data):
+    from human3d.pifuhd.grow import body_guided_options
+
+    guided = body_guided_options(TINY)
+    view = PifuhdTrainingSet(train_data, guided, 1000, augmentation=None, background_points=0.2)[1]
+    size = guided.coarse.load_size
+    assert view["body"].shape == (4, 1000) and view["body_maps"].shape == (6, size, size)
+    signed, labels = view["body"][0].numpy(), view["labels"][0].numpy() > 0.5
+    assert labels[signed < -0.01].mean() > 0.97  # inside the true body is inside the dressed person
+    assert labels[signed >= 0.2].mean() < 0.1  # far from the body is outside, but for wide skirts and hair
+    on_body = np.abs(view["body_maps"][:3].numpy()).sum(0) > 0
+    assert (on_body & (view["mask"][0].numpy() < 0.5)).mean() < 0.01  # the body lies within the person's outline
+    assert on_body.mean() > 0.5 * view["mask"].numpy().mean()
+    torch.manual_seed(5)  # perturbed as fits err: another body, still near
+    changed = PifuhdTrainingSet(train_data, guided, 1000, background_points=0.2)[1]
+    assert not torch.equal(changed["body"], view["body"])
+
+
+def test_a_body_guided_run_grows_its_init_and_saves_a_body_guided_checkpoint(tiny_run, train_data, tmp_path):
+    out, _ = tiny_run
+    steps = {"normals": 2, "coarse": 2, "fine": 2}
+    train_pifuhd(_settings(train_data, tmp_path / "guided", steps=steps, init=out / CHECKPOINT_NAME,
+                           body_guided=True))
+    net = load_pifuhd(tmp_path / "guided" / CHECKPOINT_NAME)
+    assert net.options.coarse.body_guided and net.options.coarse.body_channels == 4
+    source = load_pifuhd(out / CHECKPOINT_NAME)
+    first, started_from = net.netG.mlp.filters[0].weight[:, :, 0], source.netG.mlp.filters[0].weight[:, :, 0]
+    assert (first[:, : started_from.shape[1]] - started_from).abs().max() < 0.01  # 2 small steps from the init
+    assert first[:, started_from.shape[1]:].abs().max() > 0  # the body's weights, grown at zero, have learnt
+
+
+def test_a_stored_fitted_body_is_put_into_the_crop_as_inference_puts_it(train_data, tmp_path):
+    """A fitted body seen through a pinhole camera far away (so the render's orthographic view) at the true body's
+    place: the view built from it reads what the view built from the true body reads."""
+    from human3d.body.model import get_body_model
+    from human3d.formats import synth_sample as layout
+    from human3d.pifuhd.grow import body_guided_options
+    from human3d.synth.scene import placed_body
+
+    data = tmp_path / "data"
+    shutil.copytree(train_data, data)
+    guided = body_guided_options(TINY)
+    sample = layout.finished_sample_dirs(data)[1]
+    truth = PifuhdTrainingSet(data, guided, 1000, augmentation=None, background_points=0.2)[1]
+
+    camera, _ = read_camera(sample)
+    body = placed_body(layout.read_meta(sample)["people"][0], get_body_model())
+    frame = np.c_[body.vertices, np.ones(len(body.vertices))] @ camera.pifu_calib().T  # the image's frame
+    focal, far = 1e5, 1e3  # 1 km away: all but orthographic, and exact enough in float32
+    size = camera.width
+    pixels = np.c_[(frame[:, 0] + 1) / 2 * size, (1 - frame[:, 1]) / 2 * size]
+    depth = far - frame[:, 2] * far * (size / 2) / focal  # nearer the camera where z is larger
+    vertices = np.c_[(pixels - size / 2) * depth[:, None] / focal, depth]
+    layout.write_fitted_body(sample, vertices, [focal, size / 2, size / 2])
+    stored, intrinsics = layout.read_fitted_body(sample)
+    np.testing.assert_allclose(stored, vertices.astype(np.float32))
+    np.testing.assert_array_equal(intrinsics, [focal, size / 2, size / 2])
+
+    fitted = PifuhdTrainingSet(data, guided, 1000, augmentation=None, background_points=0.2)[1]
+    torch.testing.assert_close(fitted["samples"], truth["samples"], rtol=0, atol=1e-4)
+    torch.testing.assert_close(fitted["body"][0], truth["body"][0], rtol=0, atol=5e-3)  # the signed distance
+    assert (fitted["body"][1:] - truth["body"][1:]).abs().mean() < 0.01  # normals: alike but at a few creases
+
+
+def test_bodies_are_fitted_to_a_folders_photos_once(tmp_path):
+    from human3d.formats import synth_sample as layout
+    from human3d.pifuhd.fitted_bodies import fit_sample_bodies
+    from human3d.synth.writer import generate
+
+    generate(tmp_path, 1, 7, SceneConfig(size=320, people=1), progress=False)
+    assert fit_sample_bodies(tmp_path, progress=False) == {"fitted": 1, "kept": 0, "failed": 0}
+    sample = layout.finished_sample_dirs(tmp_path)[0]
+    vertices, (focal, cx, cy) = layout.read_fitted_body(sample)
+    pixels = vertices[:, :2] / vertices[:, 2:] * focal + [cx, cy]  # where the fit's camera sees its skin
+    rows, cols = np.clip(pixels[:, 1].astype(int), 0, 319), np.clip(pixels[:, 0].astype(int), 0, 319)
+    mask = layout.read_mask(sample)
+    assert mask[rows, cols].mean() > 0.5  # mostly on the person (measured 0.64: a rough fit of a 320 px photo)
+    mask_rows, mask_cols = np.nonzero(mask)
+    centre = pixels.mean(axis=0)
+    assert mask_cols.min() < centre[0] < mask_cols.max() and mask_rows.min() < centre[1] < mask_rows.max()
+    assert fit_sample_bodies(tmp_path, progress=False) == {"fitted": 0, "kept": 1, "failed": 0}
+
+
+def test_body_guided_training_refuses_a_sample_without_an_anny_body(train_data, tmp_path):
+    from human3d.formats import synth_sample as layout
+    from human3d.pifuhd.grow import body_guided_options
+
+    data = tmp_path / "data"
+    shutil.copytree(train_data, data)
+    sample = layout.finished_sample_dirs(data)[0]
+    meta = layout.read_meta(sample)
+    del meta["people"][0]["pose"]  # as a rendered scan's description
+    (sample / layout.META).write_text(json.dumps(meta))
+    dataset = PifuhdTrainingSet(data, body_guided_options(TINY), 200, augmentation=None)
+    with pytest.raises(Human3DError, match=f"^{sample}: body-guided training needs one synthetic person"):
+        dataset[0]
+    (sample / layout.META).write_text("{")
+    with pytest.raises(Human3DError, match=r"meta.json: unreadable sample description \(JSONDecodeError\)"):
+        dataset[0]

@@ -1,0 +1,64 @@
+"""The distance volume of a closed mesh: signed distances and closest-point normals against a sphere's exact
+ones, the clamp at the reach, the grid's extent, and the empty mesh refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from scipy import ndimage
+
+from human3d.geometry.signed_distance import distance_volume, surface_samples
+
+RADIUS, VOXEL, REACH = 0.5, 1.0 / 64, 0.25
+
+
+@pytest.fixture(scope="module")
+def sphere_volume():
+    sphere = trimesh.creation.icosphere(subdivisions=5, radius=RADIUS)
+    return distance_volume(sphere.vertices, sphere.faces, VOXEL, REACH)
+
+
+def _centres(volume) -> np.ndarray:
+    shape = volume.values.shape[1:]
+    return np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1) * volume.voxel + volume.origin
+
+
+def test_signed_distances_and_normals_match_the_sphere(sphere_volume):
+    centres = _centres(sphere_volume)
+    radius = np.linalg.norm(centres, axis=-1)
+    exact = np.clip(radius - RADIUS, -REACH, REACH)
+    signed = sphere_volume.values[0]
+    error = np.abs(signed - exact)
+    near_surface = error[np.abs(exact) < 2 * VOXEL]
+    assert np.percentile(near_surface, 99) < 0.05 * VOXEL and near_surface.max() < 0.5 * VOXEL
+    assert error.max() < VOXEL  # farther: the nearest sample-holding voxel's sample
+    assert ((signed < 0) == (exact < 0))[np.abs(exact) > VOXEL].all()
+    near = (np.abs(exact) < REACH / 2) & (radius > 0.1)
+    normals = np.moveaxis(sphere_volume.values[1:], 0, -1)[near] / (1 - np.abs(signed[near]) / REACH)[:, None]
+    radial = centres[near] / radius[near, None]
+    assert np.einsum("nd,nd->n", normals, radial).min() > 0.99
+
+
+def test_the_grid_spans_the_reach_and_is_clamped_there(sphere_volume):
+    np.testing.assert_allclose(sphere_volume.origin, -RADIUS - REACH, atol=1e-3)
+    assert (sphere_volume.far_corner >= RADIUS + REACH - 1e-9).all()
+    corner = sphere_volume.values[:, 0, 0, 0]
+    assert corner[0] == pytest.approx(REACH) and np.abs(corner[1:]).max() == 0.0  # no normal at the reach
+    # trilinear reads between voxel centres stay within the clamp
+    assert np.abs(ndimage.map_coordinates(sphere_volume.values[0], np.full((3, 1), 10.5), order=1)).max() <= REACH
+
+
+def test_surface_samples_lie_on_the_mesh_with_its_normals():
+    box = trimesh.creation.box((1.0, 2.0, 0.5))
+    points, normals = surface_samples(box.vertices, box.faces, spacing=0.05)
+    assert len(points) >= 2 * (1 * 2 + 1 * 0.5 + 2 * 0.5) / 0.05**2
+    half = np.array([0.5, 1.0, 0.25])
+    assert (np.abs(points) <= half + 1e-9).all()
+    assert np.abs(np.abs(points) - half).min(axis=1).max() < 1e-9  # on a face of the box
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-6)
+
+
+def test_an_empty_mesh_is_refused():
+    with pytest.raises(ValueError, match="empty mesh"):
+        distance_volume(np.zeros((0, 3)), np.zeros((0, 3), dtype=int), VOXEL, REACH)

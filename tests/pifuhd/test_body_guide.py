@@ -1,0 +1,121 @@
+"""The body-guided PIFuHD network: the body's features and maps, a grown network equal to its source (folded
+path included), checkpoints that say they are body-guided, official options unchanged, and the fitted body
+put into the crop frame where the camera sees it."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from human3d.errors import Human3DError
+from human3d.fit.camera import Intrinsics
+from human3d.geometry.crop import Crop
+from human3d.pifuhd.body_guide import REACH, BodyGuide
+from human3d.pifuhd.folded import FoldedOccupancy
+from human3d.pifuhd.grow import grown_for_body
+from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict
+from human3d.pifuhd.options import coarse_options, stored_options
+from human3d.pifuhd.photo_body import body_in_crop, person_in_crop
+from human3d.pifuhd.train_config import named_options
+
+RADIUS = 0.4
+
+
+@pytest.fixture(scope="module")
+def ball() -> BodyGuide:
+    sphere = trimesh.creation.icosphere(subdivisions=4, radius=RADIUS)
+    return BodyGuide.of_mesh(sphere.vertices, sphere.faces)
+
+
+def test_features_are_the_signed_distance_and_the_normal(ball):
+    points = torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, -0.3, 0.0], [0.9, 0.9, 0.9]]).T[None]
+    features = ball.features(points)[0].numpy()
+    assert features.shape == (4, 4)
+    np.testing.assert_allclose(features[0], [-REACH, 0.1, -0.1, REACH], atol=3e-3)  # clamped at the reach
+    np.testing.assert_allclose(features[1:, 1] / (1 - 0.1 / REACH), [1, 0, 0], atol=0.02)  # faded normal
+    np.testing.assert_allclose(features[1:, 2] / (1 - 0.1 / REACH), [0, -1, 0], atol=0.02)
+    np.testing.assert_array_equal(features[1:, 3], 0.0)  # beyond the volume: far, no normal
+
+
+def test_normal_maps_show_the_front_and_the_back(ball):
+    maps = ball.normal_maps(64)
+    assert maps.shape == (6, 64, 64) and maps.dtype == np.float32
+    on = np.abs(maps[:3]).sum(0) > 0
+    rows, cols = np.mgrid[:64, :64]
+    disc = np.hypot((cols + 0.5) / 32 - 1, 1 - (rows + 0.5) / 32) < RADIUS
+    assert (on == disc).mean() > 0.98
+    assert maps[2][on].min() > 0 and maps[5][on].max() < 0  # facing the camera, facing away
+    np.testing.assert_array_equal(maps[:, ~on], 0.0)
+
+
+def _tiny_inputs():
+    generator = torch.Generator().manual_seed(1)
+    return torch.randn(1, 3, 64, 64, generator=generator), torch.randn(1, 3, 128, 128, generator=generator)
+
+
+def test_a_grown_network_computes_what_its_source_did(ball):
+    torch.manual_seed(0)
+    source = PifuhdNet(named_options("tiny")).eval()
+    grown = grown_for_body(source).eval()
+    assert grown.options.coarse.body_guided and grown.options.coarse.body_channels == 4
+    image, image_big = _tiny_inputs()
+    points = torch.rand(1, 3, 400) * 2 - 1
+    with torch.no_grad():
+        before = source.query(source.encode(image, image_big), points)
+        features = grown.encode(image, image_big, ball)
+        after = grown.query(features, points)
+        for old, new in zip(before, after):
+            torch.testing.assert_close(new, old, rtol=0, atol=1e-6)
+        for mlp in (grown.mlp, grown.netG.mlp):  # now make the body count
+            mlp.filters[0].weight[:, -4:].normal_()
+        guided = grown.query(features, points)[0]
+        assert (guided - before[0]).abs().max() > 1e-3
+        torch.testing.assert_close(FoldedOccupancy(grown, features)(points), guided, rtol=0, atol=1e-5)
+
+
+def test_body_guided_checkpoints_describe_themselves_and_need_a_body(ball):
+    grown = grown_for_body(PifuhdNet(named_options("tiny")))
+    rebuilt = build_pifuhd(checkpoint_dict(grown))
+    assert rebuilt.options == grown.options
+    assert rebuilt.netG.netF.model[1].weight.shape[1] == 6  # RGB and the body's front normal map
+    image, image_big = _tiny_inputs()
+    with pytest.raises(Human3DError, match="body-guided: give the fitted body"):
+        rebuilt.encode(image, image_big)
+    features = rebuilt.encode(image, image_big, ball)
+    features.body = None
+    with pytest.raises(Human3DError, match="body-guided: encode the image with the fitted body"):
+        rebuilt.query(features, torch.zeros(1, 3, 5))
+
+
+def test_official_options_stay_unguided_and_unchanged():
+    official = named_options("released")
+    opt, opt_netG = stored_options(official)
+    assert "body_channels" not in vars(opt_netG) and "body_normal_maps" not in vars(opt_netG)
+    options = coarse_options(argparse.Namespace(**vars(opt_netG)))
+    assert options == official.coarse and not options.body_guided
+
+
+def test_a_fitted_body_goes_where_the_camera_sees_it():
+    camera = np.array([[0.0, 0.0, 2.0], [0.1, -0.2, 2.0], [0.0, 0.0, 2.1], [0.0, 0.1, 1.9], [0.0, 0.0, 2.0]])
+    crop = Crop.square(500.0, 500.0, 400.0)
+    in_crop = body_in_crop(camera, Intrinsics(1000.0, 500.0, 500.0), crop)
+    np.testing.assert_allclose(in_crop[0], [0.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(in_crop[1], [0.25, 0.5, 0.0], atol=1e-12)  # pixel (550, 400)
+    np.testing.assert_allclose(in_crop[2], [0.0, 0.0, -0.25], atol=1e-12)  # 10 cm farther: 50 px at 2 m
+    np.testing.assert_allclose(in_crop[3, 2], 0.25, atol=1e-12)
+    np.testing.assert_allclose(in_crop[3, 1], -(0.1 / 1.9 * 1000) / 200, atol=1e-12)  # below the centre
+
+
+def test_the_person_fitted_is_the_one_in_the_crop():
+    class Found:
+        def __init__(self, box):
+            self.box_xyxy = np.array(box, dtype=float)
+
+    people = [Found([0, 0, 300, 600]), Found([700, 100, 900, 500])]
+    assert person_in_crop(people, Crop.square(800.0, 300.0, 500.0)) is people[1]
+    assert person_in_crop(people, Crop.square(150.0, 300.0, 700.0)) is people[0]
+    assert person_in_crop(people, Crop.square(2000.0, 2000.0, 100.0)) is None

@@ -359,6 +359,7 @@ class PifuhdTrainingSet(Dataset):
         shift, depth = augment.body.offsets(rng)
         # the labels' z = 0 moves by -depth: the person's surface lies off the body in depth, as a fit's does
         return vertices + shift, z_origin - depth * rect.width / image_size[0]
+
     def _depth_origin(self, index: int, calib: np.ndarray) -> float:
         """:func:`depth_origin` of sample ``index``'s mesh (read once per process)."""
         if index not in self._origins:

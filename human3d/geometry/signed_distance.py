@@ -67,15 +67,18 @@ def distance_volume(vertices: np.ndarray, faces: np.ndarray, voxel: float, reach
     origin = vertices.min(0) - reach
     shape = tuple(int(n) for n in np.ceil((vertices.max(0) + reach - origin) / voxel).astype(int) + 1)
     cells = np.clip(np.rint((points - origin) / voxel).astype(np.int64), 0, np.array(shape) - 1)
-    farthest_first = np.argsort(-np.linalg.norm(points - (cells * voxel + origin), axis=1))
+    flat = np.ravel_multi_index(tuple(cells.T), shape)
+    by_cell = np.lexsort((np.linalg.norm(points - (cells * voxel + origin), axis=1), flat))  # nearest first per cell
+    cell_ids, first = np.unique(flat[by_cell], return_index=True)
     holder = np.full(shape, -1, dtype=np.int64)
-    holder[tuple(cells[farthest_first].T)] = farthest_first  # the last write, the sample nearest the centre, stays
+    holder.flat[cell_ids] = by_cell[first]  # each holding voxel keeps the sample nearest its centre
     nearest_cell = ndimage.distance_transform_edt(holder < 0, return_distances=False, return_indices=True)
     nearest = holder[tuple(nearest_cell)]
     centres = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1) * voxel + origin
-    near = np.linalg.norm(centres - points[nearest], axis=-1) < EXACT_BAND * voxel
-    nearest[near] = cKDTree(points).query(centres[near], workers=-1)[1]
     offset = centres - points[nearest]
+    near = np.linalg.norm(offset, axis=-1) < EXACT_BAND * voxel
+    nearest[near] = cKDTree(points).query(centres[near], workers=-1)[1]
+    offset[near] = centres[near] - points[nearest[near]]
     closest_normals = normals[nearest]
     along = np.einsum("...d,...d->...", offset, closest_normals)
     sideways = np.maximum(np.einsum("...d,...d->...", offset, offset) - along**2 - spacing**2, 0.0)

@@ -8,7 +8,8 @@
    points inside the window are used.
 
 A body-guided configuration (``body_guided``; :mod:`human3d.pifuhd.body_guide`) is trained the same way, each
-view carrying its person's perturbed anny body; a network that is not body-guided (e.g. ``init``) is first grown
+view carrying a body: mostly the one fitted to its photo, else its person's perturbed anny body
+(:class:`~human3d.pifuhd.augment.PifuhdTrainingSet`); a network that is not body-guided (e.g. ``init``) is first grown
 into one that computes the same thing (:func:`human3d.pifuhd.grow.grown_for_body`).
 
 Every stage trains the whole :class:`PifuhdNet` object (frozen parts included) and writes it, in the
@@ -31,7 +32,7 @@ from human3d.pifuhd.augment import AugmentationConfig, PifuhdTrainingSet
 from human3d.pifuhd.checkpoint import load_checkpoint, save_checkpoint
 from human3d.pifuhd.grow import body_guided_options, grown_for_body
 from human3d.pifuhd.losses import normal_map_loss, occupancy_iou, occupancy_loss, stacked_occupancy_loss
-from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, project
+from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict, inside_xy, project
 from human3d.pifuhd.options import PifuhdConfig
 from human3d.training.data import infinite_batches
 from human3d.training.loop import FitResult, fit
@@ -146,7 +147,7 @@ class FineStage(_Stage):
                 fine_input = torch.cat([local, torch.stack(windows)], 1)
         uv = project(points)[:, :2]
         local_points = local_uv(uv, window, big, crop)
-        in_xy = ((uv >= -1) & (uv <= 1)).all(dim=1, keepdim=True).to(points.dtype)
+        in_xy = inside_xy(uv)
         preds = [self.net.fine_mlp(features, local_points, phi, body) * in_xy
                  for features in self.net.image_filter.stacks(fine_input)]
         return stacked_occupancy_loss(preds, batch["labels"])

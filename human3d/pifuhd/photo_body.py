@@ -8,28 +8,14 @@ body's median depth, is scaled as the image scales sizes at that depth (the crop
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from human3d.errors import Human3DError
-from human3d.fit.body_fit import BodyFit, BodyFitter, FitConfig
+from human3d.fit.body_fit import BodyFit, default_fitter
 from human3d.fit.camera import Intrinsics
 from human3d.geometry.crop import Crop
 from human3d.people.finder import Person
 from human3d.pifuhd.body_guide import BodyGuide
-
-PHOTO_FIT = FitConfig(depth_weight=1.0)
-"""The fit of a photo's person for a body-guided reconstruction. The landmark model's depths weigh 50 times more
-than in a video's fit (0.02); they mostly decide which way the person faces. On 8 held-out renders the mean depth
-error of the skin went from 0.17 to 0.12 crop units, and two of the four people fitted turned round were turned
-back (docs/results/2026-12-06-body-guided-pifuhd.md)."""
-
-
-@functools.lru_cache(maxsize=1)
-def photo_fitter() -> BodyFitter:
-    """A process-wide fitter of :data:`PHOTO_FIT`, built on first use."""
-    return BodyFitter(PHOTO_FIT)
 
 
 def body_in_crop(vertices: np.ndarray, intrinsics: Intrinsics, crop: Crop) -> np.ndarray:
@@ -71,7 +57,7 @@ def fit_person(rgb: np.ndarray, crop: Crop | None = None, person: Person | None 
         if person is None:
             where = "in the photo" if crop is None else "in the crop"
             raise Human3DError(f"no person found {where} to fit a body to (body-guided weights need one)")
-    return photo_fitter().fit([person], rgb.shape[1], rgb.shape[0])[0]
+    return default_fitter().fit([person], rgb.shape[1], rgb.shape[0])[0]
 
 
 def body_faces() -> np.ndarray:

@@ -9,16 +9,20 @@ metres), minimising:
   (:mod:`human3d.fit.keypoint_offsets`) and projected through the photo's camera
   (:func:`human3d.fit.camera.default_intrinsics`), and the finder's, weighted by their visibility and
   measured in units of the person's box height (robust: Geman-McClure);
-- the landmarks' relative depth, a weak cue (BlazePose's z, relative to the hips, in pixels);
+- the landmarks' relative depth (BlazePose's z, relative to the hips, in pixels), a weak cue (trusted more,
+  it bends real photos' bodies forward at the hips);
 - skin points that project outside the person's mask (:mod:`human3d.fit.silhouette`);
 - priors that keep the body human (:mod:`human3d.fit.priors`).
 
 The loss is a sum of squared residuals (:meth:`BodyFitter.residuals`). Its keypoints come from anny's
 keypoint rig (:mod:`human3d.body.keypoint_rig`: exactly anny's skinned and regressed keypoints, without
 skinning the mesh); anny's full mesh is built once per fit, at the end. A new person is fitted by
-gradient descent (Adam, the placement alone first), twice, facing the camera and facing away, and the
-better fit is kept; a person seen again after a gap in a video is fitted the same way with the shape they
-were first fitted with held. In a video, a person seen in the last frames is predicted from their last two fits
+gradient descent (Adam, the placement alone first) from four starts: facing the camera and facing away,
+each with the depth term weak and strong while the placement alone moves (strong, it can tell a person
+turned 30 degrees one way from one turned the other way; the bones are not moving, so it cannot bend
+them). The fit whose cost is least, with the depth term a little stronger than while fitting, is kept; a
+person seen again after a gap in a video is fitted the same way with the shape they were first fitted with
+held. In a video, a person seen in the last frames is predicted from their last two fits
 (placement at constant velocity, bone rotations at a damped velocity: :attr:`FitConfig.pose_velocity`),
 their shape held, and refined by a few Levenberg-Marquardt steps (:mod:`human3d.fit.least_squares`) with
 a temporal term pulling toward the prediction: it penalises acceleration (jitter), not steady motion, so
@@ -63,6 +67,9 @@ class FitConfig:
     shape_refresh: int = 10  # Adam steps between re-linearisations of the keypoints in the shape
     learning_rate: float = 0.04
     depth_weight: float = 0.02
+    placement_depth_weights: tuple[float, ...] = (0.02, 1.0)  # a new person's fits: the depth term's weight
+    # while the placement alone moves, one fit (each facing) per weight: a strong one turns the body, never bends it
+    choice_depth_weight: float = 0.2  # the depth term's weight in the cost that picks a new person's best fit
     pose_weight: float = 0.01
     shape_weight: float = 0.01
     robust_scale: float = 0.08  # Geman-McClure's scale, in box heights
@@ -111,15 +118,17 @@ class Candidate:
     warm: bool
     shaped: Shaped | None = None  # the shape's keypoint rig when known (a warm start's, from the last fit)
     held: bool = False
+    placement_depth: float = 0.0  # a cold start's depth weight while the placement alone moves
 
     @classmethod
     def cold(cls, facing: np.ndarray, translation: np.ndarray, bones: int,
-             phenotype: dict[str, float] | None = None) -> Candidate:
+             phenotype: dict[str, float] | None = None, placement_depth: float = 0.02) -> Candidate:
         """A fit from scratch: the given facing, rest pose, and the average shape to fit, or ``phenotype``
-        held (a video's person seen again after a gap keeps the shape they were first fitted with)."""
-        if phenotype is None:
-            return cls(facing, translation, np.zeros(len(PHENOTYPE_NAMES)), np.zeros((bones, 3)), False)
-        return cls(facing, translation, shape_logits(phenotype), np.zeros((bones, 3)), False, held=True)
+        held (a video's person seen again after a gap keeps the shape they were first fitted with);
+        ``placement_depth``: the depth term's weight while the placement alone moves."""
+        shape = np.zeros(len(PHENOTYPE_NAMES)) if phenotype is None else shape_logits(phenotype)
+        return cls(facing, translation, shape, np.zeros((bones, 3)), False, held=phenotype is not None,
+                   placement_depth=placement_depth)
 
     @classmethod
     def from_fits(cls, last: BodyFit, earlier: BodyFit | None, bones: list[int],
@@ -148,8 +157,9 @@ class FitProblem:
     """One image's fit as tensors, one row per candidate (see :meth:`BodyFitter.residuals`): the keypoint
     targets (pixels [C, 17, 2], weights [C, 17], relative depths [C, 17]), box heights [C], whether each is a
     warm start [C], base orientations [C, 3, 3], starting parameters [C, 6 + 3 len(FITTED_BONES)] (for warm
-    starts also the temporal term's anchor), shape logits [C, 6] and whether each is held [C], their bodies'
-    keypoint rig (COCO-17, then the outline points), the people's mask maps and each candidate's person [C]."""
+    starts also the temporal term's anchor), shape logits [C, 6] and whether each is held [C], the depth
+    weights of cold starts' placement [C], their bodies' keypoint rig (COCO-17, then the outline points), the
+    people's mask maps and each candidate's person [C]."""
 
     target: torch.Tensor
     weight: torch.Tensor
@@ -160,6 +170,7 @@ class FitProblem:
     start: torch.Tensor
     shapes: torch.Tensor
     held: torch.Tensor
+    placement_depth: torch.Tensor
     heads: torch.Tensor
     moments: torch.Tensor
     intrinsics: Intrinsics
@@ -244,7 +255,8 @@ class BodyFitter:
         person from their last fit, ``earlier`` (the frame before it) adds their velocity: their shape is
         held, their motion carried on (:meth:`Candidate.from_fits`), and a few Levenberg-Marquardt steps fit
         this frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion
-        is not). New people are fitted by gradient descent, facing the camera and facing away. ``meshes``: False
+        is not). New people are fitted by gradient descent from four starts (both facings, each with a weak and
+        a strong depth term while placing them). ``meshes``: False
         skips building each body's skin (``vertices`` None; the joints are the same). ``densepose``: the
         image's DensePose result, when at hand: each person's labelled pixels are also fitted to the skin
         points they name (:mod:`human3d.fit.dense_correspondences`). ``shapes``: a phenotype (anny's values
@@ -257,14 +269,15 @@ class BodyFitter:
         shapes = list(shapes) if shapes is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height)
         targets = [keypoint_targets(person) for person in people]
-        candidates: list[tuple[int, Candidate]] = []  # (person, start): new people twice, both facings
+        candidates: list[tuple[int, Candidate]] = []  # (person, start): new people from four starts
         for index, (person, last, before, shape) in enumerate(zip(people, previous, earlier, shapes)):
             if last is not None:
                 candidates.append((index, Candidate.from_fits(last, before, self.bones, self.config.pose_velocity)))
             else:
                 start = initial_translation(person, targets[index], intrinsics)
                 for facing in (FACING_CAMERA, FACING_CAMERA @ rotation_about(1, np.pi)):
-                    candidates.append((index, Candidate.cold(facing, start, len(self.bones), shape)))
+                    for weight in self.config.placement_depth_weights:
+                        candidates.append((index, Candidate.cold(facing, start, len(self.bones), shape, weight)))
         problem = self.problem(people, targets, candidates, intrinsics, mask_maps(
             [p.mask for p in people], [p.box_xyxy for p in people], device=self.device), densepose)
         warm = [k for k, (_, c) in enumerate(candidates) if c.warm]
@@ -304,6 +317,7 @@ class BodyFitter:
             scale=tensor([box_scale(people[i].box_xyxy) for i, _ in candidates]),
             warm=tensor([float(c.warm) for _, c in candidates]), base=tensor(np.array([c.base for _, c in candidates])),
             start=tensor(start), shapes=shapes, held=torch.tensor([c.held for _, c in candidates], device=self.device),
+            placement_depth=tensor([c.placement_depth for _, c in candidates]),
             heads=heads, moments=moments, intrinsics=intrinsics, masks=masks,
             person=torch.tensor([index for index, _ in candidates], device=self.device),
             dense=self.dense_term(people, [i for i, _ in candidates], torch.sigmoid(shapes), densepose))
@@ -344,14 +358,18 @@ class BodyFitter:
         return self.body.pose(self.body.rest_params())
 
     def residuals(self, problem: FitProblem, params: torch.Tensor, rows: torch.Tensor,
-                  shaped: Shaped | None = None, mask: bool = True, dense: bool = True) -> torch.Tensor:
+                  shaped: Shaped | None = None, mask: bool = True, dense: bool = True,
+                  depth_weight: float | torch.Tensor | None = None) -> torch.Tensor:
         """Residuals [N, R] of parameter rows [N, 6 + 3 len(FITTED_BONES)] (orientation change, translation,
         fitted-bone rotations) of candidates ``rows`` [N]; their squares sum to the loss (shape terms aside):
         robust 2D keypoint error (Geman-McClure, in box heights), relative depth, skin points outside the
         person's mask (:mod:`human3d.fit.silhouette`), DensePose pixels off their skin points (when given),
         pose prior and, for warm starts, the temporal term. ``shaped``: the rows' bodies, else the candidates'
-        starting shapes; ``mask``, ``dense``: False leaves the mask term, the DensePose term out (zeros)."""
+        starting shapes; ``mask``, ``dense``: False leaves the mask term, the DensePose term out (zeros);
+        ``depth_weight``: the depth term's weight (one, or one per row [N]), if not the config's."""
         config, dtype = self.config, params.dtype
+        depth_weight = torch.as_tensor(config.depth_weight if depth_weight is None else depth_weight,
+                                       dtype=dtype, device=params.device).reshape(-1, 1)
         if shaped is None:
             shaped = problem.heads[rows].to(dtype), problem.moments[rows].to(dtype)
         heads, moments = shaped
@@ -376,7 +394,7 @@ class BodyFitter:
         sideways_in_sight = rotation[:, 2, 0].detach() ** 2  # the body's x axis' share of the camera's depth
         anchor = problem.start[rows].to(dtype)
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
-        return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (config.depth_weight * share).sqrt(),
+        return torch.cat([(robust * share[..., None].sqrt()).flatten(1), depth * (depth_weight * share).sqrt(),
                           outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched,
                           config.pose_weight ** 0.5 * pose_prior_residuals(pose, sideways_in_sight),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
@@ -407,8 +425,10 @@ class BodyFitter:
 
     def descend(self, problem: FitProblem, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Fits from scratch: parameters, shape logits and final losses of candidates ``rows`` by Adam, the
-        placement alone first (without the mask term), DensePose's points only once the keypoints have settled
-        the pose (from the start they can pull a fit into a wrong pose); held shapes stay as they are."""
+        placement alone first (without the mask term, the depth term at each start's weight), DensePose's points
+        only once the keypoints have settled the pose (from the start they can pull a fit into a wrong pose);
+        held shapes stay as they are. The final losses, which pick the best start, weigh the depth term by
+        :attr:`FitConfig.choice_depth_weight`."""
         index = torch.tensor(rows, device=self.device)
         params, shape, held = problem.start[index].clone(), problem.shapes[index].clone(), problem.held[index]
         params.requires_grad_()
@@ -416,10 +436,11 @@ class BodyFitter:
 
         linear: Callable[[torch.Tensor], Shaped] | None = None
 
-        def losses(mask: bool = True, dense: bool = True) -> torch.Tensor:
+        def losses(mask: bool = True, dense: bool = True, depth_weight: float | torch.Tensor | None = None
+                   ) -> torch.Tensor:
             phenotype = torch.sigmoid(shape)
             shaped = linear(phenotype) if linear is not None else None
-            return (self.residuals(problem, params, index, shaped, mask, dense).pow(2).sum(-1)
+            return (self.residuals(problem, params, index, shaped, mask, dense, depth_weight).pow(2).sum(-1)
                     + self.config.shape_weight * shape_prior(phenotype))
 
         for step in range(self.config.iterations):
@@ -433,15 +454,16 @@ class BodyFitter:
                     self.reshape_dense(problem.dense, rows, problem.person[index].tolist(),
                                        torch.sigmoid(shape.detach()))
             optimiser.zero_grad()  # the rest pose's arms lie outside any mask: no mask term while placing
-            losses(mask=not placement_only, dense=step >= self.config.densepose_from_step).sum().backward()
+            losses(mask=not placement_only, dense=step >= self.config.densepose_from_step,
+                   depth_weight=problem.placement_depth[index] if placement_only else None).sum().backward()
             if placement_only:
                 params.grad[:, 6:] = 0.0  # the fitted-bone rotations wait
             elif held.any():
                 shape.grad[held] = 0.0  # Adam leaves a value whose gradient was always 0 where it is
             optimiser.step()
         with torch.no_grad():
-            linear = None  # the final losses with the exact shapes
-            return params.detach(), shape.detach(), losses()
+            linear = self.shaped  # the final losses with the exact shapes, by which the best start is chosen
+            return params.detach(), shape.detach(), losses(depth_weight=self.config.choice_depth_weight)
 
     def shape_linearisation(self, phenotype: torch.Tensor) -> Callable[[torch.Tensor], Shaped]:
         """The keypoint rig's heads and moments as linear functions of phenotype values near ``phenotype`` [B, 6]

@@ -109,12 +109,6 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, seed=args.seed,
         augmentation=None if args.no_augment else AugmentationConfig(), background_points=args.background_points,
     )
-    if args.body_guided:
-        from human3d.pifuhd.fitted_bodies import fit_sample_bodies
-
-        counts = fit_sample_bodies(args.data)
-        print(f"{args.data}: bodies fitted to {counts['fitted']} photos ({counts['kept']} fitted before, "
-              f"{counts['failed']} with nobody found)")
     train_pifuhd(settings)
     if os.environ.get("RANK", "0") != "0":
         return 0

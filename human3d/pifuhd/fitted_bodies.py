@@ -17,15 +17,17 @@ from human3d.formats import synth_sample as layout
 from human3d.pifuhd.photo_body import fit_person
 
 
-def fit_sample_bodies(root: str | Path, progress: bool = True) -> dict[str, int]:
-    """Fit anny to the largest person of every finished sample of ``root`` that has no fitted body yet.
+def fit_sample_bodies(root: str | Path, progress: bool = True, part: tuple[int, int] = (0, 1)) -> dict[str, int]:
+    """Fit anny to the largest person of every finished sample of ``root`` that has no fitted body yet;
+    ``part`` = (k, n): only every n-th sample from the k-th (each rank of a ``torchrun`` job fits its own).
 
     Returns how many were ``fitted``, already there (``kept``) and ``failed`` (nobody found or fitted: those
     samples train on their perturbed true body only).
     """
+    index, parts = part
     counts = {"fitted": 0, "kept": 0, "failed": 0}
-    for sample_dir in tqdm(layout.finished_sample_dirs(Path(root)), desc="fit bodies", unit="sample",
-                           disable=not progress):
+    for sample_dir in tqdm(layout.finished_sample_dirs(Path(root))[index::parts], desc="fit bodies",
+                           unit="sample", disable=not progress):
         if (sample_dir / layout.FITTED_BODY).is_file():
             counts["kept"] += 1
             continue

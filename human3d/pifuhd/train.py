@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -236,9 +237,27 @@ def train_pifuhd(settings: PifuhdTrainConfig) -> dict[str, FitResult]:
     PifuhdTrainingSet(settings.data, options, settings.points)  # bad data fails before anything is written
     runtime = setup_runtime(settings.device)
     try:
+        if settings.body_guided:
+            fit_training_bodies(settings, runtime)
         return {stage: _run_stage(stage, settings, runtime) for stage in settings.stages}
     finally:
         teardown(runtime)
+
+
+def fit_training_bodies(settings: PifuhdTrainConfig, runtime: Runtime) -> None:
+    """Fit anny to the photo of every sample of ``settings.data`` without a fitted body yet
+    (:func:`~human3d.pifuhd.fitted_bodies.fit_sample_bodies`), each rank its share, all ranks waiting for
+    the last; the main rank prints the counts."""
+    from human3d.pifuhd.fitted_bodies import fit_sample_bodies  # the fitter: anny and MediaPipe, loaded when needed
+
+    counts = fit_sample_bodies(settings.data, settings.progress and runtime.is_main,
+                               (runtime.rank, runtime.world_size))
+    totals = torch.tensor([counts["fitted"], counts["kept"], counts["failed"]])
+    if runtime.distributed:
+        dist.all_reduce(totals)
+    if runtime.is_main:
+        fitted, kept, failed = totals.tolist()
+        print(f"{settings.data}: bodies fitted to {fitted} photos ({kept} fitted before, {failed} with nobody found)")
 
 
 @torch.no_grad()

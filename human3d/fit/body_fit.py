@@ -256,8 +256,8 @@ class BodyFitter:
         held, their motion carried on (:meth:`Candidate.from_fits`), and a few Levenberg-Marquardt steps fit
         this frame with a temporal term pulling toward that prediction (jitter is penalised, steady motion
         is not). New people are fitted by gradient descent from four starts (both facings, each with a weak and
-        a strong depth term while placing them). ``meshes``: False
-        skips building each body's skin (``vertices`` None; the joints are the same). ``densepose``: the
+        a strong depth term while placing them). ``meshes``: False skips building each body's skin
+        (``vertices`` None; the joints are the same). ``densepose``: the
         image's DensePose result, when at hand: each person's labelled pixels are also fitted to the skin
         points they name (:mod:`human3d.fit.dense_correspondences`). ``shapes``: a phenotype (anny's values
         by name) to hold per person, None where the shape is to be fitted; a video's person seen again after

@@ -119,3 +119,29 @@ def test_the_person_fitted_is_the_one_in_the_crop():
     assert person_in_crop(people, Crop.square(800.0, 300.0, 500.0)) is people[1]
     assert person_in_crop(people, Crop.square(150.0, 300.0, 700.0)) is people[0]
     assert person_in_crop(people, Crop.square(2000.0, 2000.0, 100.0)) is None
+
+
+def test_a_photo_is_fitted_to_its_persons_keypoints_and_densepose_points(monkeypatch):
+    """The photo fit reads the bundled light DensePose's points of the person, as ``human3d body`` does."""
+    pytest.importorskip("mediapipe")
+    from pathlib import Path
+
+    from PIL import Image
+
+    from human3d.fit.body_fit import BodyFitter
+    from human3d.pifuhd.photo_body import fit_person
+
+    rgb = np.asarray(Image.open(Path(__file__).parents[2] / "examples" / "person.png").convert("RGB"))
+    seen = []
+    fit = BodyFitter.fit
+
+    def spy(self, people, width, height, **options):
+        seen.append(options.get("densepose"))
+        return fit(self, people, width, height, **options)
+
+    monkeypatch.setattr(BodyFitter, "fit", spy)
+    body = fit_person(rgb)
+    (densepose,) = seen
+    assert densepose is not None and len(densepose) == 1
+    assert (densepose.labels[0] > 0).sum() > 1000  # the person's pixels, labelled with their body parts
+    assert body.vertices is not None and body.error_px < 10

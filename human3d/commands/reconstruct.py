@@ -175,4 +175,7 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"human3d: error: {error}", file=sys.stderr)
             continue
         tqdm.write(f"{job.mesh}: {len(result.vertices)} vertices, {len(result.faces)} faces", file=sys.stdout)
+        if result.body is not None and not result.body.present:
+            tqdm.write(f"{job.image}: the fitted body disagrees with the person's outline; reconstructed from the "
+                       "image alone", file=sys.stdout)
     return 1 if failures else 0

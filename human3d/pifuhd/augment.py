@@ -15,7 +15,9 @@ For a body-guided configuration a view also carries a body as the network reads 
 the body fitted to the sample's photo (``fitted_body.npz``, :mod:`human3d.pifuhd.fitted_bodies`; put into the
 crop as at inference, z = 0 at its median depth, the labels' z = 0 at the true body's), otherwise the person's
 true anny body rebuilt from ``meta.json`` and perturbed as fits err (:mod:`human3d.pifuhd.body_perturbation`;
-z = 0 at its median depth).
+z = 0 at its median depth). A few views carry no body at all, as when none can be fitted
+(:meth:`~human3d.pifuhd.body_guide.BodyGuide.absent`), and so does a view whose fitted body inference would
+refuse (:func:`~human3d.pifuhd.photo_body.outline_agreement`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from human3d.io.meshes import read_mesh
 from human3d.pifuhd.body_guide import BodyGuide
 from human3d.pifuhd.body_perturbation import BodyPerturbation
 from human3d.pifuhd.options import PifuhdConfig
-from human3d.pifuhd.photo_body import body_faces, body_in_crop
+from human3d.pifuhd.photo_body import body_faces, body_in_crop, outline_agreement
 
 GREY = 0.5  # the background inference composites a masked photo over
 SURFACE_MARGIN = 0.005  # free-space points keep this far (crop units of the image) from the rendered surfaces
@@ -56,6 +58,7 @@ class AugmentationConfig:
     whole_image: float = 0.1  # probability of the whole image as the crop (a photo without a mask)
     body: BodyPerturbation = field(default_factory=BodyPerturbation)  # of a body-guided view's true body
     fitted_body: float = 0.75  # probability of the sample's fitted body (when it has one) instead
+    no_body: float = 0.1  # probability of no body at all (absent features, blank normal maps), before the above
 
 
 def _random_background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -301,9 +304,9 @@ class PifuhdTrainingSet(Dataset):
         camera, _ = read_camera(sample_dir)
         calib = camera.pifu_calib()
         image_size = (bgr.shape[1], bgr.shape[0])
-        body_vertices, z_origin = None, None
-        if self.body_guided:
-            body_vertices, z_origin = self._body(sample_dir, rng, calib, rect, image_size)
+        body_vertices, z_origin, fitted = None, None, False
+        if self.body_guided and (self.augmentation is None or rng.random() >= self.augmentation.no_body):
+            body_vertices, z_origin, fitted = self._body(sample_dir, rng, calib, rect, image_size)
         z_origin = self._depth_origin(index, calib) if z_origin is None else z_origin
         world, labels = self.source.labelled_points(index)
         points = points_to_crop(np.asarray(world, np.float64).T, calib, rect, image_size, z_origin)
@@ -326,16 +329,19 @@ class PifuhdTrainingSet(Dataset):
         inside = np.concatenate([np.asarray(labels, dtype=np.float32)[pick], np.zeros(outside.shape[1], np.float32)])
         view["samples"] = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
         view["labels"] = torch.from_numpy(inside[None])
-        if body_vertices is not None:
-            guide = BodyGuide.of_mesh(body_vertices, body_faces())
+        if self.body_guided:
+            guide = BodyGuide.absent() if body_vertices is None else BodyGuide.of_mesh(body_vertices, body_faces())
+            if fitted and not outline_agreement(guide, view["mask"][0].numpy() > 0.5).plausible:
+                guide = BodyGuide.absent()  # as inference refuses it
             view["body"] = guide.features(view["samples"][None])[0]
             if self.body_maps:
                 view["body_maps"] = torch.from_numpy(guide.normal_maps(self.size))
         return view
 
     def _body(self, sample_dir: Path, rng: np.random.Generator, calib: np.ndarray, rect: Crop,
-              image_size: tuple[int, int]) -> tuple[np.ndarray, float]:
-        """A view's body in the crop frame (V, 3) and the labels' depth origin (see the module docstring)."""
+              image_size: tuple[int, int]) -> tuple[np.ndarray, float, bool]:
+        """A view's body in the crop frame (V, 3), the labels' depth origin (see the module docstring) and
+        whether it is the fitted body."""
         from human3d.body.model import get_body_model
         from human3d.synth.scene import placed_body
 
@@ -348,17 +354,17 @@ class PifuhdTrainingSet(Dataset):
         if fitted is not None and (augment is None or rng.random() < augment.fitted_body):
             vertices, (focal, cx, cy) = fitted
             return (body_in_crop(vertices, Intrinsics(focal, cx, cy), rect),
-                    depth_origin(placed_body(person, model).vertices, calib))
+                    depth_origin(placed_body(person, model).vertices, calib), True)
         if augment is not None:
             person = augment.body.description(person, model.bone_names, rng)
         body = placed_body(person, model)
         z_origin = depth_origin(body.vertices, calib)
         vertices = points_to_crop(np.asarray(body.vertices, np.float64).T, calib, rect, image_size, z_origin).T
         if augment is None:
-            return vertices, z_origin
+            return vertices, z_origin, False
         shift, depth = augment.body.offsets(rng)
         # the labels' z = 0 moves by -depth: the person's surface lies off the body in depth, as a fit's does
-        return vertices + shift, z_origin - depth * rect.width / image_size[0]
+        return vertices + shift, z_origin - depth * rect.width / image_size[0], False
 
     def _depth_origin(self, index: int, calib: np.ndarray) -> float:
         """:func:`depth_origin` of sample ``index``'s mesh (read once per process)."""

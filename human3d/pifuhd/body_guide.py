@@ -30,7 +30,7 @@ class BodyGuide:
 
     vertices: np.ndarray  # (V, 3) crop frame
     faces: np.ndarray  # (F, 3) outward-oriented
-    volume: DistanceVolume
+    volume: DistanceVolume | None  # None: no body (:meth:`absent`)
     _grids: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -38,6 +38,18 @@ class BodyGuide:
         """The guide of a closed body mesh given in the crop frame."""
         vertices = np.asarray(vertices, dtype=np.float64)
         return cls(vertices, np.asarray(faces, dtype=np.int64), distance_volume(vertices, faces, VOXEL, REACH))
+
+    @classmethod
+    def absent(cls) -> "BodyGuide":
+        """No body (none could be fitted, or the fit was refused): every point reads as far outside a body,
+        with no normal, and the normal maps are blank. Training shows some views this, so that a body-guided
+        network also reconstructs from the image alone."""
+        return cls(np.zeros((0, 3)), np.zeros((0, 3), np.int64), None)
+
+    @property
+    def present(self) -> bool:
+        """Whether there is a body (see :meth:`absent`)."""
+        return self.volume is not None
 
     def _grid(self, device: torch.device) -> torch.Tensor:
         if device not in self._grids:
@@ -48,6 +60,10 @@ class BodyGuide:
     def features(self, points: torch.Tensor) -> torch.Tensor:
         """[B, 4, N] at crop-frame points [B, 3, N]: signed distance (crop units, clamped to the reach) and the
         faded closest-point normal; a point beyond the volume reads as its border (the reach, no normal)."""
+        if self.volume is None:
+            absent = points.new_zeros(points.shape[0], BODY_CHANNELS, points.shape[2])
+            absent[:, 0] = REACH
+            return absent
         grid = self._grid(points.device)
         low = points.new_tensor(self.volume.origin).view(1, 3, 1)
         high = points.new_tensor(self.volume.far_corner).view(1, 3, 1)
@@ -60,6 +76,8 @@ class BodyGuide:
     def normal_maps(self, size: int) -> np.ndarray:
         """(6, size, size) float32: the body's front then back normal map over the crop, in the camera frame
         (the crop frame), 0 off the body: what the data engine renders for the person."""
+        if self.volume is None:
+            return np.zeros((6, size, size), np.float32)
         from human3d.geometry.cameras import orthographic
         from human3d.synth.renderer import Surface, shared_renderer
 
@@ -68,3 +86,4 @@ class BodyGuide:
         maps = shared_renderer().render([Surface.plain(self.vertices, self.faces)], camera)
         both = np.concatenate([maps.normal_front, maps.normal_back], axis=-1) * maps.mask[..., None]
         return np.ascontiguousarray(both.transpose(2, 0, 1), dtype=np.float32)
+

@@ -54,6 +54,7 @@ class Reconstruction:
     rect: Crop
     queries: int
     seconds: dict[str, float] = field(default_factory=dict)
+    body: BodyGuide | None = None  # what body-guided weights read (``present`` False: the fit was refused)
 
 
 def _sidecar(image_path: Path, suffix: str) -> Path | None:
@@ -152,8 +153,8 @@ def reconstruct(
 
     ``colour_source``: the image (same size as ``prepared.rgb``) that ``colors="image"`` takes the vertex
     colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``. Body-guided
-    weights read ``body``, or else the body fitted to the person in the crop
-    (:func:`human3d.pifuhd.photo_body.photo_body_guide`).
+    weights read ``body``, or else the body fitted to the person in the crop, or none when that fit's outline
+    disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`).
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
@@ -199,4 +200,5 @@ def reconstruct(
         vertex_colors = vertex_colors_from_image(inputs.image_1024, vertices)
     seconds["colors"] = time.perf_counter() - start
     front, back = predictor.normal_maps()
-    return Reconstruction(vertices, faces, vertex_colors, front, back, prepared.rect, field_result.queries, seconds)
+    return Reconstruction(vertices, faces, vertex_colors, front, back, prepared.rect, field_result.queries, seconds,
+                          body)

@@ -19,7 +19,7 @@ from human3d.pifuhd.folded import FoldedOccupancy
 from human3d.pifuhd.grow import grown_for_body
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict
 from human3d.pifuhd.options import coarse_options, stored_options
-from human3d.pifuhd.photo_body import body_in_crop, person_in_crop
+from human3d.pifuhd.photo_body import body_in_crop, outline_agreement, person_in_crop
 from human3d.pifuhd.train_config import named_options
 
 RADIUS = 0.4
@@ -145,3 +145,52 @@ def test_a_photo_is_fitted_to_its_persons_keypoints_and_densepose_points(monkeyp
     assert densepose is not None and len(densepose) == 1
     assert (densepose.labels[0] > 0).sum() > 1000  # the person's pixels, labelled with their body parts
     assert body.vertices is not None and body.error_px < 10
+
+
+def test_no_body_reads_as_far_outside_everywhere_with_blank_maps():
+    absent = BodyGuide.absent()
+    features = absent.features(torch.rand(2, 3, 7) * 2 - 1)
+    assert not absent.present and features.shape == (2, 4, 7)
+    assert torch.all(features[:, 0] == REACH) and torch.all(features[:, 1:] == 0)
+    assert absent.normal_maps(16).shape == (6, 16, 16) and not absent.normal_maps(16).any()
+
+
+def test_a_fit_is_refused_where_its_outline_leaves_the_person_or_fills_too_little_of_them(ball):
+    size = 128
+    outline = np.abs(ball.normal_maps(size)[:3]).sum(0) > 0
+    rows, cols = np.mgrid[:size, :size]
+    squared = (cols - size / 2 + 0.5) ** 2 + (rows - size / 2 + 0.5) ** 2
+    disc = squared <= (RADIUS * size / 2) ** 2
+    np.testing.assert_allclose(outline.mean(), disc.mean(), rtol=0.03)  # the ball's outline, where it should be
+    same = outline_agreement(ball, outline)
+    assert (same.cover, same.spill) == (1.0, 0.0) and same.plausible
+    dressed = outline_agreement(ball, squared <= (1.5 * RADIUS * size / 2) ** 2)  # a wide robe around the body
+    assert dressed.spill == 0.0 and 0.35 < dressed.cover < 0.5 and dressed.plausible
+    half = outline_agreement(ball, outline & (cols < size / 2))  # the body reaches where the person is not
+    np.testing.assert_allclose(half.spill, 0.5, atol=0.02)
+    assert half.cover == 1.0 and not half.plausible
+    huge = outline_agreement(ball, np.ones((size, size), bool))  # a person far larger than the body
+    assert huge.spill == 0.0 and huge.cover < 0.35 and not huge.plausible
+
+
+def test_the_photo_body_is_refused_where_it_leaves_the_persons_outline():
+    """The bundled example's fit lies within the person's mask and guides the network; cut the mask to the upper
+    half and the same fit spills out of it, so the network gets no body."""
+    pytest.importorskip("mediapipe")
+    import dataclasses
+    from pathlib import Path
+
+    from human3d.pifuhd.photo_body import OUTLINE_SIZE, found_person, mask_in_crop, photo_body_guide
+    from human3d.pifuhd.pipeline import prepare_image
+
+    prepared = prepare_image(Path(__file__).parents[2] / "examples" / "person.png")
+    person = found_person(prepared.rgb, prepared.rect)
+    kept = photo_body_guide(prepared.rgb, prepared.rect, person)
+    mask = mask_in_crop(person.mask, prepared.rect, OUTLINE_SIZE)
+    agreement = outline_agreement(kept, mask)
+    assert kept.present and agreement.cover > 0.7 and agreement.spill < 0.05
+    rows = np.flatnonzero(person.mask.any(1))
+    upper = person.mask.copy()
+    upper[(rows[0] + rows[-1]) // 2 :] = False
+    refused = photo_body_guide(prepared.rgb, prepared.rect, dataclasses.replace(person, mask=upper))
+    assert not refused.present

@@ -196,3 +196,21 @@ def test_body_guided_weights_fit_the_person_by_themselves(tiny_checkpoint, tmp_p
     assert capsys.readouterr().err.strip() == f"human3d: error: {empty}: no person found in the crop to fit a body " \
                                               "to (body-guided weights need one)"
     assert not (tmp_path / "empty.ply").exists()
+
+
+def test_a_refused_body_fit_reconstructs_from_the_image_alone_and_says_so(tiny_checkpoint, tmp_path, capsys,
+                                                                          monkeypatch):
+    from human3d.pifuhd import pipeline
+    from human3d.pifuhd.body_guide import BodyGuide
+    from human3d.pifuhd.grow import grown_for_body
+    from human3d.pifuhd.model import load_pifuhd
+
+    grown = tmp_path / "grown.pt"
+    save_checkpoint(checkpoint_dict(grown_for_body(load_pifuhd(tiny_checkpoint)), "grown"), grown)
+    monkeypatch.setattr(pipeline, "photo_body_guide", lambda rgb, rect, person: BodyGuide.absent())
+    photo = Path(__file__).resolve().parents[2] / "examples" / "person.png"
+    target = tmp_path / "alone.ply"
+    assert main(["reconstruct", str(photo), "--checkpoint", str(grown), "--resolution", "24", "-o", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert f"{photo}: the fitted body disagrees with the person's outline; reconstructed from the image alone" in out
+    assert len(read_mesh(target).faces) > 0

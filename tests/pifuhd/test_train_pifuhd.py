@@ -327,6 +327,17 @@ def test_body_guided_views_carry_the_persons_body_where_the_labels_are(train_dat
     assert not torch.equal(changed["body"], view["body"])
 
 
+def test_some_body_guided_views_carry_no_body_as_when_no_body_can_be_fitted(train_data):
+    from human3d.pifuhd.body_guide import REACH
+    from human3d.pifuhd.grow import body_guided_options
+
+    guided = body_guided_options(TINY)
+    view = PifuhdTrainingSet(train_data, guided, 500, augmentation=AugmentationConfig(no_body=1.0))[0]
+    assert view["body"].shape == (4, 500) and torch.all(view["body"][0] == REACH)
+    assert torch.all(view["body"][1:] == 0) and torch.all(view["body_maps"] == 0)
+    assert view["labels"].sum() > 50  # the person is still there to learn from the image alone
+
+
 def test_a_body_guided_run_grows_its_init_and_saves_a_body_guided_checkpoint(tiny_run, train_data, tmp_path):
     from human3d.formats import synth_sample as layout
 

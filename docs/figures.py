@@ -50,7 +50,7 @@ def _normal_views(mesh: trimesh.Trimesh, size: int, degrees: tuple[float, ...] =
 def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512,
                           degrees: tuple[float, ...] = (0, 90)) -> np.ndarray:
     """Input crop | the default PIFuHD weights' mesh's normals seen from ``degrees`` (front, side); for
-    body-guided weights then the fitted body they read, seen from the side."""
+    body-guided weights then the fitted body they read, seen from the side (blank where the fit was refused)."""
     from human3d.people.finder import find_people
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.photo_body import photo_body_guide
@@ -69,8 +69,10 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
     crop = cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
     mesh = trimesh.Trimesh(result.vertices, result.faces, process=False)
-    body_view = [] if body is None else _normal_views(trimesh.Trimesh(body.vertices, body.faces, process=False),
-                                                      size, (90,))
+    body_view = []
+    if body is not None:  # a refused fit (no body read): a blank panel
+        body_view = _normal_views(trimesh.Trimesh(body.vertices, body.faces, process=False), size, (90,)) \
+            if body.present else [np.full((size, size, 3), 255, np.uint8)]
     return np.concatenate([crop[..., :3]] + _normal_views(mesh, size, degrees) + body_view, axis=1)
 
 

@@ -70,9 +70,10 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     crop = cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
     mesh = trimesh.Trimesh(result.vertices, result.faces, process=False)
     body_view = []
-    if body is not None:  # a refused fit (no body read): a blank panel
-        body_view = _normal_views(trimesh.Trimesh(body.vertices, body.faces, process=False), size, (90,)) \
-            if body.present else [np.full((size, size, 3), 255, np.uint8)]
+    if body is not None and body.present:
+        body_view = _normal_views(trimesh.Trimesh(body.vertices, body.faces, process=False), size, (90,))
+    elif body is not None:  # a refused fit (no body read): a blank panel
+        body_view = [np.full((size, size, 3), 255, np.uint8)]
     return np.concatenate([crop[..., :3]] + _normal_views(mesh, size, degrees) + body_view, axis=1)
 
 

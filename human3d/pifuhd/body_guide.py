@@ -86,4 +86,3 @@ class BodyGuide:
         maps = shared_renderer().render([Surface.plain(self.vertices, self.faces)], camera)
         both = np.concatenate([maps.normal_front, maps.normal_back], axis=-1) * maps.mask[..., None]
         return np.ascontiguousarray(both.transpose(2, 0, 1), dtype=np.float32)
-

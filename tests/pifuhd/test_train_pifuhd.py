@@ -357,9 +357,11 @@ def test_a_body_guided_run_grows_its_init_and_saves_a_body_guided_checkpoint(tin
 
 def test_a_stored_fitted_body_is_put_into_the_crop_as_inference_puts_it(train_data, tmp_path):
     """A fitted body seen through a pinhole camera far away (so the render's orthographic view) at the true body's
-    place: the view built from it reads what the view built from the true body reads."""
+    place: the view built from it reads what the view built from the true body reads; moved off the person, it is
+    refused as inference refuses it, and the view reads no body."""
     from human3d.body.model import get_body_model
     from human3d.formats import synth_sample as layout
+    from human3d.pifuhd.body_guide import REACH
     from human3d.pifuhd.grow import body_guided_options
     from human3d.synth.scene import placed_body
 
@@ -386,6 +388,11 @@ def test_a_stored_fitted_body_is_put_into_the_crop_as_inference_puts_it(train_da
     torch.testing.assert_close(fitted["samples"], truth["samples"], rtol=0, atol=1e-4)
     torch.testing.assert_close(fitted["body"][0], truth["body"][0], rtol=0, atol=5e-3)  # the signed distance
     assert (fitted["body"][1:] - truth["body"][1:]).abs().mean() < 0.01  # normals: alike but at a few creases
+
+    beside = vertices + [size / 3 * far / focal, 0.0, 0.0]  # the same fit a third of the photo to the right
+    layout.write_fitted_body(sample, beside, [focal, size / 2, size / 2])
+    refused = PifuhdTrainingSet(data, guided, 1000, augmentation=None, background_points=0.2)[1]
+    assert torch.all(refused["body"][0] == REACH) and torch.all(refused["body_maps"] == 0)  # as inference refuses it
 
 
 def test_bodies_are_fitted_to_a_folders_photos_once(tmp_path):

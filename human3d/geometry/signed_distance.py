@@ -5,10 +5,13 @@ The surface is represented by dense area-uniform samples (plus the vertices), ea
 normal there (vertex normals interpolated). Each voxel holding samples keeps the one nearest its centre; every
 other voxel takes the sample of its nearest holding voxel (an exact Euclidean distance transform), and voxels
 whose sample is within :data:`EXACT_BAND` voxels look their nearest sample up in a KD-tree instead. A voxel's
-distance is the distance to its sample, its sign that of the offset along the sample's normal (negative
-inside), its normal the sample's; an offset along the surface up to the sample spacing counts as a gap
-between samples, not as distance. Distances are within about a tenth of a voxel of the exact ones near a
-smooth surface and within a voxel farther out; the sign can be wrong within about a voxel of a sharp crease.
+distance is the distance to its sample, its normal the sample's; an offset along the surface up to the sample
+spacing counts as a gap between samples, not as distance. Its sign (negative inside): in or next to a voxel
+the surface crosses, that of the offset along the sample's normal; farther, whether those voxels enclose it (a
+flood fill from the grid's border). The normal alone misleads far from the surface: the nearest sample of a
+point beyond the hands or between the legs can face away from it. Distances are within about a tenth of a
+voxel of the exact ones near a smooth surface and within a voxel farther out; the sign can be wrong within
+about a voxel of a sharp crease.
 Values are clamped at ``reach`` (the grid extends that far beyond the mesh's box) and the normal fades to 0
 there, so a point outside the grid reads as the grid's border: ``reach`` away, no normal.
 """
@@ -83,7 +86,9 @@ def distance_volume(vertices: np.ndarray, faces: np.ndarray, voxel: float, reach
     along = np.einsum("...d,...d->...", offset, closest_normals)
     sideways = np.maximum(np.einsum("...d,...d->...", offset, offset) - along**2 - spacing**2, 0.0)
     distance = np.sqrt(along**2 + sideways)  # a sideways offset up to the sample spacing is a gap between samples
-    signed = np.clip(np.where(along < 0, -distance, distance), -reach, reach)
+    near_surface = ndimage.binary_dilation(holder >= 0)  # the crossed voxels, thickened to close gaps between them
+    inside = np.where(near_surface, along < 0, ndimage.binary_fill_holes(near_surface))  # farther: enclosed or not
+    signed = np.clip(np.where(inside, -distance, distance), -reach, reach)
     fade = 1.0 - np.abs(signed) / reach
     values = np.concatenate([signed[None], np.moveaxis(closest_normals * fade[..., None], -1, 0)])
     return DistanceVolume(values.astype(np.float32), origin, float(voxel), float(reach))

@@ -62,3 +62,27 @@ def test_surface_samples_lie_on_the_mesh_with_its_normals():
 def test_an_empty_mesh_is_refused():
     with pytest.raises(ValueError, match="empty mesh"):
         distance_volume(np.zeros((0, 3)), np.zeros((0, 3), dtype=int), VOXEL, REACH)
+
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_no_voxel_far_outside_a_posed_body_reads_inside(seed):
+    """The nearest surface sample of a point far beyond a hand or a foot can face away from it; the grid's border
+    (a reach from the body's box) and every point outside the grid (which reads the border) must still be
+    outside, and far from the surface the sign must agree with the winding number."""
+    from human3d.body.model import get_body_model
+    from human3d.body.poses import sample_body_params
+    from human3d.geometry.winding import occupancy
+
+    model = get_body_model()
+    body = model.pose(sample_body_params(np.random.default_rng(seed), model=model))
+    volume = distance_volume(body.vertices, body.faces, VOXEL, REACH)
+    signed = volume.values[0]
+    border = np.ones(signed.shape, bool)
+    border[1:-1, 1:-1, 1:-1] = False
+    assert signed[border].min() > 0
+    cells = np.random.default_rng(seed).integers(0, signed.shape, (20000, 3))
+    values = signed[tuple(cells.T)]
+    clear = np.abs(values) > 2 * VOXEL
+    inside = occupancy(body.vertices, body.faces, cells[clear] * VOXEL + volume.origin) > 0.5
+    assert ((values[clear] < 0) == inside).mean() > 0.999

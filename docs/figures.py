@@ -52,6 +52,7 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     """Input crop | the default PIFuHD weights' mesh's normals seen from ``degrees`` (front, side); for
     body-guided weights then the fitted body they read, seen from the side (blank where the fit was refused)."""
     from human3d.people.finder import find_people
+    from human3d.pifuhd.body_band import chosen_depth_margin
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.photo_body import photo_body_guide
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
@@ -63,7 +64,8 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     body = None
     if predictor.model.options.coarse.body_guided:
         body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
-    result = reconstruct(predictor, prepared, resolution, keep_largest=True, body=body)
+    result = reconstruct(predictor, prepared, resolution, keep_largest=True, body=body,
+                         depth_margin=chosen_depth_margin("auto", predictor.model.run_name))
     x, y, w, h = prepared.rect.xywh
     rgb = prepared.rgb
     padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)

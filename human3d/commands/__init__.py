@@ -84,6 +84,34 @@ def add_densepose_people_options(parser: argparse.ArgumentParser) -> None:
                         help="skip the people finder's pass for small people (tiles and HOG seeds; much faster)")
 
 
+def add_depth_bound_options(parser: argparse.ArgumentParser) -> None:
+    """``--depth-bound`` and ``--depth-margin``: whether and how closely the fitted body bounds a PIFuHD
+    reconstruction's depth (:mod:`human3d.pifuhd.body_band`; imported, with torch, when the options are added)."""
+    from human3d.pifuhd.body_band import BOUND_CHOICES, MARGIN_CM
+
+    parser.add_argument("--depth-bound", choices=BOUND_CHOICES, default="auto",
+                        help="bound the surface's depth by the body fitted to the person (a single image does not "
+                             "show depth; without it a person can come out as a slab from the side). auto: on with "
+                             "human3d's weights, off with the official checkpoint (default auto)")
+    parser.add_argument("--depth-margin", type=float, default=MARGIN_CM, metavar="CM",
+                        help=f"how far the surface may lie in front of or behind the fitted body, in cm of a "
+                             f"standing adult (default {MARGIN_CM:g}: clothing, hair)")
+
+
+def check_depth_margin(args: argparse.Namespace) -> None:
+    """A one-line error when ``--depth-margin`` is not a positive number of cm."""
+    if not args.depth_margin > 0:
+        raise Human3DError(f"--depth-margin must be more than 0 cm (got {args.depth_margin:g})")
+
+
+def depth_margin_option(args: argparse.Namespace, run_name: str | None) -> float | None:
+    """The ``depth_margin`` of :func:`human3d.pifuhd.pipeline.reconstruct` that ``--depth-bound`` and
+    ``--depth-margin`` ask for with weights of run name ``run_name``."""
+    from human3d.pifuhd.body_band import chosen_depth_margin
+
+    return chosen_depth_margin(args.depth_bound, run_name, args.depth_margin)
+
+
 class _TaskModule:
     """Adds a task module's options and runs it, importing the module only when the task is used."""
 

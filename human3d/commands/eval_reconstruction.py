@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from human3d.commands import check_device
+from human3d.commands import add_depth_bound_options, check_depth_margin, check_device, depth_margin_option
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
 
@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the table (every row, the means) as JSON")
+    add_depth_bound_options(parser)
 
 
 def _writable_folder(folder: Path) -> bool:
@@ -41,11 +42,14 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise Human3DError(f"--limit must be >= 1, got {args.limit}")
     check_device(args.device)
+    check_depth_margin(args)
     sample_dirs(args.data)  # bad input fails before the (slow) model load and evaluation
     if args.json is not None and not _writable_folder(args.json.parent):
         raise Human3DError.for_path(args.json, "cannot write here (the folder is not writable)")
     checkpoint = resolve_weights("pifuhd", args.checkpoint)
-    report = evaluate_model(load_pifuhd(checkpoint), args.data, args.resolution, args.device, args.limit)
+    model = load_pifuhd(checkpoint)
+    report = evaluate_model(model, args.data, args.resolution, args.device, args.limit,
+                            depth_margin=depth_margin_option(args, model.run_name))
     report.settings["checkpoint"] = str(checkpoint)
     print(format_table(report))
     if args.json is not None:

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from human3d.commands import Subparsers, check_device
+from human3d.commands import (
+    Subparsers,
+    add_depth_bound_options,
+    check_depth_margin,
+    check_device,
+    depth_margin_option,
+)
 from human3d.errors import Human3DError
 from human3d.weights.registry import weights_dir
 from human3d.weights.resolve import resolve_weights
@@ -80,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--colors", choices=("image", "normal"), default="image",
                         help="vertex colours: photo or normals")
     parser.add_argument("--dense", action="store_true", help="evaluate every grid node (slow; default: narrow band)")
+    add_depth_bound_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -142,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resolution < 8:
         raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
     check_device(args.device)
+    check_depth_margin(args)
     jobs = _jobs(args)
     checkpoint = resolve_weights("pifuhd", args.checkpoint)
     pending = [job for job in jobs if args.overwrite or not job.finished()]
@@ -153,7 +161,9 @@ def run(args: argparse.Namespace) -> int:
     prepared_early = {}
     if len(jobs) == 1:  # a bad single input fails before the (slow) model load
         prepared_early[jobs[0].image] = prepare(jobs[0].image)
-    predictor = PifuhdPredictor(load_pifuhd(checkpoint), device=args.device, precision=args.precision)
+    model = load_pifuhd(checkpoint)
+    depth_margin = depth_margin_option(args, model.run_name)
+    predictor = PifuhdPredictor(model, device=args.device, precision=args.precision)
     failures = 0
     for job in tqdm(pending, desc="reconstruct", unit="image", disable=len(pending) < 2):
         try:
@@ -161,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
             result = reconstruct(
                 predictor, prepared, args.resolution, fast=not args.dense,
                 keep_largest=args.largest_component, colors=args.colors,
-                colour_source=blur_found_faces(prepared.rgb) if args.blur_faces else None,
+                colour_source=blur_found_faces(prepared.rgb) if args.blur_faces else None, depth_margin=depth_margin,
             )
             if job.normals_dir is not None:
                 _write_normals(job, result.normal_front, result.normal_back)
@@ -178,4 +188,6 @@ def run(args: argparse.Namespace) -> int:
         if result.body is not None and not result.body.present:
             tqdm.write(f"{job.image}: the fitted body disagrees with the person's outline; reconstructed from the "
                        "image alone", file=sys.stdout)
+        elif depth_margin is not None and result.body is None:
+            tqdm.write(f"{job.image}: no person found in the crop to fit a body to; depth not bounded", file=sys.stdout)
     return 1 if failures else 0

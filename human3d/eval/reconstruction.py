@@ -156,11 +156,12 @@ def evaluate_samples(
     return ReconstructionReport(str(data_dir), rows, settings or {})
 
 
-def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256) -> Mesher:
-    """The ``human3d reconstruct`` path (narrow-band field, marching cubes) as a :data:`Mesher`."""
+def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256, depth_margin: float | None = None) -> Mesher:
+    """The ``human3d reconstruct`` path (narrow-band field, marching cubes; depth bounded by the fitted body
+    with ``depth_margin``, crop units) as a :data:`Mesher`."""
 
     def mesh(prepared: PreparedImage) -> tuple[np.ndarray, np.ndarray]:
-        result = reconstruct(predictor, prepared, resolution)
+        result = reconstruct(predictor, prepared, resolution, depth_margin=depth_margin)
         return result.vertices, result.faces
 
     return mesh
@@ -173,13 +174,15 @@ def evaluate_model(
     device: str = "cpu",
     limit: int | None = None,
     progress: bool = True,
+    depth_margin: float | None = None,
 ) -> ReconstructionReport:
     """Chamfer / P2S (cm) and normal consistency of a :class:`~human3d.pifuhd.model.PifuhdNet` on a
-    folder of held-out samples (see the module docstring)."""
+    folder of held-out samples (see the module docstring); ``depth_margin``: as ``human3d reconstruct`` bounds
+    depth by the body fitted to the photo (None: not bounded)."""
     predictor = PifuhdPredictor(model, device=device)
     settings = {"resolution": resolution, "device": str(device),
-                "body_guided": model.options.coarse.body_guided}
-    return evaluate_samples(data_dir, pifuhd_mesher(predictor, resolution), limit, progress, settings)
+                "body_guided": model.options.coarse.body_guided, "depth_margin": depth_margin}
+    return evaluate_samples(data_dir, pifuhd_mesher(predictor, resolution, depth_margin), limit, progress, settings)
 
 
 def format_table(report: ReconstructionReport) -> str:

@@ -12,12 +12,16 @@ crop, beside the image. Training makes the same guide from the true body, pertur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from human3d.geometry.signed_distance import DistanceVolume, distance_volume
+
+if TYPE_CHECKING:
+    from human3d.synth.renderer import RenderResult
 
 BODY_CHANNELS = 4  # signed distance, then the closest point's normal (x, y, z)
 REACH = 0.25  # crop-frame units (about 25 cm for a standing person): farther is "far", with no normal
@@ -78,11 +82,17 @@ class BodyGuide:
         (the crop frame), 0 off the body: what the data engine renders for the person."""
         if self.volume is None:
             return np.zeros((6, size, size), np.float32)
+        maps, _ = self.rendered(size)
+        both = np.concatenate([maps.normal_front, maps.normal_back], axis=-1) * maps.mask[..., None]
+        return np.ascontiguousarray(both.transpose(2, 0, 1), dtype=np.float32)
+
+    def rendered(self, size: int) -> tuple[RenderResult, float]:
+        """The body rendered orthographically over the crop (``size`` x ``size`` pixels, row 0 at y = 1) and the
+        camera's distance from the crop frame's origin along +z: a pixel's crop z is that distance minus its
+        depth."""
         from human3d.geometry.cameras import orthographic
         from human3d.synth.renderer import Surface, shared_renderer
 
         depth_range = 4.0 * (1.0 + float(np.abs(self.vertices).max()))
         camera = orthographic(np.zeros(3), 1.0, size, size, depth_range=depth_range)
-        maps = shared_renderer().render([Surface.plain(self.vertices, self.faces)], camera)
-        both = np.concatenate([maps.normal_front, maps.normal_back], axis=-1) * maps.mask[..., None]
-        return np.ascontiguousarray(both.transpose(2, 0, 1), dtype=np.float32)
+        return shared_renderer().render([Surface.plain(self.vertices, self.faces)], camera), depth_range / 2

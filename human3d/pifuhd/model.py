@@ -124,6 +124,7 @@ class PifuhdNet(nn.Module):
         super().__init__()
         _check_widths(options)
         self.options = options
+        self.run_name: str | None = None  # the run name its checkpoint stores (``opt.name``), once loaded
         fine: FineConfig = options.fine
         self.image_filter = HGFilter(
             fine.num_stack, fine.hg_depth, options.coarse.in_channels, fine.hg_dim, fine.norm, "no_down"
@@ -250,6 +251,8 @@ def build_pifuhd(checkpoint: Mapping[str, Any]) -> PifuhdNet:
     if problem is not None:
         raise Human3DError(f"checkpoint does not match the network built from its options: {problem}")
     model.load_state_dict(dict(state), strict=True, assign=True)
+    opt = checkpoint["opt"]
+    model.run_name = (opt.get("name") if isinstance(opt, Mapping) else getattr(opt, "name", None))
     return model.float().eval().requires_grad_(False)
 
 

@@ -16,6 +16,7 @@ from human3d.io.images import read_image, read_mask
 from human3d.people.finder import Person
 from human3d.people.landmarks import body25_keypoints
 from human3d.pifuhd import preprocess
+from human3d.pifuhd.body_band import BoundedOccupancy
 from human3d.pifuhd.body_guide import BodyGuide
 from human3d.pifuhd.photo_body import photo_body_guide
 from human3d.pifuhd.predictor import PifuhdPredictor
@@ -54,7 +55,8 @@ class Reconstruction:
     rect: Crop
     queries: int
     seconds: dict[str, float] = field(default_factory=dict)
-    body: BodyGuide | None = None  # what body-guided weights read (``present`` False: the fit was refused)
+    body: BodyGuide | None = None  # the fitted body read or bounded by (``present`` False: the fit was refused)
+    bounded: bool = False  # whether the fitted body bounded the surface's depth (:mod:`human3d.pifuhd.body_band`)
 
 
 def _sidecar(image_path: Path, suffix: str) -> Path | None:
@@ -148,13 +150,16 @@ def reconstruct(
     colors: str = "image",
     colour_source: np.ndarray | None = None,
     body: BodyGuide | None = None,
+    depth_margin: float | None = None,
 ) -> Reconstruction:
     """Mesh of the person in ``prepared`` at grid ``resolution`` (fast narrow-band or dense evaluation).
 
     ``colour_source``: the image (same size as ``prepared.rgb``) that ``colors="image"`` takes the vertex
     colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``. Body-guided
     weights read ``body``, or else the body fitted to the person in the crop, or none when that fit's outline
-    disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`).
+    disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`). ``depth_margin`` (crop
+    units): the surface is bounded in depth to within it of that body (:mod:`human3d.pifuhd.body_band`; any
+    weights), unless no person is found or the fit is refused; None: not bounded.
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
@@ -165,21 +170,26 @@ def reconstruct(
     inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, *sizes)
     seconds["preprocess"] = time.perf_counter() - start
 
-    if options.coarse.body_guided and body is None:
+    guided = options.coarse.body_guided
+    if (guided or depth_margin is not None) and body is None:
         start = time.perf_counter()
         try:
             body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
         except Human3DError as error:
-            raise Human3DError.for_path(prepared.path, str(error)) from None
+            if guided:
+                raise Human3DError.for_path(prepared.path, str(error)) from None
         seconds["body_fit"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    predictor.encode(inputs.image_512, inputs.image_1024, body)
+    predictor.encode(inputs.image_512, inputs.image_1024, body if guided else None)
     seconds["encode"] = time.perf_counter() - start
 
     start = time.perf_counter()
     grid = pifuhd_grid(resolution)
-    field_result = (sparse_field if fast else dense_field)(predictor.surface_occupancy, grid)
+    bounded = depth_margin is not None and body is not None and body.present
+    occupancy = BoundedOccupancy(predictor.surface_occupancy, body, depth_margin) if bounded else \
+        predictor.surface_occupancy
+    field_result = (sparse_field if fast else dense_field)(occupancy, grid)
     seconds["field"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -201,4 +211,4 @@ def reconstruct(
     seconds["colors"] = time.perf_counter() - start
     front, back = predictor.normal_maps()
     return Reconstruction(vertices, faces, vertex_colors, front, back, prepared.rect, field_result.queries, seconds,
-                          body)
+                          body, bounded)

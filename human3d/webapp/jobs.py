@@ -59,6 +59,7 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
     from human3d.io.images import read_image, write_image
     from human3d.io.meshes import write_mesh
     from human3d.people import pictures
+    from human3d.pifuhd.body_band import chosen_depth_margin
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.preprocess import composite_over_grey
 
@@ -77,8 +78,10 @@ def photo_job(models: Models, photo: Path, folder: Path, limits: UploadLimits, b
     with models.using("pifuhd", progress):
         progress(0.1, "reconstructing the largest person in 3D")
         prepared = prepare_image(photo, find_people=lambda _: people)
-        mesh = reconstruct(models.pifuhd(), prepared, models.resolution, keep_largest=True,
-                           colour_source=pictures.blur_faces(prepared.rgb, faces_seen) if blur_faces else None)
+        predictor = models.pifuhd()
+        mesh = reconstruct(predictor, prepared, models.resolution, keep_largest=True,
+                           colour_source=pictures.blur_faces(prepared.rgb, faces_seen) if blur_faces else None,
+                           depth_margin=chosen_depth_margin("auto", predictor.model.run_name))
     glb, obj = folder / f"{stem}.glb", folder / f"{stem}.obj"
     for path in (glb, obj):
         write_mesh(path, mesh.vertices, mesh.faces, mesh.colors)

@@ -182,7 +182,7 @@ def test_cli_runs_the_model_and_reports_a_sample_with_no_surface(figure_dataset,
     assert "0 of 1 samples scored; 1 failed" in printed
     data = json.loads(out.read_text())
     assert data["samples"] == 1 and data["failed"] == 1 and data["mean"]["chamfer_cm"] is None
-    assert data["settings"] == {"resolution": 16, "device": "cpu", "body_guided": False,
+    assert data["settings"] == {"resolution": 16, "device": "cpu", "body_guided": False, "depth_margin": None,
                                 "checkpoint": str(blind_checkpoint)}
     assert data["rows"][0]["name"] == "000000" and "no surface found" in data["rows"][0]["error"]
 

@@ -1,0 +1,100 @@
+"""The fitted body as a bound on a reconstruction's depth: the body's depth range per pixel (widened past its
+outline), the occupancy cut beyond the margin and left alone elsewhere, which weights it applies to by default,
+and the reconstruction and the command lines that use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+
+from human3d.cli import main
+from human3d.pifuhd.body_band import RAMP, WIDEN, BoundedOccupancy, chosen_depth_margin, depth_band
+from human3d.pifuhd.body_guide import BodyGuide
+
+HALF = np.array([0.2, 0.5, 0.1])  # a box body: 0.4 wide, 1.0 tall, 0.2 deep, centred on the origin
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "person.png"
+
+
+@pytest.fixture(scope="module")
+def box() -> BodyGuide:
+    mesh = trimesh.creation.box(extents=2 * HALF)
+    return BodyGuide.of_mesh(mesh.vertices, mesh.faces)
+
+
+def test_the_band_is_the_bodys_depth_range_widened_past_its_outline(box):
+    band = depth_band(box, 256)
+    front, back = band.at(np.array([[0.0, 0.0, 0.0], [0.15, -0.4, 0.0], [HALF[0] + WIDEN / 2, 0.0, 0.0],
+                                    [HALF[0] + 3 * WIDEN, 0.0, 0.0], [0.0, 0.9, 0.0]]))
+    np.testing.assert_allclose(front[:3], HALF[2], atol=2e-3)
+    np.testing.assert_allclose(back[:3], -HALF[2], atol=2e-3)
+    assert np.isnan(front[3:]).all() and np.isnan(back[3:]).all()  # beyond the widened outline: no bound
+    covered = np.isfinite(band.front)
+    assert covered.mean() == pytest.approx((2 * (HALF[0] + WIDEN)) * (2 * (HALF[1] + WIDEN)) / 4, rel=0.05)
+
+
+def test_occupancy_is_cut_beyond_the_margin_in_depth_and_left_alone_elsewhere(box):
+    margin = 0.05
+    bounded = BoundedOccupancy(lambda points: np.full(len(points), 0.9, np.float32), box, margin)
+    z = HALF[2] + margin
+    points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, z - 0.01], [0.0, 0.0, z + RAMP / 2], [0.0, 0.0, z + 0.05],
+                       [0.0, 0.0, -z - 0.05], [0.1, 0.3, -z - RAMP], [0.8, 0.0, 0.6], [0.0, 0.9, -0.9]], np.float32)
+    values = bounded(points)
+    assert values.dtype == np.float32
+    np.testing.assert_allclose(values, [0.9, 0.9, 0.45, 0.0, 0.0, 0.0, 0.9, 0.9], atol=0.03)
+
+
+def test_the_bound_applies_by_default_to_human3ds_weights_and_not_the_official_ones():
+    assert chosen_depth_margin("auto", "human3d_default_weights") == pytest.approx(0.08)
+    assert chosen_depth_margin("auto", "human3d_run", 5.0) == pytest.approx(0.05)
+    assert chosen_depth_margin("auto", "pifuhd_final") is None and chosen_depth_margin("auto", None) is None
+    assert chosen_depth_margin("on", "pifuhd_final") == pytest.approx(0.08)
+    assert chosen_depth_margin("off", "human3d_default_weights") is None
+    with pytest.raises(ValueError, match="bound must be one of"):
+        chosen_depth_margin("sometimes", None)
+
+
+def test_the_bundled_weights_know_their_run_name():
+    from human3d.pifuhd.model import load_pifuhd
+    from human3d.weights.resolve import resolve_weights
+
+    assert load_pifuhd(resolve_weights("pifuhd", None)).run_name == "human3d_default_weights"
+
+
+@pytest.fixture(scope="module")
+def example_meshes():
+    """The bundled weights on the bundled example, with the fitted body bounding depth and without."""
+    pytest.importorskip("mediapipe")
+    from human3d.people.finder import find_people
+    from human3d.pifuhd.model import load_pifuhd
+    from human3d.pifuhd.pipeline import prepare_image, reconstruct
+    from human3d.pifuhd.predictor import PifuhdPredictor
+    from human3d.weights.resolve import resolve_weights
+
+    predictor = PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd", None)))
+    prepared = prepare_image(EXAMPLE, find_people=find_people)
+    return {margin: reconstruct(predictor, prepared, 64, depth_margin=margin) for margin in (None, 0.05)}
+
+
+def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(example_meshes):
+    free, bounded = example_meshes[None], example_meshes[0.05]
+    assert free.body is None and not free.bounded
+    assert bounded.bounded and bounded.body.present
+    front, back = depth_band(bounded.body).at(bounded.vertices)
+    over = np.isfinite(front)
+    assert over.mean() > 0.9  # the body lies under almost all of the person
+    z = bounded.vertices[over, 2]
+    assert (z <= front[over] + 0.05 + RAMP).all() and (z >= back[over] - 0.05 - RAMP).all()
+    np.testing.assert_allclose(bounded.vertices[:, :2].min(0), free.vertices[:, :2].min(0), atol=0.04)  # same outline
+    np.testing.assert_allclose(bounded.vertices[:, :2].max(0), free.vertices[:, :2].max(0), atol=0.04)
+
+
+def test_the_command_lines_take_the_bound_and_check_the_margin(tmp_path, capsys):
+    target = tmp_path / "person.ply"
+    for command in (["reconstruct", str(EXAMPLE), "-o", str(target)],
+                    ["eval", "reconstruction", "--data", str(tmp_path)]):
+        assert main(command + ["--depth-margin", "0"]) == 1
+        assert capsys.readouterr().err.strip() == "human3d: error: --depth-margin must be more than 0 cm (got 0)"
+    assert not target.exists()

@@ -98,3 +98,4 @@ def test_the_command_lines_take_the_bound_and_check_the_margin(tmp_path, capsys)
         assert main(command + ["--depth-margin", "0"]) == 1
         assert capsys.readouterr().err.strip() == "human3d: error: --depth-margin must be more than 0 cm (got 0)"
     assert not target.exists()
+

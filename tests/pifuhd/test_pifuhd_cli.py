@@ -214,3 +214,15 @@ def test_a_refused_body_fit_reconstructs_from_the_image_alone_and_says_so(tiny_c
     out = capsys.readouterr().out
     assert f"{photo}: the fitted body disagrees with the person's outline; reconstructed from the image alone" in out
     assert len(read_mesh(target).faces) > 0
+
+
+def test_a_crop_with_nobody_to_fit_is_reconstructed_unbounded_and_says_so(tiny_checkpoint, tmp_path, capsys):
+    empty = tmp_path / "empty.png"
+    write_image(empty, np.full((256, 256, 3), 200, np.uint8))
+    rect = tmp_path / "rect.txt"
+    rect.write_text("0 0 256 256")
+    target = tmp_path / "empty.ply"
+    assert main(["reconstruct", str(empty), "--checkpoint", str(tiny_checkpoint), "--rect", str(rect),
+                 "--resolution", "24", "--depth-bound", "on", "-o", str(target)]) == 0
+    assert f"{empty}: no person found in the crop to fit a body to; depth not bounded" in capsys.readouterr().out
+    assert len(read_mesh(target).faces) > 0

@@ -1,5 +1,5 @@
 """The fitted body as a bound on a reconstruction's depth: the body's depth range per pixel (widened past its
-outline), the occupancy cut beyond the margin and left alone elsewhere, which weights it applies to by default,
+outline), the occupancy cut beyond the margin, filled deep inside the body and left alone elsewhere, which weights it applies to by default,
 and the reconstruction and the command lines that use it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 import trimesh
 
 from human3d.cli import main
-from human3d.pifuhd.body_band import RAMP, WIDEN, BoundedOccupancy, chosen_depth_margin, depth_band
+from human3d.pifuhd.body_band import FILL, RAMP, WIDEN, BoundedOccupancy, chosen_depth_margin, depth_band
 from human3d.pifuhd.body_guide import BodyGuide
 
 HALF = np.array([0.2, 0.5, 0.1])  # a box body: 0.4 wide, 1.0 tall, 0.2 deep, centred on the origin
@@ -35,22 +35,24 @@ def test_the_band_is_the_bodys_depth_range_widened_past_its_outline(box):
     assert covered.mean() == pytest.approx((2 * (HALF[0] + WIDEN)) * (2 * (HALF[1] + WIDEN)) / 4, rel=0.05)
 
 
-def test_occupancy_is_cut_beyond_the_margin_in_depth_and_left_alone_elsewhere(box):
+def test_occupancy_is_cut_beyond_the_margin_in_depth_filled_deep_inside_and_left_alone_elsewhere(box):
     margin = 0.05
-    bounded = BoundedOccupancy(lambda points: np.full(len(points), 0.9, np.float32), box, margin)
+    bounded = BoundedOccupancy(lambda points: np.full(len(points), 0.2, np.float32), box, margin)
     z = HALF[2] + margin
-    points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, z - 0.01], [0.0, 0.0, z + RAMP / 2], [0.0, 0.0, z + 0.05],
-                       [0.0, 0.0, -z - 0.05], [0.1, 0.3, -z - RAMP], [0.8, 0.0, 0.6], [0.0, 0.9, -0.9]], np.float32)
+    inside_half = HALF[2] - FILL - RAMP / 2  # FILL + RAMP / 2 inside the box's front: half filled
+    points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, inside_half], [0.0, 0.0, HALF[2] - 0.005], [0.0, 0.0, z - 0.01],
+                       [0.0, 0.0, z + RAMP / 2], [0.0, 0.0, z + 0.05], [0.0, 0.0, -z - 0.05], [0.1, 0.3, -z - RAMP],
+                       [0.8, 0.0, 0.6], [0.0, 0.9, -0.9]], np.float32)
     values = bounded(points)
     assert values.dtype == np.float32
-    np.testing.assert_allclose(values, [0.9, 0.9, 0.45, 0.0, 0.0, 0.0, 0.9, 0.9], atol=0.03)
+    np.testing.assert_allclose(values, [1.0, 0.6, 0.2, 0.2, 0.1, 0.0, 0.0, 0.0, 0.2, 0.2], atol=0.03)
 
 
 def test_the_bound_applies_by_default_to_human3ds_weights_and_not_the_official_ones():
-    assert chosen_depth_margin("auto", "human3d_default_weights") == pytest.approx(0.08)
+    assert chosen_depth_margin("auto", "human3d_default_weights") == pytest.approx(0.12)
     assert chosen_depth_margin("auto", "human3d_run", 5.0) == pytest.approx(0.05)
     assert chosen_depth_margin("auto", "pifuhd_final") is None and chosen_depth_margin("auto", None) is None
-    assert chosen_depth_margin("on", "pifuhd_final") == pytest.approx(0.08)
+    assert chosen_depth_margin("on", "pifuhd_final") == pytest.approx(0.12)
     assert chosen_depth_margin("off", "human3d_default_weights") is None
     with pytest.raises(ValueError, match="bound must be one of"):
         chosen_depth_margin("sometimes", None)

@@ -189,5 +189,6 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"{job.image}: the fitted body disagrees with the person's outline; reconstructed from the "
                        "image alone", file=sys.stdout)
         elif depth_margin is not None and result.body is None:
-            tqdm.write(f"{job.image}: no person found in the crop to fit a body to; depth not bounded", file=sys.stdout)
+            tqdm.write(f"{job.image}: no body could be fitted to a person in the crop; depth not bounded",
+                       file=sys.stdout)
     return 1 if failures else 0

@@ -1,6 +1,6 @@
 """The fitted body as a bound on a reconstruction's depth: the body's depth range per pixel (widened past its
-outline), the occupancy cut beyond the margin, filled deep inside the body and left alone elsewhere, which weights it applies to by default,
-and the reconstruction and the command lines that use it."""
+outline), the occupancy cut beyond the margin, filled deep inside the body and left alone elsewhere, which
+weights it applies to by default, and the reconstruction and the command lines that use it."""
 
 from __future__ import annotations
 

@@ -216,7 +216,7 @@ def test_a_refused_body_fit_reconstructs_from_the_image_alone_and_says_so(tiny_c
     assert len(read_mesh(target).faces) > 0
 
 
-def test_a_crop_with_nobody_to_fit_is_reconstructed_unbounded_and_says_so(tiny_checkpoint, tmp_path, capsys):
+def test_a_crop_with_no_body_to_fit_is_reconstructed_unbounded_and_says_so(tiny_checkpoint, tmp_path, capsys):
     empty = tmp_path / "empty.png"
     write_image(empty, np.full((256, 256, 3), 200, np.uint8))
     rect = tmp_path / "rect.txt"
@@ -224,5 +224,5 @@ def test_a_crop_with_nobody_to_fit_is_reconstructed_unbounded_and_says_so(tiny_c
     target = tmp_path / "empty.ply"
     assert main(["reconstruct", str(empty), "--checkpoint", str(tiny_checkpoint), "--rect", str(rect),
                  "--resolution", "24", "--depth-bound", "on", "-o", str(target)]) == 0
-    assert f"{empty}: no person found in the crop to fit a body to; depth not bounded" in capsys.readouterr().out
+    assert f"{empty}: no body could be fitted to a person in the crop; depth not bounded" in capsys.readouterr().out
     assert len(read_mesh(target).faces) > 0

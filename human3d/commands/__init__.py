@@ -104,14 +104,6 @@ def check_depth_margin(args: argparse.Namespace) -> None:
         raise Human3DError(f"--depth-margin must be more than 0 cm (got {args.depth_margin:g})")
 
 
-def depth_margin_option(args: argparse.Namespace, run_name: str | None) -> float | None:
-    """The ``depth_margin`` of :func:`human3d.pifuhd.pipeline.reconstruct` that ``--depth-bound`` and
-    ``--depth-margin`` ask for with weights of run name ``run_name``."""
-    from human3d.pifuhd.body_band import chosen_depth_margin
-
-    return chosen_depth_margin(args.depth_bound, run_name, args.depth_margin)
-
-
 class _TaskModule:
     """Adds a task module's options and runs it, importing the module only when the task is used."""
 

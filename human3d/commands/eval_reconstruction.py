@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from human3d.commands import add_depth_bound_options, check_depth_margin, check_device, depth_margin_option
+from human3d.commands import add_depth_bound_options, check_depth_margin, check_device
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
 
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table, write the JSON; exit status 1 when a sample could not be scored."""
     from human3d.eval.reconstruction import evaluate_model, format_table, write_report_json
     from human3d.formats.synth_sample import sample_dirs
+    from human3d.pifuhd.body_band import chosen_depth_margin
     from human3d.pifuhd.model import load_pifuhd
 
     if args.resolution < 8:
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = resolve_weights("pifuhd", args.checkpoint)
     model = load_pifuhd(checkpoint)
     report = evaluate_model(model, args.data, args.resolution, args.device, args.limit,
-                            depth_margin=depth_margin_option(args, model.run_name))
+                            depth_margin=chosen_depth_margin(args.depth_bound, model.run_name, args.depth_margin))
     report.settings["checkpoint"] = str(checkpoint)
     print(format_table(report))
     if args.json is not None:

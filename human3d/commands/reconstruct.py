@@ -13,7 +13,6 @@ from human3d.commands import (
     add_depth_bound_options,
     check_depth_margin,
     check_device,
-    depth_margin_option,
 )
 from human3d.errors import Human3DError
 from human3d.weights.registry import weights_dir
@@ -137,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from human3d.io.turntable import write_turntable
     from human3d.people.finder import find_people
     from human3d.people.pictures import blur_found_faces
+    from human3d.pifuhd.body_band import chosen_depth_margin
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     if len(jobs) == 1:  # a bad single input fails before the (slow) model load
         prepared_early[jobs[0].image] = prepare(jobs[0].image)
     model = load_pifuhd(checkpoint)
-    depth_margin = depth_margin_option(args, model.run_name)
+    depth_margin = chosen_depth_margin(args.depth_bound, model.run_name, args.depth_margin)
     predictor = PifuhdPredictor(model, device=args.device, precision=args.precision)
     failures = 0
     for job in tqdm(pending, desc="reconstruct", unit="image", disable=len(pending) < 2):

@@ -269,5 +269,5 @@ def load_pifuhd(path: str | Path) -> PifuhdNet:
         model = build_pifuhd(checkpoint)
     except Human3DError as error:
         raise Human3DError.for_path(path, str(error)) from None
-    announce_if_non_commercial(path, "pifuhd", getattr(checkpoint.get("opt"), "name", None))
+    announce_if_non_commercial(path, "pifuhd", model.run_name)
     return model

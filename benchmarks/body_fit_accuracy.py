@@ -10,6 +10,8 @@ skin vertices (the true body rebuilt from the sample's description); shape error
 difference of anny's six phenotype values (each 0 to 1). The seed's samples are
 never used to tune the fitter. ``--densepose`` also fits DensePose correspondences: the data engine's true
 I, U, V (``truth``) or the bundled light DensePose people model's on the finder's person (``model``).
+``--fit reconstruction`` fits with the settings a reconstruction's fit uses
+(:data:`human3d.pifuhd.photo_body.RECONSTRUCTION_FIT`) instead of ``human3d body``'s.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import torch
 
 from human3d.body.model import get_body_model
 from human3d.densepose.predictor import densepose_predictor
-from human3d.fit.body_fit import BODY_JOINTS, BodyFitter, procrustes_aligned
+from human3d.fit.body_fit import BODY_JOINTS, BodyFitter, FitConfig, procrustes_aligned
 from human3d.people.finder import build_people_finder
+from human3d.pifuhd.photo_body import RECONSTRUCTION_FIT
 from human3d.synth.densepose_truth import sample_densepose
 from human3d.synth.scene import SceneConfig, make_sample, placed_body
 
@@ -35,8 +38,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=12)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--densepose", choices=("none", "truth", "model"), default="none")
+    parser.add_argument("--fit", choices=("body", "reconstruction"), default="body")
     args = parser.parse_args()
-    body_model, finder, fitter = get_body_model(), build_people_finder(small_people=False), BodyFitter()
+    fitter = BodyFitter(RECONSTRUCTION_FIT if args.fit == "reconstruction" else FitConfig())
+    body_model, finder = get_body_model(), build_people_finder(small_people=False)
     predictor = densepose_predictor(finder=finder) if args.densepose == "model" else None
     print(f"machine: {os.cpu_count()} CPU cores visible, {torch.get_num_threads()} torch threads, "
           f"load average {os.getloadavg()[0]:.1f}")

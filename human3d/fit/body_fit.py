@@ -67,6 +67,9 @@ class FitConfig:
     shape_refresh: int = 10  # Adam steps between re-linearisations of the keypoints in the shape
     learning_rate: float = 0.04
     depth_weight: float = 0.02
+    landmark_depth_scale: float = 1.0  # BlazePose's z in pixels times this is the depth the fit matches
+    facing_depth_weight: float | None = None  # set: the depth term's weight while the bones move for a body
+    # facing the camera, falling to depth_weight as it turns side-on (BlazePose's depths of a back are poor)
     placement_depth_weights: tuple[float, ...] = (0.02, 1.0)  # a new person's fits: the depth term's weight
     # while the placement alone moves, one fit (each facing) per weight: a strong one turns the body, never bends it
     choice_depth_weight: float = 0.2  # the depth term's weight in the cost that picks a new person's best fit
@@ -368,13 +371,14 @@ class BodyFitter:
         starting shapes; ``mask``, ``dense``: False leaves the mask term, the DensePose term out (zeros);
         ``depth_weight``: the depth term's weight (one, or one per row [N]), if not the config's."""
         config, dtype = self.config, params.dtype
-        depth_weight = torch.as_tensor(config.depth_weight if depth_weight is None else depth_weight,
-                                       dtype=dtype, device=params.device).reshape(-1, 1)
         if shaped is None:
             shaped = problem.heads[rows].to(dtype), problem.moments[rows].to(dtype)
         heads, moments = shaped
         pose = params[:, 6:].reshape(len(params), -1, 3)
         rotation = roma.rotvec_to_rotmat(params[:, :3]) @ problem.base[rows].to(dtype)
+        if depth_weight is None:
+            depth_weight = self.bone_depth_weight(rotation.detach())
+        depth_weight = torch.as_tensor(depth_weight, dtype=dtype, device=params.device).reshape(-1, 1)
         turns = roma.rotvec_to_rotmat(pose[:, self.rig_order])
         points = posed_keypoints(self.rig if dtype == torch.float32 else self.rig64, heads, moments, turns)
         camera = points @ rotation.transpose(1, 2) + params[:, None, 3:6]
@@ -390,7 +394,7 @@ class BodyFitter:
                    else heads.new_zeros(len(heads), 2 * problem.dense.target.shape[1]))
         hips = camera[:, [11, 12], 2].mean(dim=1, keepdim=True)
         predicted_depth = (camera[:, :17, 2] - hips) * problem.intrinsics.focal / hips.clamp(min=0.1)
-        depth = (predicted_depth - problem.depth[rows].to(dtype)) / scale[:, None]
+        depth = (predicted_depth - config.landmark_depth_scale * problem.depth[rows].to(dtype)) / scale[:, None]
         sideways_in_sight = rotation[:, 2, 0].detach() ** 2  # the body's x axis' share of the camera's depth
         anchor = problem.start[rows].to(dtype)
         temporal = torch.cat([params[:, :3], (params[:, 3:6] - anchor[:, 3:6]) / 0.1, params[:, 6:] - anchor[:, 6:]], 1)
@@ -398,6 +402,16 @@ class BodyFitter:
                           outline * (config.mask_weight * mask / max(len(self.outline), 1)) ** 0.5, matched,
                           config.pose_weight ** 0.5 * pose_prior_residuals(pose, sideways_in_sight),
                           temporal * (config.temporal_weight * problem.warm[rows].to(dtype))[:, None].sqrt()], dim=1)
+
+    def bone_depth_weight(self, rotation: torch.Tensor) -> float | torch.Tensor:
+        """The depth term's weight while the bones move, for bodies turned by ``rotation`` [N, 3, 3] (body world
+        to camera): :attr:`FitConfig.depth_weight`, or with :attr:`FitConfig.facing_depth_weight` set, that
+        weight for a body facing the camera, falling to ``depth_weight`` as the body turns side-on and beyond."""
+        config = self.config
+        if config.facing_depth_weight is None:
+            return config.depth_weight
+        facing = (-rotation[:, 2, 2]).clamp(0.0, 1.0)  # the body's forward axis (+z) toward the camera (-z)
+        return config.depth_weight + (config.facing_depth_weight - config.depth_weight) * facing
 
     def dense_residuals(self, dense: DenseTerm, rows: torch.Tensor, heads: torch.Tensor, turns: torch.Tensor,
                         rotation: torch.Tensor, translation: torch.Tensor, scale: torch.Tensor,

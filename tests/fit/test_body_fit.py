@@ -205,3 +205,36 @@ def test_the_best_start_is_chosen_by_the_shape_it_fitted():
     truth = sample.people[0].keypoints[list(BODY_JOINTS)]
     aligned = procrustes_aligned(fit.joints_coco17[list(BODY_JOINTS)], truth)
     assert np.linalg.norm(aligned - truth, axis=1).mean() < 0.080  # 61 mm
+
+
+def test_relative_depths_are_read_at_the_landmark_depth_scale(exact_fitter):
+    """A thigh swung toward the camera, seen from the front, its landmark depths exaggerated 1/0.3 times (as
+    BlazePose's are on rendered people): read at ``landmark_depth_scale`` 0.3 and trusted as a reconstruction
+    trusts them, the fit puts the knee as far in front of the hips as it is; read as they come, too far."""
+    from human3d.fit.body_fit import FACING_CAMERA, BodyFitter, FitConfig
+
+    thigh = exact_fitter.bones.index(exact_fitter.body.bone_names.index("upperleg01.L"))
+    pose = torch.zeros(1, len(exact_fitter.bones), 3)
+    pose[0, thigh, 0] = -0.9
+    person, camera = exact_person(exact_fitter, FACING_CAMERA, pose)
+    person.landmarks[:, 2] /= 0.3
+    knee_in_front = lambda joints: joints[[11, 12], 2].mean() - joints[13, 2]  # noqa: E731
+    assert knee_in_front(camera) > 0.3  # metres
+    errors = {}
+    for scale in (0.3, 1.0):
+        fitter = BodyFitter(FitConfig(keypoint_offsets=False, landmark_depth_scale=scale, facing_depth_weight=10.0))
+        fitted = fitter.fit([person], 512, 512, meshes=False)[0].joints_coco17
+        errors[scale] = knee_in_front(fitted) - knee_in_front(camera)
+    assert abs(errors[0.3]) < 0.03 and errors[1.0] > 0.1  # metres: 0.1 and 17 cm
+
+
+def test_the_depth_term_is_trusted_more_only_for_a_body_facing_the_camera(exact_fitter):
+    """With ``facing_depth_weight``, the bones' depth weight is it facing the camera and the usual one from the
+    side and from behind; without, always the usual one."""
+    from human3d.fit.body_fit import FACING_CAMERA, BodyFitter, FitConfig
+
+    yaws = (0.0, np.pi / 3, np.pi / 2, np.pi)
+    turns = torch.tensor(np.stack([FACING_CAMERA @ rotation_about(1, yaw) for yaw in yaws]))
+    weights = BodyFitter(FitConfig(facing_depth_weight=10.0)).bone_depth_weight(turns)
+    assert weights.tolist() == pytest.approx([10.0, 0.02 + 9.98 * 0.5, 0.02, 0.02])
+    assert exact_fitter.bone_depth_weight(turns) == exact_fitter.config.depth_weight

@@ -9,8 +9,10 @@ metres), minimising:
   (:mod:`human3d.fit.keypoint_offsets`) and projected through the photo's camera
   (:func:`human3d.fit.camera.default_intrinsics`), and the finder's, weighted by their visibility and
   measured in units of the person's box height (robust: Geman-McClure);
-- the landmarks' relative depth (BlazePose's z, relative to the hips, in pixels), a weak cue (trusted more,
-  it bends real photos' bodies forward at the hips);
+- the landmarks' relative depth (BlazePose's z, relative to the hips, in pixels), by default a weak cue read
+  as it comes. On rendered people it is about 3 times too deep (:attr:`FitConfig.landmark_depth_scale`
+  rescales it) and poor on a person seen from behind (:attr:`FitConfig.facing_depth_weight` trusts it more only
+  facing the camera); the fit that bounds a reconstruction does both (:mod:`human3d.pifuhd.photo_body`);
 - skin points that project outside the person's mask (:mod:`human3d.fit.silhouette`);
 - priors that keep the body human (:mod:`human3d.fit.priors`).
 

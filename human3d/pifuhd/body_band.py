@@ -29,7 +29,7 @@ MAP_SIZE = 512  # pixels across the crop of the body's depth maps
 WIDEN = 0.06  # crop units (about 6 cm for a standing person): how far beyond the body's outline the bound reaches
 RAMP = 0.02  # crop units over which a bound goes from no effect to full
 MARGIN_CM = 12.0  # default: how far the surface may lie off the body in depth (clothing, hair)
-FILL = 0.03  # crop units (about 3 cm for a standing person) inside the body from which a point is inside
+FILL = 0.0  # crop units inside the body from which a point is inside (half inside at RAMP / 2, all at RAMP)
 BOUND_CHOICES = ("auto", "on", "off")
 HUMAN3D_RUNS = "human3d"  # how the run names of human3d's checkpoints begin (train pifuhd, the bundled weights)
 
@@ -56,10 +56,16 @@ class DepthBand:
 
     def at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``front`` and ``back`` [N] at crop-frame points [N, 3] (their pixel's)."""
-        size = self.front.shape[0]
-        cols = np.clip(((points[:, 0] + 1) * 0.5 * size).astype(np.int64), 0, size - 1)
-        rows = np.clip(((1 - points[:, 1]) * 0.5 * size).astype(np.int64), 0, size - 1)
+        rows, cols = crop_pixels(points, self.front.shape[0])
         return self.front[rows, cols], self.back[rows, cols]
+
+
+def crop_pixels(points: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The row and column [N] of the ``size`` x ``size`` crop's pixel (row 0 at y = 1) under crop-frame points
+    [N, 3] (clamped to the crop)."""
+    cols = np.clip(((points[:, 0] + 1) * 0.5 * size).astype(np.int64), 0, size - 1)
+    rows = np.clip(((1 - points[:, 1]) * 0.5 * size).astype(np.int64), 0, size - 1)
+    return rows, cols
 
 
 def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
@@ -77,11 +83,14 @@ def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
 
 
 class BoundedOccupancy:
-    """An occupancy function of crop-frame points [N, 3] bounded by a body guide (see the module docstring)."""
+    """An occupancy function of crop-frame points [N, 3] bounded by a body guide (see the module docstring);
+    ``person_mask``: bool [S, S], the person's pixels over the crop (row 0 at y = 1), where the body may fill;
+    None: everywhere."""
 
     def __init__(self, occupancy: Callable[[np.ndarray], np.ndarray], guide: BodyGuide,
-                 margin: float = MARGIN_CM / 100.0, fill: float = FILL) -> None:
+                 margin: float = MARGIN_CM / 100.0, fill: float = FILL, person_mask: np.ndarray | None = None) -> None:
         self.occupancy, self.guide, self.margin, self.fill = occupancy, guide, margin, fill
+        self.person_mask = person_mask
         self.band = depth_band(guide)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
@@ -93,4 +102,6 @@ class BoundedOccupancy:
         with torch.no_grad():
             distance = self.guide.features(torch.from_numpy(np.ascontiguousarray(points.T, np.float32))[None])[0, 0]
         inside = np.clip((-distance.numpy() - self.fill) / RAMP, 0, 1)
+        if self.person_mask is not None:
+            inside = inside * self.person_mask[crop_pixels(points, self.person_mask.shape[0])]
         return (values + (1 - values) * inside).astype(np.float32)

@@ -16,9 +16,9 @@ from human3d.io.images import read_image, read_mask
 from human3d.people.finder import Person
 from human3d.people.landmarks import body25_keypoints
 from human3d.pifuhd import preprocess
-from human3d.pifuhd.body_band import BoundedOccupancy
+from human3d.pifuhd.body_band import MAP_SIZE, BoundedOccupancy
 from human3d.pifuhd.body_guide import BodyGuide
-from human3d.pifuhd.photo_body import photo_body_guide
+from human3d.pifuhd.photo_body import mask_in_crop, photo_body_guide
 from human3d.pifuhd.predictor import PifuhdPredictor
 from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
 
@@ -41,6 +41,7 @@ class PreparedImage:
     rgb: np.ndarray
     rect: Crop
     person: Person | None = None  # the found person the crop was made for, when the people finder made it
+    mask: np.ndarray | None = None  # float [H, W] in [0, 1]: the person's pixels, when a mask or alpha gave them
 
 
 @dataclass
@@ -114,7 +115,7 @@ def prepare_image(
     else:
         height, width = rgb.shape[:2]
         person_rect = Crop.whole_image(width, height)
-    return PreparedImage(image_path, rgb, person_rect, found)
+    return PreparedImage(image_path, rgb, person_rect, found, alpha)
 
 
 def choose_person(people: list[Person], index: int, image_path: Path) -> Person:
@@ -187,8 +188,10 @@ def reconstruct(
     start = time.perf_counter()
     grid = pifuhd_grid(resolution)
     bounded = depth_margin is not None and body is not None and body.present
-    occupancy = BoundedOccupancy(predictor.surface_occupancy, body, depth_margin) if bounded else \
-        predictor.surface_occupancy
+    occupancy = predictor.surface_occupancy
+    if bounded:
+        person_mask = None if prepared.mask is None else mask_in_crop(prepared.mask > 0.5, prepared.rect, MAP_SIZE)
+        occupancy = BoundedOccupancy(occupancy, body, depth_margin, person_mask=person_mask)
     field_result = (sparse_field if fast else dense_field)(occupancy, grid)
     seconds["field"] = time.perf_counter() - start
 

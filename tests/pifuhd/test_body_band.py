@@ -40,12 +40,22 @@ def test_occupancy_is_cut_beyond_the_margin_in_depth_filled_deep_inside_and_left
     bounded = BoundedOccupancy(lambda points: np.full(len(points), 0.2, np.float32), box, margin)
     z = HALF[2] + margin
     inside_half = HALF[2] - FILL - RAMP / 2  # FILL + RAMP / 2 inside the box's front: half filled
-    points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, inside_half], [0.0, 0.0, HALF[2] - 0.005], [0.0, 0.0, z - 0.01],
+    points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, inside_half], [0.0, 0.0, HALF[2] + 0.005], [0.0, 0.0, z - 0.01],
                        [0.0, 0.0, z + RAMP / 2], [0.0, 0.0, z + 0.05], [0.0, 0.0, -z - 0.05], [0.1, 0.3, -z - RAMP],
                        [0.8, 0.0, 0.6], [0.0, 0.9, -0.9]], np.float32)
     values = bounded(points)
     assert values.dtype == np.float32
     np.testing.assert_allclose(values, [1.0, 0.6, 0.2, 0.2, 0.1, 0.0, 0.0, 0.0, 0.2, 0.2], atol=0.03)
+
+
+def test_the_body_fills_only_the_persons_pixels_when_their_mask_is_known(box):
+    person_mask = np.zeros((256, 256), bool)
+    person_mask[:, :128] = True  # the crop's left half (x < 0)
+    network = lambda points: np.full(len(points), 0.2, np.float32)  # noqa: E731
+    deep_inside = np.array([[-0.1, 0.0, 0.0], [0.1, 0.0, 0.0], [-0.1, 0.3, -0.05], [0.1, -0.3, 0.05]], np.float32)
+    np.testing.assert_allclose(BoundedOccupancy(network, box, 0.05)(deep_inside), 1.0, atol=1e-6)
+    masked = BoundedOccupancy(network, box, 0.05, person_mask=person_mask)(deep_inside)
+    np.testing.assert_allclose(masked, [1.0, 0.2, 1.0, 0.2], atol=1e-6)  # right of x = 0: the network's own
 
 
 def test_the_bound_applies_by_default_to_human3ds_weights_and_not_the_official_ones():
@@ -77,11 +87,17 @@ def example_meshes():
 
     predictor = PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd", None)))
     prepared = prepare_image(EXAMPLE, find_people=find_people)
-    return {margin: reconstruct(predictor, prepared, 64, depth_margin=margin) for margin in (None, 0.05)}
+    meshes = {margin: reconstruct(predictor, prepared, 64, depth_margin=margin) for margin in (None, 0.05)}
+    return meshes, prepared
 
 
 def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(example_meshes):
-    free, bounded = example_meshes[None], example_meshes[0.05]
+    from scipy import ndimage
+
+    from human3d.pifuhd.body_band import crop_pixels
+    from human3d.pifuhd.photo_body import mask_in_crop
+
+    (free, bounded), prepared = (example_meshes[0][None], example_meshes[0][0.05]), example_meshes[1]
     assert free.body is None and not free.bounded
     assert bounded.bounded and bounded.body.present
     front, back = depth_band(bounded.body).at(bounded.vertices)
@@ -89,8 +105,11 @@ def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(exam
     assert over.mean() > 0.9  # the body lies under almost all of the person
     z = bounded.vertices[over, 2]
     assert (z <= front[over] + 0.05 + RAMP).all() and (z >= back[over] - 0.05 - RAMP).all()
-    np.testing.assert_allclose(bounded.vertices[:, :2].min(0), free.vertices[:, :2].min(0), atol=0.04)  # same outline
-    np.testing.assert_allclose(bounded.vertices[:, :2].max(0), free.vertices[:, :2].max(0), atol=0.04)
+    # the outline: the network's, and the body's only where the person's mask is (a cell of the grid 64 allowed)
+    person = ndimage.binary_dilation(mask_in_crop(prepared.mask > 0.5, prepared.rect, 256), iterations=8)
+    assert person[crop_pixels(bounded.vertices, 256)].all()
+    assert (bounded.vertices[:, :2].min(0) <= free.vertices[:, :2].min(0) + 0.04).all()
+    assert (bounded.vertices[:, :2].max(0) >= free.vertices[:, :2].max(0) - 0.04).all()
 
 
 def test_the_command_lines_take_the_bound_and_check_the_margin(tmp_path, capsys):

@@ -30,6 +30,7 @@ def test_photo_and_keypoints_file_give_the_official_rect(shared_dir, pifuhd_refe
     prepared = prepare_image(photo, keypoints=keypoints_file)
     assert prepared.rect.xywh == tuple(vectors["crop_rect_xywh"]) == rect_from_keypoints(keypoints).xywh
     np.testing.assert_array_equal(prepared.rgb, vectors["src_image_rgb"])
+    assert prepared.mask is None  # an RGB photo with keypoints: the person's pixels are not known
 
 
 def test_rect_without_confident_feet_uses_the_hip_rule():
@@ -103,6 +104,8 @@ def test_mask_file_and_alpha_give_the_same_inputs(shared_dir, tmp_path):
     with_alpha = prepare_image(rgba_file)
     assert with_mask.rect == with_alpha.rect
     np.testing.assert_array_equal(with_mask.rgb, with_alpha.rgb)
+    np.testing.assert_array_equal(with_mask.mask, alpha / np.float32(255))  # the person's pixels are kept
+    np.testing.assert_array_equal(with_alpha.mask, with_mask.mask)
     background = alpha == 0
     assert (with_mask.rgb[background] == 127).all()  # composited over 0.5 grey, truncated
 

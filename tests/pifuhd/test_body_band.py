@@ -97,7 +97,8 @@ def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(exam
     from human3d.pifuhd.body_band import crop_pixels
     from human3d.pifuhd.photo_body import mask_in_crop
 
-    (free, bounded), prepared = (example_meshes[0][None], example_meshes[0][0.05]), example_meshes[1]
+    meshes, prepared = example_meshes
+    free, bounded = meshes[None], meshes[0.05]
     assert free.body is None and not free.bounded
     assert bounded.bounded and bounded.body.present
     front, back = depth_band(bounded.body).at(bounded.vertices)

@@ -93,15 +93,25 @@ def add_depth_bound_options(parser: argparse.ArgumentParser) -> None:
                         help="bound the surface's depth by the body fitted to the person (a single image does not "
                              "show depth; without it a person can come out as a slab from the side). auto: on with "
                              "human3d's weights, off with the official checkpoint (default auto)")
-    parser.add_argument("--depth-margin", type=float, default=MARGIN_CM, metavar="CM",
-                        help=f"how far the surface may lie in front of or behind the fitted body, in cm of a "
-                             f"standing adult (default {MARGIN_CM:g}: clothing, hair)")
+    default = ",".join(f"{cm:g}" for cm in MARGIN_CM)
+    parser.add_argument("--depth-margin", default=default, metavar="CM[,CM]",
+                        help=f"how far the surface may lie in front of and behind the fitted body, in cm of a "
+                             f"standing adult; one number for both (default {default}: clothing, hair)")
 
 
-def check_depth_margin(args: argparse.Namespace) -> None:
-    """A one-line error when ``--depth-margin`` is not a positive number of cm."""
-    if not args.depth_margin > 0:
-        raise Human3DError(f"--depth-margin must be more than 0 cm (got {args.depth_margin:g})")
+def depth_margin_cm(args: argparse.Namespace) -> tuple[float, float]:
+    """``--depth-margin`` as cm in front of and behind the body; a one-line error unless it is one or two
+    positive numbers."""
+    text = str(args.depth_margin)
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if not 1 <= len(values) <= 2:
+        raise Human3DError(f"--depth-margin must be one or two numbers of cm, as 6,12 (got {text!r})")
+    if not all(value > 0 for value in values):
+        raise Human3DError(f"--depth-margin must be more than 0 cm (got {text})")
+    return values[0], values[-1]
 
 
 class _TaskModule:

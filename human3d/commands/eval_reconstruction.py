@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from human3d.commands import add_depth_bound_options, check_depth_margin, check_device
+from human3d.commands import add_depth_bound_options, check_device, depth_margin_cm
 from human3d.errors import Human3DError
 from human3d.weights.resolve import resolve_weights
 
@@ -43,14 +43,14 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise Human3DError(f"--limit must be >= 1, got {args.limit}")
     check_device(args.device)
-    check_depth_margin(args)
+    margin_cm = depth_margin_cm(args)
     sample_dirs(args.data)  # bad input fails before the (slow) model load and evaluation
     if args.json is not None and not _writable_folder(args.json.parent):
         raise Human3DError.for_path(args.json, "cannot write here (the folder is not writable)")
     checkpoint = resolve_weights("pifuhd", args.checkpoint)
     model = load_pifuhd(checkpoint)
     report = evaluate_model(model, args.data, args.resolution, args.device, args.limit,
-                            depth_margin=chosen_depth_margin(args.depth_bound, model.run_name, args.depth_margin))
+                            depth_margin=chosen_depth_margin(args.depth_bound, model.run_name, margin_cm))
     report.settings["checkpoint"] = str(checkpoint)
     print(format_table(report))
     if args.json is not None:

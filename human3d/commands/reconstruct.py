@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from human3d.commands import (
     Subparsers,
     add_depth_bound_options,
-    check_depth_margin,
     check_device,
+    depth_margin_cm,
 )
 from human3d.errors import Human3DError
 from human3d.weights.registry import weights_dir
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resolution < 8:
         raise Human3DError(f"--resolution {args.resolution} is too small (need >= 8)")
     check_device(args.device)
-    check_depth_margin(args)
+    margin_cm = depth_margin_cm(args)
     jobs = _jobs(args)
     checkpoint = resolve_weights("pifuhd", args.checkpoint)
     pending = [job for job in jobs if args.overwrite or not job.finished()]
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     if len(jobs) == 1:  # a bad single input fails before the (slow) model load
         prepared_early[jobs[0].image] = prepare(jobs[0].image)
     model = load_pifuhd(checkpoint)
-    depth_margin = chosen_depth_margin(args.depth_bound, model.run_name, args.depth_margin)
+    depth_margin = chosen_depth_margin(args.depth_bound, model.run_name, margin_cm)
     predictor = PifuhdPredictor(model, device=args.device, precision=args.precision)
     failures = 0
     for job in tqdm(pending, desc="reconstruct", unit="image", disable=len(pending) < 2):

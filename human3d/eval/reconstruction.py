@@ -33,6 +33,7 @@ from human3d.formats.synth_sample import read_calib, sample_dirs
 from human3d.geometry.crop import crop_to_world, depth_origin
 from human3d.io.atomic import write_text_atomic
 from human3d.io.meshes import read_mesh
+from human3d.pifuhd.body_band import DepthMargin
 from human3d.pifuhd.model import PifuhdNet
 from human3d.pifuhd.pipeline import PreparedImage, prepare_image, reconstruct
 from human3d.pifuhd.predictor import PifuhdPredictor
@@ -156,7 +157,8 @@ def evaluate_samples(
     return ReconstructionReport(str(data_dir), rows, settings or {})
 
 
-def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256, depth_margin: float | None = None) -> Mesher:
+def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256,
+                  depth_margin: float | tuple[float, float] | None = None) -> Mesher:
     """The ``human3d reconstruct`` path (narrow-band field, marching cubes; depth bounded by the fitted body
     with ``depth_margin``, crop units) as a :data:`Mesher`."""
 
@@ -174,14 +176,15 @@ def evaluate_model(
     device: str = "cpu",
     limit: int | None = None,
     progress: bool = True,
-    depth_margin: float | None = None,
+    depth_margin: float | tuple[float, float] | None = None,
 ) -> ReconstructionReport:
     """Chamfer / P2S (cm) and normal consistency of a :class:`~human3d.pifuhd.model.PifuhdNet` on a
     folder of held-out samples (see the module docstring); ``depth_margin``: as ``human3d reconstruct`` bounds
-    depth by the body fitted to the photo (None: not bounded)."""
+    depth by the body fitted to the photo (None: not bounded; recorded in front and behind)."""
     predictor = PifuhdPredictor(model, device=device)
-    settings = {"resolution": resolution, "device": str(device),
-                "body_guided": model.options.coarse.body_guided, "depth_margin": depth_margin}
+    margin = None if depth_margin is None else DepthMargin.of(depth_margin)
+    settings = {"resolution": resolution, "device": str(device), "body_guided": model.options.coarse.body_guided,
+                "depth_margin": None if margin is None else {"front": margin.front, "back": margin.back}}
     return evaluate_samples(data_dir, pifuhd_mesher(predictor, resolution, depth_margin), limit, progress, settings)
 
 

@@ -151,7 +151,7 @@ def reconstruct(
     colors: str = "image",
     colour_source: np.ndarray | None = None,
     body: BodyGuide | None = None,
-    depth_margin: float | None = None,
+    depth_margin: float | tuple[float, float] | None = None,
 ) -> Reconstruction:
     """Mesh of the person in ``prepared`` at grid ``resolution`` (fast narrow-band or dense evaluation).
 
@@ -159,7 +159,8 @@ def reconstruct(
     colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``. Body-guided
     weights read ``body``, or else the body fitted to the person in the crop, or none when that fit's outline
     disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`). ``depth_margin`` (crop
-    units): the surface is bounded in depth to within it of that body (:mod:`human3d.pifuhd.body_band`; any
+    units; one number for both sides, or in front and behind): the surface is bounded in depth to within it of
+    that body (:mod:`human3d.pifuhd.body_band`; any
     weights), unless no person is found or the fit is refused; the body then fills the person (on
     ``prepared.mask``'s pixels when it is known); None: not bounded.
     """

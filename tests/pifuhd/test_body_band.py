@@ -11,7 +11,16 @@ import pytest
 import trimesh
 
 from human3d.cli import main
-from human3d.pifuhd.body_band import FILL, RAMP, WIDEN, BoundedOccupancy, chosen_depth_margin, depth_band
+from human3d.pifuhd.body_band import (
+    FILL,
+    GRADE,
+    RAMP,
+    WIDEN,
+    BoundedOccupancy,
+    DepthMargin,
+    chosen_depth_margin,
+    depth_band,
+)
 from human3d.pifuhd.body_guide import BodyGuide
 
 HALF = np.array([0.2, 0.5, 0.1])  # a box body: 0.4 wide, 1.0 tall, 0.2 deep, centred on the origin
@@ -35,6 +44,24 @@ def test_the_band_is_the_bodys_depth_range_widened_past_its_outline(box):
     assert covered.mean() == pytest.approx((2 * (HALF[0] + WIDEN)) * (2 * (HALF[1] + WIDEN)) / 4, rel=0.05)
 
 
+def test_over_the_body_the_band_is_its_own_depth_range_and_past_its_outline_the_widest_within_reach():
+    """A head standing forward of a torso: over the torso the torso's range, beside the head the head's."""
+    torso = trimesh.creation.box(extents=2 * HALF)  # front at z = 0.1
+    head = trimesh.creation.box(extents=(0.2, 0.2, 0.2))
+    head.apply_translation((0.0, HALF[1] + 0.1, 0.1))  # standing forward of the torso: front at z = 0.2
+    body = trimesh.util.concatenate([torso, head])
+    band = depth_band(BodyGuide.of_mesh(body.vertices, body.faces), 256)
+    below_the_head = [0.0, HALF[1] - 0.8 * WIDEN, 0.0]  # on the torso, within reach of the head
+    beside_the_head = [0.1 + WIDEN / 2, HALF[1] + 0.1, 0.0]  # past the head's side, above the torso's top
+    front, back = band.at(np.array([below_the_head, beside_the_head]))
+    assert HALF[2] - 1e-3 < front[0] < HALF[2] + 0.01  # the torso's front (a little of the head's smoothed in)
+    assert front[1] == pytest.approx(0.2, abs=2e-3)  # the widest within reach: the head's, not the torso's 0.1
+    assert -HALF[2] - 1e-3 < back[0] < -HALF[2] + 0.01 and -0.05 < back[1] < 1e-3  # the torso's; the head's
+    near_the_outline = [0.1 + WIDEN / 3, HALF[1] - GRADE / 3, 0.0]  # on the torso, just below its top edge
+    front = band.at(np.array([near_the_outline]))[0][0]
+    assert HALF[2] + 0.01 < front < 0.2 - 0.01  # blended: no seam where the widest range takes over
+
+
 def test_occupancy_is_cut_beyond_the_margin_in_depth_filled_deep_inside_and_left_alone_elsewhere(box):
     margin = 0.05
     bounded = BoundedOccupancy(lambda points: np.full(len(points), 0.2, np.float32), box, margin)
@@ -48,6 +75,16 @@ def test_occupancy_is_cut_beyond_the_margin_in_depth_filled_deep_inside_and_left
     np.testing.assert_allclose(values, [1.0, 0.6, 0.2, 0.2, 0.1, 0.0, 0.0, 0.0, 0.2, 0.2], atol=0.03)
 
 
+def test_the_margins_in_front_of_and_behind_the_body_may_differ(box):
+    network = lambda points: np.full(len(points), 0.2, np.float32)  # noqa: E731
+    bounded = BoundedOccupancy(network, box, (0.03, 0.08))
+    assert bounded.margin == DepthMargin(0.03, 0.08)
+    in_front, behind = HALF[2] + 0.05, -HALF[2] - 0.05  # 5 cm before the body's front, 5 cm behind its back
+    points = np.array([[0.0, 0.0, in_front], [0.0, 0.0, behind], [0.0, 0.0, HALF[2] + 0.02]], np.float32)
+    np.testing.assert_allclose(bounded(points), [0.0, 0.2, 0.2], atol=1e-6)
+    assert DepthMargin.of(0.05) == DepthMargin(0.05, 0.05) and DepthMargin.of((1, 2)) == DepthMargin(1.0, 2.0)
+
+
 def test_the_body_fills_only_the_persons_pixels_when_their_mask_is_known(box):
     person_mask = np.zeros((256, 256), bool)
     person_mask[:, :128] = True  # the crop's left half (x < 0)
@@ -59,10 +96,11 @@ def test_the_body_fills_only_the_persons_pixels_when_their_mask_is_known(box):
 
 
 def test_the_bound_applies_by_default_to_human3ds_weights_and_not_the_official_ones():
-    assert chosen_depth_margin("auto", "human3d_default_weights") == pytest.approx(0.12)
-    assert chosen_depth_margin("auto", "human3d_run", 5.0) == pytest.approx(0.05)
+    assert chosen_depth_margin("auto", "human3d_default_weights") == pytest.approx((0.06, 0.12))
+    assert chosen_depth_margin("auto", "human3d_run", 5.0) == pytest.approx((0.05, 0.05))
+    assert chosen_depth_margin("auto", "human3d_run", (4.0, 9.0)) == pytest.approx((0.04, 0.09))
     assert chosen_depth_margin("auto", "pifuhd_final") is None and chosen_depth_margin("auto", None) is None
-    assert chosen_depth_margin("on", "pifuhd_final") == pytest.approx(0.12)
+    assert chosen_depth_margin("on", "pifuhd_final") == pytest.approx((0.06, 0.12))
     assert chosen_depth_margin("off", "human3d_default_weights") is None
     with pytest.raises(ValueError, match="bound must be one of"):
         chosen_depth_margin("sometimes", None)
@@ -105,7 +143,8 @@ def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(exam
     over = np.isfinite(front)
     assert over.mean() > 0.9  # the body lies under almost all of the person
     z = bounded.vertices[over, 2]
-    assert (z <= front[over] + 0.05 + RAMP).all() and (z >= back[over] - 0.05 - RAMP).all()
+    slack = 0.05 + RAMP + 0.01  # a vertex lies between grid nodes whose pixels' bands differ a little
+    assert (z <= front[over] + slack).all() and (z >= back[over] - slack).all()
     # the outline: the network's, and the body's only where the person's mask is (a cell of the grid 64 allowed)
     person = ndimage.binary_dilation(mask_in_crop(prepared.mask > 0.5, prepared.rect, 256), iterations=8)
     assert person[crop_pixels(bounded.vertices, 256)].all()
@@ -119,5 +158,11 @@ def test_the_command_lines_take_the_bound_and_check_the_margin(tmp_path, capsys)
                     ["eval", "reconstruction", "--data", str(tmp_path)]):
         assert main(command + ["--depth-margin", "0"]) == 1
         assert capsys.readouterr().err.strip() == "human3d: error: --depth-margin must be more than 0 cm (got 0)"
+        assert main(command + ["--depth-margin", "6,-1"]) == 1
+        assert capsys.readouterr().err.strip() == "human3d: error: --depth-margin must be more than 0 cm (got 6,-1)"
+        for bad in ("6,12,3", "six"):
+            assert main(command + ["--depth-margin", bad]) == 1
+            assert capsys.readouterr().err.strip() == (
+                f"human3d: error: --depth-margin must be one or two numbers of cm, as 6,12 (got '{bad}')")
     assert not target.exists()
 

@@ -110,8 +110,8 @@ def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
     sigma = SMOOTH / 2 * size
     own_front, own_back = smoothed_over(front, covered, sigma), smoothed_over(back, covered, sigma)
     own = np.clip(ndimage.distance_transform_edt(covered) / (size / 2) / GRADE, 0.0, 1.0)  # 0 off the body
-    front = np.where(covered, own * own_front + (1 - own) * widest_front, widest_front)
-    back = np.where(covered, own * own_back + (1 - own) * widest_back, widest_back)
+    front = own * own_front + (1 - own) * widest_front  # off the body: the widest (own_front reads 0 there)
+    back = own * own_back + (1 - own) * widest_back
     off = ~np.isfinite(front)
     return DepthBand(np.where(off, np.nan, front).astype(np.float32), np.where(off, np.nan, back).astype(np.float32))
 

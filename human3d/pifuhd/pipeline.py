@@ -160,9 +160,8 @@ def reconstruct(
     weights read ``body``, or else the body fitted to the person in the crop, or none when that fit's outline
     disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`). ``depth_margin`` (crop
     units; one number for both sides, or in front and behind): the surface is bounded in depth to within it of
-    that body (:mod:`human3d.pifuhd.body_band`; any
-    weights), unless no person is found or the fit is refused; the body then fills the person (on
-    ``prepared.mask``'s pixels when it is known); None: not bounded.
+    that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person is found or the fit is refused;
+    the body then fills the person (on ``prepared.mask``'s pixels when it is known); None: not bounded.
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")

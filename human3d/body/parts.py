@@ -51,6 +51,7 @@ PART_NAMES: tuple[str, ...] = (
     "head_left",
 )
 """Name of DensePose part ``i`` at index ``i - 1`` (0 is the background and has no name)."""
+HEAD_PARTS = (23, 24)  # DensePose's head, right and left halves (with the neck)
 
 # Limb groups: (back part, front part) for the groups split front/back, one part otherwise.
 # "L"/"R" are anny's bone suffixes: the person's left and right.

@@ -8,9 +8,14 @@ the body within reach, the two blended over :data:`GRADE` inside the outline, so
 there), the surface may lie at most a :class:`DepthMargin` in front of the body's front or behind its back
 (clothing, hair); farther is outside. The margin in front is the tighter: the network's own surface
 overshoots toward the camera (on the synthetic held-out people its front lies a median 6 to 21 cm before the
-true one on four of ten, its back within 3 cm on seven). A point deeper than ``fill`` inside the body is
-inside (the network leaves holes through a head or a torso). Between the two the network decides, and off
-the body (a skirt, long hair) nothing is bounded: the silhouette is the image's to say.
+true one on four of ten, its back within 3 cm on seven). Over the head, and past its outline where the head is
+the nearest of the body, the range is the nearest head pixel's own and the margin :data:`HEAD_MARGIN_CM`
+(a face wears nothing thick; hair lies behind): the network makes a head two lobes, before the face and behind
+the skull, and the body's range widened from the nose would keep them at the head's sides. A point deeper
+than ``fill`` inside the body is inside (the network leaves holes through a head or a torso); for this the body
+is solid across gaps narrower than about :data:`CLOSE_GAP` voxels (anny's mouth is a pocket of its skin).
+Between the two the network decides, and off the body (a skirt, long hair) nothing is bounded: the silhouette
+is the image's to say.
 
 The bound is soft over :data:`RAMP` so that the mesh is smooth where it cuts. It changes only the occupancy
 the mesh is extracted from (:class:`BoundedOccupancy`), never the network. By default it bounds human3d's
@@ -26,6 +31,8 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from human3d.body.parts import HEAD_PARTS
+from human3d.geometry.signed_distance import closed_volume
 from human3d.pifuhd.body_guide import BodyGuide
 
 MAP_SIZE = 512  # pixels across the crop of the body's depth maps
@@ -34,6 +41,8 @@ GRADE = 0.03  # crop units inside the body's outline over which the widest range
 SMOOTH = 0.03  # crop units: the Gaussian that smooths the body's depth over it (its shape, not its chest or fingers)
 RAMP = 0.02  # crop units over which a bound goes from no effect to full
 MARGIN_CM = (6.0, 12.0)  # default: how far the surface may lie in front of and behind the body (clothing, hair)
+HEAD_MARGIN_CM = (2.0, 8.0)  # the same over the head, where it is tighter than the body's margin
+CLOSE_GAP = 2  # voxels of the body's distance volume: the fill's body is solid across gaps up to twice as wide
 FILL = 0.0  # crop units inside the body from which a point is inside (half inside at RAMP / 2, all at RAMP)
 BOUND_CHOICES = ("auto", "on", "off")
 HUMAN3D_RUNS = "human3d"  # how the run names of human3d's checkpoints begin (train pifuhd, the bundled weights)
@@ -70,15 +79,23 @@ def chosen_depth_margin(bound: str, run_name: str | None,
 @dataclass(frozen=True)
 class DepthBand:
     """The body's nearest (``front``) and farthest (``back``) crop-frame z per pixel of the crop [S, S] (row 0
-    at y = 1), NaN where the widened outline does not reach."""
+    at y = 1), NaN where the widened outline does not reach; ``head``: bool [S, S], the pixels whose range is the
+    head's (None: the body's parts are not known)."""
 
     front: np.ndarray
     back: np.ndarray
+    head: np.ndarray | None = None
 
     def at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``front`` and ``back`` [N] at crop-frame points [N, 3] (their pixel's)."""
         rows, cols = crop_pixels(points, self.front.shape[0])
         return self.front[rows, cols], self.back[rows, cols]
+
+    def on_head(self, points: np.ndarray) -> np.ndarray:
+        """bool [N]: whether crop-frame points [N, 3] lie over the head's pixels."""
+        if self.head is None:
+            return np.zeros(len(points), bool)
+        return self.head[crop_pixels(points, self.head.shape[0])]
 
 
 def crop_pixels(points: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +115,8 @@ def smoothed_over(values: np.ndarray, covered: np.ndarray, sigma: float) -> np.n
 
 
 def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
-    """The :class:`DepthBand` of a present body guide (its mesh rendered orthographically over the crop)."""
+    """The :class:`DepthBand` of a present body guide (its mesh rendered orthographically over the crop); over
+    the head when the guide knows its parts, the nearest head pixel's own range (see the module docstring)."""
     maps, distance = guide.rendered(size)
     covered = maps.mask > 0.5
     front = np.where(covered, distance - maps.depth_front, -np.inf)
@@ -112,14 +130,23 @@ def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
     own = np.clip(ndimage.distance_transform_edt(covered) / (size / 2) / GRADE, 0.0, 1.0)  # 0 off the body
     front = own * own_front + (1 - own) * widest_front  # off the body: the widest (own_front reads 0 there)
     back = own * own_back + (1 - own) * widest_back
+    head = None
+    if guide.face_parts is not None and covered.any():
+        gap, nearest = ndimage.distance_transform_edt(~covered, return_indices=True)
+        nearest = tuple(nearest)  # each pixel's nearest body pixel (rows, columns)
+        head = (covered & np.isin(np.rint(maps.iuv[..., 0]), HEAD_PARTS))[nearest] & (gap <= reach)
+        front = np.where(head, own_front[nearest], front)
+        back = np.where(head, own_back[nearest], back)
     off = ~np.isfinite(front)
-    return DepthBand(np.where(off, np.nan, front).astype(np.float32), np.where(off, np.nan, back).astype(np.float32))
+    return DepthBand(np.where(off, np.nan, front).astype(np.float32), np.where(off, np.nan, back).astype(np.float32),
+                     head)
 
 
 class BoundedOccupancy:
     """An occupancy function of crop-frame points [N, 3] bounded by a body guide (see the module docstring);
-    ``margin``: crop units, one number for both sides or (front, back); ``person_mask``: bool [S, S], the
-    person's pixels over the crop (row 0 at y = 1), where the body may fill; None: everywhere."""
+    ``margin``: crop units, one number for both sides or (front, back), over the head no more than
+    :data:`HEAD_MARGIN_CM`; ``person_mask``: bool [S, S], the person's pixels over the crop (row 0 at y = 1), where
+    the body may fill; None: everywhere."""
 
     def __init__(self, occupancy: Callable[[np.ndarray], np.ndarray], guide: BodyGuide,
                  margin: float | tuple[float, float], fill: float = FILL,
@@ -127,16 +154,21 @@ class BoundedOccupancy:
         self.occupancy, self.guide, self.margin, self.fill = occupancy, guide, DepthMargin.of(margin), fill
         self.person_mask = person_mask
         self.band = depth_band(guide)
+        self.head_margin = DepthMargin(*np.minimum(np.array(HEAD_MARGIN_CM) / 100.0, self.margin))
+        self.solid = BodyGuide(guide.vertices, guide.faces, closed_volume(guide.volume, CLOSE_GAP), guide.face_parts)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         values = self.occupancy(points)
         front, back = self.band.at(points)
+        head = self.band.on_head(points)
+        margin_front = np.where(head, self.head_margin.front, self.margin.front)
+        margin_back = np.where(head, self.head_margin.back, self.margin.back)
         with np.errstate(invalid="ignore"):  # NaN off the body: not bounded
-            beyond = np.nan_to_num(np.maximum(points[:, 2] - front - self.margin.front,
-                                              back - points[:, 2] - self.margin.back), nan=-1.0)
+            beyond = np.nan_to_num(np.maximum(points[:, 2] - front - margin_front,
+                                              back - points[:, 2] - margin_back), nan=-1.0)
         values = values * (1 - np.clip(beyond / RAMP, 0, 1))
         with torch.no_grad():
-            distance = self.guide.features(torch.from_numpy(np.ascontiguousarray(points.T, np.float32))[None])[0, 0]
+            distance = self.solid.features(torch.from_numpy(np.ascontiguousarray(points.T, np.float32))[None])[0, 0]
         inside = np.clip((-distance.numpy() - self.fill) / RAMP, 0, 1)
         if self.person_mask is not None:
             inside = inside * self.person_mask[crop_pixels(points, self.person_mask.shape[0])]

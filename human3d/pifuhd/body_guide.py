@@ -35,13 +35,15 @@ class BodyGuide:
     vertices: np.ndarray  # (V, 3) crop frame
     faces: np.ndarray  # (F, 3) outward-oriented
     volume: DistanceVolume | None  # None: no body (:meth:`absent`)
+    face_parts: np.ndarray | None = None  # (F,) DensePose part 1..24 of each face, when the body is anny's
     _grids: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of_mesh(cls, vertices: np.ndarray, faces: np.ndarray) -> "BodyGuide":
-        """The guide of a closed body mesh given in the crop frame."""
+    def of_mesh(cls, vertices: np.ndarray, faces: np.ndarray, face_parts: np.ndarray | None = None) -> "BodyGuide":
+        """The guide of a closed body mesh given in the crop frame (``face_parts``: its faces' DensePose parts)."""
         vertices = np.asarray(vertices, dtype=np.float64)
-        return cls(vertices, np.asarray(faces, dtype=np.int64), distance_volume(vertices, faces, VOXEL, REACH))
+        return cls(vertices, np.asarray(faces, dtype=np.int64), distance_volume(vertices, faces, VOXEL, REACH),
+                   face_parts)
 
     @classmethod
     def absent(cls) -> "BodyGuide":
@@ -87,12 +89,13 @@ class BodyGuide:
         return np.ascontiguousarray(both.transpose(2, 0, 1), dtype=np.float32)
 
     def rendered(self, size: int) -> tuple[RenderResult, float]:
-        """The body rendered orthographically over the crop (``size`` x ``size`` pixels, row 0 at y = 1) and the
-        camera's distance from the crop frame's origin along +z: a pixel's crop z is that distance minus its
-        depth."""
+        """The body rendered orthographically over the crop (``size`` x ``size`` pixels, row 0 at y = 1; its
+        ``iuv[..., 0]`` the faces' parts, when known) and the camera's distance from the crop frame's origin along
+        +z: a pixel's crop z is that distance minus its depth."""
         from human3d.geometry.cameras import orthographic
         from human3d.synth.renderer import Surface, shared_renderer
 
         depth_range = 4.0 * (1.0 + float(np.abs(self.vertices).max()))
         camera = orthographic(np.zeros(3), 1.0, size, size, depth_range=depth_range)
-        return shared_renderer().render([Surface.plain(self.vertices, self.faces)], camera), depth_range / 2
+        surface = Surface.plain(self.vertices, self.faces, self.face_parts)
+        return shared_renderer().render([surface], camera), depth_range / 2

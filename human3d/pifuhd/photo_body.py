@@ -111,6 +111,13 @@ def body_faces() -> np.ndarray:
     return get_body_model().topology.faces
 
 
+def body_face_parts() -> np.ndarray:
+    """The DensePose part (1-24) of each of :func:`body_faces`."""
+    from human3d.body.model import get_body_model
+
+    return get_body_model().topology.face_parts
+
+
 @dataclass(frozen=True)
 class OutlineAgreement:
     """How a fitted body's outline agrees with the person's mask, both in the crop."""
@@ -144,6 +151,6 @@ def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None) 
     (:func:`outline_agreement`). Raises :class:`Human3DError` when no person can be found there."""
     person = found_person(rgb, crop) if person is None else person
     fit = fit_person(rgb, crop, person)
-    guide = BodyGuide.of_mesh(body_in_crop(fit.vertices, fit.intrinsics, crop), body_faces())
+    guide = BodyGuide.of_mesh(body_in_crop(fit.vertices, fit.intrinsics, crop), body_faces(), body_face_parts())
     agreement = outline_agreement(guide, mask_in_crop(person.mask, crop, OUTLINE_SIZE))
     return guide if agreement.plausible else BodyGuide.absent()

@@ -156,10 +156,12 @@ class Surface:
     normals: np.ndarray | None = None  # (V, 3) shading normals; None = area-weighted vertex normals of the faces
 
     @classmethod
-    def plain(cls, vertices: np.ndarray, faces: np.ndarray) -> "Surface":
-        """A mesh in plain grey with no DensePose labels (for its normal, depth and mask maps)."""
+    def plain(cls, vertices: np.ndarray, faces: np.ndarray, parts: np.ndarray | None = None) -> "Surface":
+        """A mesh in plain grey (for its normal, depth and mask maps), with no DensePose labels or only the part
+        (1-24) of each face, ``parts`` [F], rendered as I with U, V 0."""
         faces = np.asarray(faces, dtype=np.int64)
-        return cls(np.asarray(vertices, dtype=np.float32), faces, np.zeros(len(faces), dtype=np.uint8),
+        parts = np.zeros(len(faces), dtype=np.uint8) if parts is None else np.asarray(parts, dtype=np.uint8)
+        return cls(np.asarray(vertices, dtype=np.float32), faces, parts,
                    np.zeros((len(faces), 3, 2), dtype=np.float32), Material((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)))
 
 

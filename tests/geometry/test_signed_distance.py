@@ -1,5 +1,5 @@
 """The distance volume of a closed mesh: signed distances and closest-point normals against a sphere's exact
-ones, the clamp at the reach, the grid's extent, and the empty mesh refused."""
+ones, the clamp at the reach, the grid's extent, the empty mesh refused, and a mouth-like pocket closed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import trimesh
 from scipy import ndimage
 
-from human3d.geometry.signed_distance import distance_volume, surface_samples
+from human3d.geometry.signed_distance import closed_volume, distance_volume, surface_samples
 
 RADIUS, VOXEL, REACH = 0.5, 1.0 / 64, 0.25
 
@@ -86,3 +86,33 @@ def test_no_voxel_far_outside_a_posed_body_reads_inside(seed):
     clear = np.abs(values) > 2 * VOXEL
     inside = occupancy(body.vertices, body.faces, cells[clear] * VOXEL + volume.origin) > 0.5
     assert ((values[clear] < 0) == inside).mean() > 0.999
+
+
+def _block_with_pocket_and_notch():
+    """A 30 cm block (1 cm cells) with a pocket 2 cm wide and 6 cm deep cut into its front (a mouth) and a notch
+    14 cm wide and 6 cm deep cut into its back, as a closed mesh."""
+    from skimage.measure import marching_cubes
+
+    solid = np.zeros((34, 34, 34), bool)
+    solid[2:32, 2:32, 2:32] = True
+    solid[16:18, 10:24, 26:32] = False  # the pocket: x 2 cells, z from the front face inwards
+    solid[10:24, 10:24, 2:8] = False  # the notch, in the back face
+    vertices, faces, _, _ = marching_cubes(solid.astype(np.float32), 0.5)
+    return (vertices - 17.0) * 0.01, faces[:, ::-1]  # metres, centred; outward-facing
+
+
+def test_a_closed_volume_fills_a_narrow_pocket_and_leaves_a_wide_notch():
+    vertices, faces = _block_with_pocket_and_notch()
+    volume = distance_volume(vertices, faces, VOXEL, REACH)
+    closed = closed_volume(volume, 2)
+    cells = lambda points: tuple(np.rint((np.asarray(points) - volume.origin) / VOXEL).astype(int).T)  # noqa: E731
+    pocket, notch, block, far = [0.0, 0.0, 0.11], [0.0, 0.0, -0.12], [0.1, 0.1, 0.0], [0.0, 0.0, 0.3]
+    assert volume.values[0][cells([pocket])] > 0 and volume.values[0][cells([notch])] > 0  # outside the mesh
+    assert volume.values[0][cells([block])] < 0
+    assert closed.values[0][cells([pocket])] == pytest.approx(-VOXEL)  # closed: one voxel inside
+    kept = cells([notch, block, far])
+    np.testing.assert_array_equal(closed.values[0][kept], volume.values[0][kept])
+    changed = closed.values[0] != volume.values[0]
+    assert (volume.values[0][changed] > 0).all() and (closed.values[0][changed] == np.float32(-VOXEL)).all()
+    np.testing.assert_array_equal(closed.values[1:], volume.values[1:])
+    assert closed.voxel == volume.voxel and closed.reach == volume.reach and (closed.origin == volume.origin).all()

@@ -14,6 +14,7 @@ from human3d.cli import main
 from human3d.pifuhd.body_band import (
     FILL,
     GRADE,
+    HEAD_MARGIN_CM,
     RAMP,
     WIDEN,
     BoundedOccupancy,
@@ -60,6 +61,41 @@ def test_over_the_body_the_band_is_its_own_depth_range_and_past_its_outline_the_
     near_the_outline = [0.1 + WIDEN / 3, HALF[1] - GRADE / 3, 0.0]  # on the torso, just below its top edge
     front = band.at(np.array([near_the_outline]))[0][0]
     assert HALF[2] + 0.01 < front < 0.2 - 0.01  # blended: no seam where the widest range takes over
+
+
+def _torso_and_head(parts: bool) -> BodyGuide:
+    """A torso box (front at z = 0.1) and a head box on it set back (front at z = 0.05, back at -0.05); with
+    ``parts``: the faces labelled torso front (2) and head (23)."""
+    torso = trimesh.creation.box(extents=2 * HALF)
+    head = trimesh.creation.box(extents=(0.16, 0.2, 0.1))
+    head.apply_translation((0.0, HALF[1] + 0.1, 0.0))
+    body = trimesh.util.concatenate([torso, head])
+    face_parts = np.repeat([2, 23], [len(torso.faces), len(head.faces)]) if parts else None
+    return BodyGuide.of_mesh(body.vertices, body.faces, face_parts)
+
+
+def test_over_the_head_the_band_is_the_nearest_head_pixels_own_range_with_the_head_margin():
+    beside_the_head = [0.08 + 0.02, HALF[1] + 0.04, 0.0]  # past the head's side, 4 cm above the torso's top
+    over_the_head = [0.0, HALF[1] + 0.1, 0.0]
+    without, with_parts = (depth_band(_torso_and_head(parts), 256) for parts in (False, True))
+    assert without.head is None and not without.on_head(np.array([over_the_head])).any()
+    assert without.at(np.array([beside_the_head]))[0][0] == pytest.approx(HALF[2], abs=2e-3)  # the torso's, widest
+    front, back = with_parts.at(np.array([beside_the_head, over_the_head]))
+    assert 0.05 - 1e-3 < front[0] < 0.06 and -0.06 < back[0] < -0.05 + 1e-3  # the head's own, as at its side
+    np.testing.assert_allclose([front[1], back[1]], [0.05, -0.05], atol=2e-3)
+    assert with_parts.on_head(np.array([beside_the_head, over_the_head, [0.0, 0.0, 0.0]])).tolist() == [True, True,
+                                                                                                       False]
+    network = lambda points: np.full(len(points), 0.2, np.float32)  # noqa: E731
+    head_front, head_back = HEAD_MARGIN_CM[0] / 100, HEAD_MARGIN_CM[1] / 100
+    y = HALF[1] + 0.1
+    beyond = RAMP + 0.005  # past the margin and its ramp
+    points = np.array([[0.0, y, 0.05 + head_front + beyond], [0.0, y, -0.05 - head_back + 0.01],
+                       [0.0, y, -0.05 - head_back - beyond], [0.0, 0.0, HALF[2] + head_front + beyond]], np.float32)
+    np.testing.assert_allclose(BoundedOccupancy(network, _torso_and_head(True), (0.06, 0.12))(points),
+                               [0.0, 0.2, 0.0, 0.2], atol=1e-6)  # the head's margins; the torso keeps its own
+    np.testing.assert_allclose(BoundedOccupancy(network, _torso_and_head(False), (0.06, 0.12))(points), 0.2, atol=1e-6)
+    tight = BoundedOccupancy(network, _torso_and_head(True), 0.01)  # never looser than the body's margin
+    assert tight.head_margin == DepthMargin(0.01, 0.01)
 
 
 def test_occupancy_is_cut_beyond_the_margin_in_depth_filled_deep_inside_and_left_alone_elsewhere(box):
@@ -139,12 +175,16 @@ def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(exam
     free, bounded = meshes[None], meshes[0.05]
     assert free.body is None and not free.bounded
     assert bounded.bounded and bounded.body.present
-    front, back = depth_band(bounded.body).at(bounded.vertices)
+    band = depth_band(bounded.body)
+    front, back = band.at(bounded.vertices)
     over = np.isfinite(front)
     assert over.mean() > 0.9  # the body lies under almost all of the person
     z = bounded.vertices[over, 2]
-    slack = 0.05 + RAMP + 0.01  # a vertex lies between grid nodes whose pixels' bands differ a little
-    assert (z <= front[over] + slack).all() and (z >= back[over] - slack).all()
+    slack = RAMP + 0.01  # a vertex lies between grid nodes whose pixels' bands differ a little
+    assert (z <= front[over] + 0.05 + slack).all() and (z >= back[over] - 0.05 - slack).all()
+    head = band.on_head(bounded.vertices[over])  # the fitted body knows its parts: the head's margin is tighter
+    assert 0.03 < head.mean() < 0.2 and bounded.vertices[over][head, 1].min() > 0.4  # the head, above the shoulders
+    assert (z[head] <= front[over][head] + HEAD_MARGIN_CM[0] / 100 + slack).all()
     # the outline: the network's, and the body's only where the person's mask is (a cell of the grid 64 allowed)
     person = ndimage.binary_dilation(mask_in_crop(prepared.mask > 0.5, prepared.rect, 256), iterations=8)
     assert person[crop_pixels(bounded.vertices, 256)].all()

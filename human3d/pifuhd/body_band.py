@@ -13,9 +13,11 @@ the nearest of the body, the range is the nearest head pixel's own and the margi
 (a face wears nothing thick; hair lies behind): the network makes a head two lobes, before the face and behind
 the skull, and the body's range widened from the nose would keep them at the head's sides. A point deeper
 than ``fill`` inside the body is inside (the network leaves holes through a head or a torso); for this the body
-is solid across gaps narrower than about :data:`CLOSE_GAP` voxels (anny's mouth is a pocket of its skin).
-Between the two the network decides, and off the body (a skirt, long hair) nothing is bounded: the silhouette
-is the image's to say.
+is solid across gaps narrower than about :data:`CLOSE_GAP` voxels (anny's mouth is a pocket of its skin). Over
+the body's own pixels, between its front and its back along the ray, only the body is inside: the network fills
+the air between two legs seen from the side, or between an arm and the torso, with a slab. The network decides
+in front of the body's front and behind its back (within the margins), and off the body (a skirt, long hair)
+nothing is bounded: the silhouette is the image's to say.
 
 The bound is soft over :data:`RAMP` so that the mesh is smooth where it cuts. It changes only the occupancy
 the mesh is extracted from (:class:`BoundedOccupancy`), never the network. By default it bounds human3d's
@@ -42,6 +44,7 @@ SMOOTH = 0.03  # crop units: the Gaussian that smooths the body's depth over it 
 RAMP = 0.02  # crop units over which a bound goes from no effect to full
 MARGIN_CM = (6.0, 12.0)  # default: how far the surface may lie in front of and behind the body (clothing, hair)
 HEAD_MARGIN_CM = (2.0, 8.0)  # the same over the head, where it is tighter than the body's margin
+BETWEEN_GAP = 0.01  # crop units: farther from the body, and between its front and back over it, is outside
 CLOSE_GAP = 2  # voxels of the body's distance volume: the fill's body is solid across gaps up to twice as wide
 FILL = 0.0  # crop units inside the body from which a point is inside (half inside at RAMP / 2, all at RAMP)
 BOUND_CHOICES = ("auto", "on", "off")
@@ -79,11 +82,12 @@ def chosen_depth_margin(bound: str, run_name: str | None,
 @dataclass(frozen=True)
 class DepthBand:
     """The body's nearest (``front``) and farthest (``back``) crop-frame z per pixel of the crop [S, S] (row 0
-    at y = 1), NaN where the widened outline does not reach; ``head``: bool [S, S], the pixels whose range is the
-    head's (None: the body's parts are not known)."""
+    at y = 1), NaN where the widened outline does not reach; ``body``: bool [S, S], the body's own pixels;
+    ``head``: bool [S, S], the pixels whose range is the head's (None: the body's parts are not known)."""
 
     front: np.ndarray
     back: np.ndarray
+    body: np.ndarray
     head: np.ndarray | None = None
 
     def at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +100,12 @@ class DepthBand:
         if self.head is None:
             return np.zeros(len(points), bool)
         return self.head[crop_pixels(points, self.head.shape[0])]
+
+    def within(self, points: np.ndarray) -> np.ndarray:
+        """bool [N]: whether crop-frame points [N, 3] lie over the body's own pixels, between its front and back."""
+        front, back = self.at(points)
+        with np.errstate(invalid="ignore"):
+            return self.body[crop_pixels(points, self.body.shape[0])] & (points[:, 2] < front) & (points[:, 2] > back)
 
 
 def crop_pixels(points: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +149,7 @@ def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
         back = np.where(head, own_back[nearest], back)
     off = ~np.isfinite(front)
     return DepthBand(np.where(off, np.nan, front).astype(np.float32), np.where(off, np.nan, back).astype(np.float32),
-                     head)
+                     covered, head)
 
 
 class BoundedOccupancy:
@@ -168,8 +178,10 @@ class BoundedOccupancy:
                                               back - points[:, 2] - margin_back), nan=-1.0)
         values = values * (1 - np.clip(beyond / RAMP, 0, 1))
         with torch.no_grad():
-            distance = self.solid.features(torch.from_numpy(np.ascontiguousarray(points.T, np.float32))[None])[0, 0]
-        inside = np.clip((-distance.numpy() - self.fill) / RAMP, 0, 1)
+            points_t = torch.from_numpy(np.ascontiguousarray(points.T, np.float32))[None]
+            distance = self.solid.features(points_t)[0, 0].numpy()
+        values = values * (1 - self.band.within(points) * np.clip((distance - BETWEEN_GAP) / RAMP, 0, 1))
+        inside = np.clip((-distance - self.fill) / RAMP, 0, 1)
         if self.person_mask is not None:
             inside = inside * self.person_mask[crop_pixels(points, self.person_mask.shape[0])]
         return (values + (1 - values) * inside).astype(np.float32)

@@ -12,6 +12,7 @@ import trimesh
 
 from human3d.cli import main
 from human3d.pifuhd.body_band import (
+    BETWEEN_GAP,
     FILL,
     GRADE,
     HEAD_MARGIN_CM,
@@ -119,6 +120,22 @@ def test_the_margins_in_front_of_and_behind_the_body_may_differ(box):
     points = np.array([[0.0, 0.0, in_front], [0.0, 0.0, behind], [0.0, 0.0, HALF[2] + 0.02]], np.float32)
     np.testing.assert_allclose(bounded(points), [0.0, 0.2, 0.2], atol=1e-6)
     assert DepthMargin.of(0.05) == DepthMargin(0.05, 0.05) and DepthMargin.of((1, 2)) == DepthMargin(1.0, 2.0)
+
+
+def test_between_two_parts_of_the_body_along_a_ray_only_the_body_is_inside():
+    """Two legs seen end on, one 20 cm behind the other: the network's slab between them is cut, not its surface
+    in front of the near one, beside them or just off their skin."""
+    near, far = (trimesh.creation.box(extents=(0.2, 0.6, 0.1)) for _ in range(2))
+    near.apply_translation((0.0, 0.0, 0.15))  # z 0.1 to 0.2
+    far.apply_translation((0.0, 0.0, -0.15))  # z -0.2 to -0.1
+    legs = trimesh.util.concatenate([near, far])
+    bounded = BoundedOccupancy(lambda points: np.full(len(points), 0.8, np.float32),
+                               BodyGuide.of_mesh(legs.vertices, legs.faces), (0.06, 0.12))
+    points = np.array([[0.0, 0.0, 0.0], [0.05, 0.2, -0.05], [0.0, 0.0, 0.1 - BETWEEN_GAP / 2], [0.0, 0.0, 0.23],
+                       [0.0, 0.0, 0.15], [0.14, 0.0, 0.0]], np.float32)
+    assert bounded.band.within(points).tolist() == [True, True, True, False, True, False]
+    # the gap (10 cm from either leg): cut; half the gap off the skin: the network's; in front: the network's
+    np.testing.assert_allclose(bounded(points), [0.0, 0.0, 0.8, 0.8, 1.0, 0.8], atol=1e-6)
 
 
 def test_the_body_fills_only_the_persons_pixels_when_their_mask_is_known(box):

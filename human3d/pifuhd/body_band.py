@@ -13,7 +13,7 @@ the nearest of the body, the range is the nearest head pixel's own and the margi
 (a face wears nothing thick; hair lies behind): the network makes a head two lobes, before the face and behind
 the skull, and the body's range widened from the nose would keep them at the head's sides. A point deeper
 than ``fill`` inside the body is inside (the network leaves holes through a head or a torso); for this the body
-is solid across gaps narrower than about :data:`CLOSE_GAP` voxels (anny's mouth is a pocket of its skin). Over
+is solid across gaps up to twice :data:`CLOSE_GAP` voxels wide (anny's mouth is a pocket of its skin). Over
 the body's own pixels, between its front and its back along the ray, only the body is inside: the network fills
 the air between two legs seen from the side, or between an arm and the torso, with a slab. The network decides
 in front of the body's front and behind its back (within the margins), and off the body (a skirt, long hair)

@@ -10,7 +10,8 @@ there), the surface may lie at most a :class:`DepthMargin` in front of the body'
 overshoots toward the camera (on the synthetic held-out people its front lies a median 6 to 21 cm before the
 true one on four of ten, its back within 3 cm on seven). Over the head, and past its outline where the head is
 the nearest of the body, the range is the nearest head pixel's own and the margin :data:`HEAD_MARGIN_CM`
-(a face wears nothing thick; hair lies behind): the network makes a head two lobes, before the face and behind
+(a face wears nothing thick; hair lies behind; :data:`BARE_HEAD_BACK_CM` behind a head whose mask shows no
+hair around it, :func:`hair_seen`): the network makes a head two lobes, before the face and behind
 the skull, and the body's range widened from the nose would keep them at the head's sides. A point deeper
 than ``fill`` inside the body is inside (the network leaves holes through a head or a torso); for this the body
 is solid across gaps up to twice :data:`CLOSE_GAP` voxels wide (anny's mouth is a pocket of its skin). Over
@@ -44,6 +45,8 @@ SMOOTH = 0.03  # crop units: the Gaussian that smooths the body's depth over it 
 RAMP = 0.02  # crop units over which a bound goes from no effect to full
 MARGIN_CM = (6.0, 12.0)  # default: how far the surface may lie in front of and behind the body (clothing, hair)
 HEAD_MARGIN_CM = (2.0, 8.0)  # the same over the head, where it is tighter than the body's margin
+BARE_HEAD_BACK_CM = 3.0  # behind a head with no hair seen around it (see hair_seen)
+HAIR_SEEN = 0.15  # the share of the person's pixels beside the head (of the head's own) from which it has hair
 BETWEEN_GAP = 0.01  # crop units: farther from the body, and between its front and back over it, is outside
 CLOSE_GAP = 2  # voxels of the body's distance volume: the fill's body is solid across gaps up to twice as wide
 FILL = 0.0  # crop units inside the body from which a point is inside (half inside at RAMP / 2, all at RAMP)
@@ -152,6 +155,18 @@ def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
                      covered, head)
 
 
+def hair_seen(band: DepthBand, person_mask: np.ndarray) -> float:
+    """The person's pixels (bool ``person_mask`` [M, M] over the crop) past the head's outline but within its
+    reach, as a share of the head's own pixels: hair seen around the head (with short hair, or none, the mask
+    hugs the skull). 0 when the band knows no head."""
+    if band.head is None:
+        return 0.0
+    size = band.head.shape[0]
+    index = np.arange(size) * person_mask.shape[0] // size
+    person = person_mask[np.ix_(index, index)]
+    return float((person & band.head & ~band.body).sum() / max((band.head & band.body).sum(), 1))
+
+
 class BoundedOccupancy:
     """An occupancy function of crop-frame points [N, 3] bounded by a body guide (see the module docstring);
     ``margin``: crop units, one number for both sides or (front, back), over the head no more than
@@ -164,7 +179,10 @@ class BoundedOccupancy:
         self.occupancy, self.guide, self.margin, self.fill = occupancy, guide, DepthMargin.of(margin), fill
         self.person_mask = person_mask
         self.band = depth_band(guide)
-        self.head_margin = DepthMargin(*np.minimum(np.array(HEAD_MARGIN_CM) / 100.0, self.margin))
+        head_cm = np.array(HEAD_MARGIN_CM)
+        if person_mask is not None and hair_seen(self.band, person_mask) < HAIR_SEEN:
+            head_cm[1] = min(head_cm[1], BARE_HEAD_BACK_CM)
+        self.head_margin = DepthMargin(*np.minimum(head_cm / 100.0, self.margin))
         self.solid = BodyGuide(guide.vertices, guide.faces, closed_volume(guide.volume, CLOSE_GAP), guide.face_parts)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:

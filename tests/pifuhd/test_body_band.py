@@ -12,6 +12,7 @@ import trimesh
 
 from human3d.cli import main
 from human3d.pifuhd.body_band import (
+    BARE_HEAD_BACK_CM,
     BETWEEN_GAP,
     FILL,
     GRADE,
@@ -22,6 +23,7 @@ from human3d.pifuhd.body_band import (
     DepthMargin,
     chosen_depth_margin,
     depth_band,
+    hair_seen,
 )
 from human3d.pifuhd.body_guide import BodyGuide
 
@@ -97,6 +99,25 @@ def test_over_the_head_the_band_is_the_nearest_head_pixels_own_range_with_the_he
     np.testing.assert_allclose(BoundedOccupancy(network, _torso_and_head(False), (0.06, 0.12))(points), 0.2, atol=1e-6)
     tight = BoundedOccupancy(network, _torso_and_head(True), 0.01)  # never looser than the body's margin
     assert tight.head_margin == DepthMargin(0.01, 0.01)
+
+
+def test_a_head_with_no_hair_seen_around_it_gets_the_bare_margin_behind():
+    guide = _torso_and_head(True)
+    band = depth_band(guide, 256)
+    skin = band.body.copy()  # a mask that hugs the body: a bald head
+    hair = skin.copy()
+    rows, cols = np.nonzero(band.head & band.body)
+    hair[max(rows.min() - 8, 0):rows.max(), cols.min() - 8:cols.max() + 9] = True  # 6 cm of hair around the head
+    assert hair_seen(band, skin) == 0.0 and hair_seen(band, hair) > 0.3
+    assert hair_seen(band, np.kron(hair, np.ones((2, 2), bool))) == pytest.approx(hair_seen(band, hair), abs=0.02)
+    assert hair_seen(depth_band(_torso_and_head(False), 256), hair) == 0.0  # no parts: no head known
+    network = lambda points: np.full(len(points), 0.2, np.float32)  # noqa: E731
+    bare = BoundedOccupancy(network, guide, (0.06, 0.12), person_mask=skin)
+    haired = BoundedOccupancy(network, guide, (0.06, 0.12), person_mask=hair)
+    assert bare.head_margin == pytest.approx((HEAD_MARGIN_CM[0] / 100, BARE_HEAD_BACK_CM / 100))
+    assert haired.head_margin == pytest.approx((HEAD_MARGIN_CM[0] / 100, HEAD_MARGIN_CM[1] / 100))
+    behind = np.array([[0.0, HALF[1] + 0.1, -0.05 - BARE_HEAD_BACK_CM / 100 - RAMP - 0.005]], np.float32)
+    assert bare(behind)[0] == 0.0 and haired(behind)[0] == pytest.approx(0.2)
 
 
 def test_occupancy_is_cut_beyond_the_margin_in_depth_filled_deep_inside_and_left_alone_elsewhere(box):

@@ -176,7 +176,7 @@ class BoundedOccupancy:
     def __init__(self, occupancy: Callable[[np.ndarray], np.ndarray], guide: BodyGuide,
                  margin: float | tuple[float, float], fill: float = FILL,
                  person_mask: np.ndarray | None = None) -> None:
-        self.occupancy, self.guide, self.margin, self.fill = occupancy, guide, DepthMargin.of(margin), fill
+        self.occupancy, self.margin, self.fill = occupancy, DepthMargin.of(margin), fill
         self.person_mask = person_mask
         self.band = depth_band(guide)
         head_cm = np.array(HEAD_MARGIN_CM)

@@ -20,7 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the table (every row, the means) as JSON")
+    from human3d.eval.true_bodies import BODY_CHOICES
+
     add_depth_bound_options(parser)
+    parser.add_argument("--body", choices=BODY_CHOICES, default="fitted",
+                        help="the body that bounds depth (and that body-guided weights read): fitted to the photo, as "
+                             "human3d reconstruct fits it (default), or the sample's true anny body (synthetic "
+                             "people only), to see what the fit costs")
 
 
 def _writable_folder(folder: Path) -> bool:
@@ -49,8 +55,12 @@ def run(args: argparse.Namespace) -> int:
         raise Human3DError.for_path(args.json, "cannot write here (the folder is not writable)")
     checkpoint = resolve_weights("pifuhd", args.checkpoint)
     model = load_pifuhd(checkpoint)
-    report = evaluate_model(model, args.data, args.resolution, args.device, args.limit,
-                            depth_margin=chosen_depth_margin(args.depth_bound, model.run_name, margin_cm))
+    depth_margin = chosen_depth_margin(args.depth_bound, model.run_name, margin_cm)
+    if args.body == "true" and depth_margin is None and not model.options.coarse.body_guided:
+        raise Human3DError(f"--body true changes nothing here: {checkpoint} reads no body and the depth bound is off "
+                           "(use --depth-bound on)")
+    report = evaluate_model(model, args.data, args.resolution, args.device, args.limit, depth_margin=depth_margin,
+                            body=args.body)
     report.settings["checkpoint"] = str(checkpoint)
     print(format_table(report))
     if args.json is not None:

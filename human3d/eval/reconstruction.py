@@ -11,7 +11,9 @@ as in training and in PIFu's renders: a single image does not show absolute dept
 measured in world metres and reported in cm; normal consistency is measured in the whole image's crop
 frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs. Body-guided weights run exactly
 as ``human3d reconstruct`` runs them: the people finder and the body fit on the photo, nothing from the
-sample's files; their z = 0 (the fitted body's median depth) is put at the same depth of the ground truth.
+sample's files; their z = 0 (the fitted body's median depth) is put at the same depth of the ground truth. With
+``body="true"`` the depth bound (and body-guided weights) read the sample's true anny body instead
+(:mod:`human3d.eval.true_bodies`): what the reconstruction scores with a perfect fit.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import trimesh
 
 from human3d.errors import Human3DError
 from human3d.eval.mesh_metrics import ICON_SAMPLES, NORMAL_IMAGE_SIZE, chamfer_and_p2s, normal_consistency
+from human3d.eval.true_bodies import BODY_CHOICES, true_body_guide
 from human3d.formats import synth_sample as layout
 from human3d.formats.synth_sample import read_calib, sample_dirs
 from human3d.geometry.crop import crop_to_world, depth_origin
@@ -158,12 +161,16 @@ def evaluate_samples(
 
 
 def pifuhd_mesher(predictor: PifuhdPredictor, resolution: int = 256,
-                  depth_margin: float | tuple[float, float] | None = None) -> Mesher:
-    """The ``human3d reconstruct`` path (narrow-band field, marching cubes; depth bounded by the fitted body
-    with ``depth_margin``, crop units) as a :data:`Mesher`."""
+                  depth_margin: float | tuple[float, float] | None = None, body: str = "fitted") -> Mesher:
+    """The ``human3d reconstruct`` path (narrow-band field, marching cubes; depth bounded by the body with
+    ``depth_margin``, crop units) as a :data:`Mesher`; ``body``: "fitted" to the photo, or "true", the sample's
+    own anny body (the folder of the prepared photo; :mod:`human3d.eval.true_bodies`)."""
+    if body not in BODY_CHOICES:
+        raise ValueError(f"body must be one of {BODY_CHOICES}")
 
     def mesh(prepared: PreparedImage) -> tuple[np.ndarray, np.ndarray]:
-        result = reconstruct(predictor, prepared, resolution, depth_margin=depth_margin)
+        guide = true_body_guide(prepared.path.parent, prepared.rect) if body == "true" else None
+        result = reconstruct(predictor, prepared, resolution, body=guide, depth_margin=depth_margin)
         return result.vertices, result.faces
 
     return mesh
@@ -177,15 +184,18 @@ def evaluate_model(
     limit: int | None = None,
     progress: bool = True,
     depth_margin: float | tuple[float, float] | None = None,
+    body: str = "fitted",
 ) -> ReconstructionReport:
     """Chamfer / P2S (cm) and normal consistency of a :class:`~human3d.pifuhd.model.PifuhdNet` on a
     folder of held-out samples (see the module docstring); ``depth_margin``: as ``human3d reconstruct`` bounds
-    depth by the body fitted to the photo (None: not bounded; recorded in front and behind)."""
-    predictor = PifuhdPredictor(model, device=device)
+    depth by the body fitted to the photo (None: not bounded; recorded in front and behind); ``body``: "true"
+    reads each sample's own anny body instead of fitting one (see :func:`pifuhd_mesher`)."""
+    mesher = pifuhd_mesher(PifuhdPredictor(model, device=device), resolution, depth_margin, body)
     margin = None if depth_margin is None else DepthMargin.of(depth_margin)
     settings = {"resolution": resolution, "device": str(device), "body_guided": model.options.coarse.body_guided,
-                "depth_margin": None if margin is None else {"front": margin.front, "back": margin.back}}
-    return evaluate_samples(data_dir, pifuhd_mesher(predictor, resolution, depth_margin), limit, progress, settings)
+                "depth_margin": None if margin is None else {"front": margin.front, "back": margin.back},
+                "body": body}
+    return evaluate_samples(data_dir, mesher, limit, progress, settings)
 
 
 def format_table(report: ReconstructionReport) -> str:

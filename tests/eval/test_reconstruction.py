@@ -154,24 +154,6 @@ def test_bad_data_folders(tmp_path, figure_dataset):
     assert math.isnan(row.chamfer_cm) and "incomplete sample (missing mask.png, camera.json, mesh.ply)" in row.error
 
 
-@pytest.fixture(scope="session")
-def blind_checkpoint(tmp_path_factory) -> Path:
-    """A tiny PIFuHD in the official format whose fine MLP sees no one (occupancy ~0 everywhere)."""
-    import torch
-
-    from human3d.pifuhd.checkpoint import save_checkpoint
-    from human3d.pifuhd.model import PifuhdNet, checkpoint_dict
-    from human3d.pifuhd.train_config import named_options
-
-    torch.manual_seed(0)
-    model = PifuhdNet(named_options("tiny")).eval()
-    with torch.no_grad():
-        model.mlp.filters[-1].bias.fill_(-20.0)
-    path = tmp_path_factory.mktemp("blind") / "blind.pt"
-    save_checkpoint(checkpoint_dict(model, "blind"), path, location="cpu")
-    return path
-
-
 def test_cli_runs_the_model_and_reports_a_sample_with_no_surface(figure_dataset, blind_checkpoint, tmp_path, capsys):
     out = tmp_path / "report" / "eval.json"
     args = ["eval", "reconstruction", "--data", str(figure_dataset), "--checkpoint", str(blind_checkpoint),
@@ -183,7 +165,7 @@ def test_cli_runs_the_model_and_reports_a_sample_with_no_surface(figure_dataset,
     data = json.loads(out.read_text())
     assert data["samples"] == 1 and data["failed"] == 1 and data["mean"]["chamfer_cm"] is None
     assert data["settings"] == {"resolution": 16, "device": "cpu", "body_guided": False, "depth_margin": None,
-                                "checkpoint": str(blind_checkpoint)}
+                                "body": "fitted", "checkpoint": str(blind_checkpoint)}
     assert data["rows"][0]["name"] == "000000" and "no surface found" in data["rows"][0]["error"]
 
 

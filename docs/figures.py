@@ -2,6 +2,7 @@
 
     python docs/figures.py reconstruction OUT.png IMAGE [--mask MASK] [--resolution 256]
     python docs/figures.py reconstruction-views OUT.jpg IMAGE [IMAGE ...] [--resolution 256]
+    python docs/figures.py normal-maps OUT.jpg IMAGE [IMAGE ...] [--checkpoint PT ...]
     python docs/figures.py densepose OUT.png IMAGE_OR_VIDEO [--frame N]
     python docs/figures.py densepose-before-after OUT.jpg IMAGE [IMAGE ...]
     python docs/figures.py people OUT.jpg IMAGE [IMAGE ...]
@@ -12,7 +13,9 @@
 side (orthographic, the image's crop frame). ``reconstruction-views``: one row per image, run with no
 side file (each image is copied alone into an empty folder first): the input crop, then the normals from
 the front, the side (turned 90 degrees) and the back; for body-guided weights also the body fitted to the
-photo that the network read, seen from the side. ``densepose``: the light default model's parts, U,V
+photo that the network read, seen from the side. ``normal-maps``: per image (no side file) and checkpoint
+(default: the default weights), the input crop and the front and back normal maps its normal generators
+predict, over the person's mask. ``densepose``: the light default model's parts, U,V
 contours and boxes drawn over the image (or frame ``N`` of a video), on the people the people finder
 finds, as ``human3d densepose`` runs it. ``densepose-before-after``: per image, the light network finding
 the people itself (``--no-people-finder``, the default before 2026-12-05), the same network on the people
@@ -47,6 +50,13 @@ def _normal_views(mesh: trimesh.Trimesh, size: int, degrees: tuple[float, ...] =
     return [(view * 255).astype(np.uint8) for view in whitened]
 
 
+def _input_crop(prepared, size: int) -> np.ndarray:
+    """The prepared image's person crop (white past the image's edges), ``size`` pixels square."""
+    x, y, w, h = prepared.rect.xywh
+    padded = np.pad(prepared.rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
+    return cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
+
+
 def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size: int = 512,
                           degrees: tuple[float, ...] = (0, 90)) -> np.ndarray:
     """Input crop | the default PIFuHD weights' mesh's normals seen from ``degrees`` (front, side); for
@@ -66,10 +76,7 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
         body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
     result = reconstruct(predictor, prepared, resolution, keep_largest=True, body=body,
                          depth_margin=chosen_depth_margin("auto", predictor.model.run_name))
-    x, y, w, h = prepared.rect.xywh
-    rgb = prepared.rgb
-    padded = np.pad(rgb, ((h, h), (w, w), (0, 0)), constant_values=255)
-    crop = cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], (size, size), interpolation=cv2.INTER_AREA)
+    crop = _input_crop(prepared, size)
     mesh = trimesh.Trimesh(result.vertices, result.faces, process=False)
     body_view = []
     if body is not None and body.present:
@@ -90,6 +97,39 @@ def reconstruction_views(sources: list[Path], resolution: int, size: int = 384) 
             copy = Path(alone) / source.name
             shutil.copyfile(source, copy)
             rows.append(reconstruction_figure(copy, None, resolution, size, degrees=(0, 90, 180)))
+    return np.concatenate(rows, axis=0)
+
+
+def normal_maps_figure(sources: list[Path], checkpoints: list[Path] | None, size: int = 320) -> np.ndarray:
+    """Per image (copied alone: no side file) and checkpoint: input crop | predicted front | back normal map."""
+    import shutil
+    import tempfile
+
+    from human3d.people.finder import find_people
+    from human3d.pifuhd import preprocess
+    from human3d.pifuhd.model import load_pifuhd
+    from human3d.pifuhd.photo_body import mask_in_crop
+    from human3d.pifuhd.pipeline import prepare_image
+    from human3d.pifuhd.predictor import PifuhdPredictor
+    from human3d.weights.resolve import resolve_weights
+
+    predictors = [PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd", path))) for path in checkpoints or [None]]
+    rows = []
+    for source in sources:
+        with tempfile.TemporaryDirectory() as alone:
+            copy = Path(alone) / source.name
+            shutil.copyfile(source, copy)
+            prepared = prepare_image(copy, find_people=find_people)
+        person = mask_in_crop(prepared.mask > 0.5, prepared.rect, size)[..., None]
+        for predictor in predictors:
+            options = predictor.model.options
+            inputs = preprocess.network_inputs(prepared.rgb, prepared.rect, options.fine.load_size_big,
+                                               options.coarse.load_size)
+            predictor.encode(inputs.image_512, inputs.image_1024)
+            maps = [cv2.resize(np.clip(m.transpose(1, 2, 0) * 0.5 + 0.5, 0, 1), (size, size)) for m in
+                    predictor.normal_maps()]
+            maps = [np.where(person, (m * 255).astype(np.uint8), 255) for m in maps]
+            rows.append(np.concatenate([_input_crop(prepared, size)[..., :3]] + maps, axis=1))
     return np.concatenate(rows, axis=0)
 
 
@@ -259,13 +299,14 @@ def webapp_figure(source: Path, resolution: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=("reconstruction", "reconstruction-views", "densepose",
+    parser.add_argument("kind", choices=("reconstruction", "reconstruction-views", "normal-maps", "densepose",
                                          "densepose-before-after", "people", "body", "webapp"))
     parser.add_argument("out", type=Path)
     parser.add_argument("source", type=Path, nargs="+")
     parser.add_argument("--mask", type=Path)
     parser.add_argument("--resolution", type=int, default=256)
     parser.add_argument("--frame", type=int, default=0)
+    parser.add_argument("--checkpoint", type=Path, action="append", help="normal-maps: a PIFuHD checkpoint (repeat)")
     args = parser.parse_args()
     if args.kind == "people":
         picture = people_figure(args.source)
@@ -279,6 +320,8 @@ def main() -> None:
         picture = reconstruction_figure(args.source[0], args.mask, args.resolution)
     elif args.kind == "reconstruction-views":
         picture = reconstruction_views(args.source, args.resolution)
+    elif args.kind == "normal-maps":
+        picture = normal_maps_figure(args.source, args.checkpoint)
     else:
         picture = densepose_figure(args.source[0], args.frame)
     write_image(args.out, picture)

@@ -23,6 +23,7 @@ from human3d.pifuhd.predictor import PifuhdPredictor
 from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
 
 LEVEL = 0.5
+MIN_TRANSPARENT = 0.01  # an alpha channel is the person's mask when at least this share of the image is transparent
 COLOR_MODES = ("image", "normal")
 
 
@@ -77,7 +78,8 @@ def prepare_image(
 
     The crop comes from, in order: ``keypoints`` (OpenPose BODY_25 JSON), ``rect`` (``x y w h``),
     ``mask``, the official side files ``<stem>_keypoints.json`` / ``<stem>_rect.txt`` /
-    ``<stem>_mask.png``, the image's alpha channel, then, when ``find_people`` is given (e.g.
+    ``<stem>_mask.png``, the image's alpha channel (unless under :data:`MIN_TRANSPARENT` of it is transparent:
+    an opaque alpha marks no one), then, when ``find_people`` is given (e.g.
     :func:`human3d.people.finder.find_people`), the ``person``-th person it finds (largest first: the
     official crop from their BODY_25 keypoints, their mask as the mask), or else the whole image
     (centred square). A mask also removes the background (composited over grey, as the official code
@@ -96,6 +98,8 @@ def prepare_image(
                 mask, f"mask size {alpha.shape[::-1]} differs from the image's {image.shape[1::-1]}"
             )
         image = np.concatenate([image[:, :, :3], np.round(alpha * 255.0).astype(np.uint8)[:, :, None]], 2)
+    elif image.shape[2] == 4 and (image[:, :, 3] < 128).mean() < MIN_TRANSPARENT:
+        image = image[:, :, :3]  # an opaque alpha channel (a photo saved as RGBA) marks no one: not a mask
     elif image.shape[2] == 4:
         alpha = image[:, :, 3].astype(np.float32) / 255.0
     found = None

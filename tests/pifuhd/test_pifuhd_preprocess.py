@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,26 @@ def test_composite_over_grey_matches_the_official_formula():
     unpremultiplied = np.float32([90, 60, 30]) / 255 / (a + np.float32(1e-8))
     expected = (255.0 * (a * unpremultiplied + 0.5 * (1 - a))).astype(np.uint8)
     np.testing.assert_array_equal(out[0, 2], expected)
+
+
+def test_an_opaque_alpha_channel_is_no_mask_and_the_person_is_found(tmp_path):
+    """A photo saved as RGBA with (almost) every pixel opaque marks no one: the people finder crops it, exactly as
+    it crops the same photo saved as RGB; an alpha that hides the background is still the mask."""
+    import cv2
+
+    from human3d.people.finder import find_people
+
+    example = read_image(Path(__file__).resolve().parents[2] / "examples" / "person.png")
+    photo = composite_over_grey(example)  # the person over grey, no alpha
+    opaque = np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)])
+    opaque[:3, :3, 3] = 0  # a few transparent pixels (a corner), as photo editors leave
+    rgb_file, rgba_file = tmp_path / "photo.png", tmp_path / "photo_rgba.png"
+    cv2.imwrite(str(rgb_file), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(rgba_file), cv2.cvtColor(opaque, cv2.COLOR_RGBA2BGRA))
+    as_rgb, as_rgba = (prepare_image(path, find_people=find_people) for path in (rgb_file, rgba_file))
+    assert as_rgba.person is not None and as_rgba.rect == as_rgb.rect
+    np.testing.assert_array_equal(as_rgba.mask, as_rgb.mask)
+    np.testing.assert_array_equal(as_rgba.rgb, as_rgb.rgb)
+    assert 0.05 < as_rgba.mask.mean() < 0.5  # the found person, not the whole image
+    masked = prepare_image(Path(__file__).resolve().parents[2] / "examples" / "person.png", find_people=find_people)
+    assert masked.person is None and masked.mask.mean() < 0.5  # the example's own alpha is its mask

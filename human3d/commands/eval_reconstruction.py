@@ -13,6 +13,8 @@ from human3d.weights.resolve import resolve_weights
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``human3d eval reconstruction``."""
+    from human3d.eval.true_bodies import BODY_CHOICES
+
     parser.add_argument("--data", type=Path, required=True, metavar="DIR",
                         help="a `human3d synth` run (orthographic) of held-out people or rendered scans")  # fmt: skip
     parser.add_argument("--checkpoint", type=Path, help="PIFuHD checkpoint (default: the package's default weights)")
@@ -20,8 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the table (every row, the means) as JSON")
-    from human3d.eval.true_bodies import BODY_CHOICES
-
     add_depth_bound_options(parser)
     parser.add_argument("--body", choices=BODY_CHOICES, default="fitted",
                         help="the body that bounds depth (and that body-guided weights read): fitted to the photo, as "

@@ -32,6 +32,10 @@ through Playwright) after the image or video was dropped on it and its job finis
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -86,25 +90,26 @@ def reconstruction_figure(image: Path, mask: Path | None, resolution: int, size:
     return np.concatenate([crop[..., :3]] + _normal_views(mesh, size, degrees) + body_view, axis=1)
 
 
+@contextlib.contextmanager
+def _alone(source: Path) -> Iterator[Path]:
+    """A copy of ``source`` alone in an empty temporary folder (so that no side file is read), while in use."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / source.name
+        shutil.copyfile(source, copy)
+        yield copy
+
+
 def reconstruction_views(sources: list[Path], resolution: int, size: int = 384) -> np.ndarray:
     """Per image, with no side file: input crop | front | side | back normals of the default weights' mesh."""
-    import shutil
-    import tempfile
-
     rows = []
     for source in sources:
-        with tempfile.TemporaryDirectory() as alone:
-            copy = Path(alone) / source.name
-            shutil.copyfile(source, copy)
+        with _alone(source) as copy:
             rows.append(reconstruction_figure(copy, None, resolution, size, degrees=(0, 90, 180)))
     return np.concatenate(rows, axis=0)
 
 
 def normal_maps_figure(sources: list[Path], checkpoints: list[Path] | None, size: int = 320) -> np.ndarray:
     """Per image (copied alone: no side file) and checkpoint: input crop | predicted front | back normal map."""
-    import shutil
-    import tempfile
-
     from human3d.people.finder import find_people
     from human3d.pifuhd import preprocess
     from human3d.pifuhd.model import load_pifuhd
@@ -116,9 +121,7 @@ def normal_maps_figure(sources: list[Path], checkpoints: list[Path] | None, size
     predictors = [PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd", path))) for path in checkpoints or [None]]
     rows = []
     for source in sources:
-        with tempfile.TemporaryDirectory() as alone:
-            copy = Path(alone) / source.name
-            shutil.copyfile(source, copy)
+        with _alone(source) as copy:
             prepared = prepare_image(copy, find_people=find_people)
         person = mask_in_crop(prepared.mask > 0.5, prepared.rect, size)[..., None]
         for predictor in predictors:

@@ -19,6 +19,7 @@ from human3d.formats.synth_sample import read_calib
 from human3d.geometry.crop import Crop, depth_origin, points_to_crop
 from human3d.io.meshes import read_mesh
 from human3d.pifuhd.body_guide import BodyGuide
+from human3d.pifuhd.photo_body import skin_guide
 
 BODY_CHOICES = ("fitted", "true")  # the body a reconstruction reads: fitted to the photo, or the sample's own
 
@@ -43,6 +44,4 @@ def true_body_vertices(sample_dir: str | Path, rect: Crop) -> np.ndarray:
 
 def true_body_guide(sample_dir: str | Path, rect: Crop) -> BodyGuide:
     """:func:`true_body_vertices` as a :class:`BodyGuide` that knows its faces' DensePose parts (as a fit's does)."""
-    from human3d.pifuhd.photo_body import body_face_parts, body_faces
-
-    return BodyGuide.of_mesh(true_body_vertices(sample_dir, rect), body_faces(), body_face_parts())
+    return skin_guide(true_body_vertices(sample_dir, rect))

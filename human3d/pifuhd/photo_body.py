@@ -111,11 +111,13 @@ def body_faces() -> np.ndarray:
     return get_body_model().topology.faces
 
 
-def body_face_parts() -> np.ndarray:
-    """The DensePose part (1-24) of each of :func:`body_faces`."""
+def skin_guide(vertices: np.ndarray) -> BodyGuide:
+    """The :class:`BodyGuide` of anny's skin ``vertices`` (V, 3) in the crop frame, knowing each face's DensePose
+    part (the depth bound finds the head by them)."""
     from human3d.body.model import get_body_model
 
-    return get_body_model().topology.face_parts
+    topology = get_body_model().topology
+    return BodyGuide.of_mesh(vertices, topology.faces, topology.face_parts)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,6 @@ def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None) 
     (:func:`outline_agreement`). Raises :class:`Human3DError` when no person can be found there."""
     person = found_person(rgb, crop) if person is None else person
     fit = fit_person(rgb, crop, person)
-    guide = BodyGuide.of_mesh(body_in_crop(fit.vertices, fit.intrinsics, crop), body_faces(), body_face_parts())
+    guide = skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop))
     agreement = outline_agreement(guide, mask_in_crop(person.mask, crop, OUTLINE_SIZE))
     return guide if agreement.plausible else BodyGuide.absent()

@@ -13,6 +13,13 @@ LANDMARK_NAMES = (
 )
 FACE_LANDMARKS = tuple(range(11))  # nose, eyes, ears, mouth
 
+
+def _other_side(name: str) -> str:
+    return name.replace("left", "\0").replace("right", "left").replace("\0", "right")
+
+
+MIRRORED_LANDMARKS = tuple(LANDMARK_NAMES.index(_other_side(name)) for name in LANDMARK_NAMES)  # left <-> right
+
 COCO17_NAMES = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
     "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
@@ -39,6 +46,14 @@ def coco17_keypoints(landmarks: np.ndarray) -> np.ndarray:
     """COCO-17 keypoints ``[17, 3]`` (x, y, score) from landmarks ``[33, 4]`` (x, y, z, visibility)."""
     picked = np.asarray(landmarks, dtype=np.float32)[list(COCO17_FROM_LANDMARKS)]
     return np.stack([picked[:, 0], picked[:, 1], picked[:, 3]], axis=1)
+
+
+def mirrored_landmarks(landmarks: np.ndarray) -> np.ndarray:
+    """Landmarks ``[33, 4]`` read as the person turned round: each side's landmark named as the other's, and the
+    relative depths negated (what BlazePose would say had it seen the person from behind, not in front)."""
+    mirrored = np.array(landmarks, dtype=np.float32)[list(MIRRORED_LANDMARKS)]
+    mirrored[:, 2] *= -1.0
+    return mirrored
 
 
 def body25_keypoints(landmarks: np.ndarray) -> np.ndarray:

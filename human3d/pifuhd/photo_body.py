@@ -13,6 +13,7 @@ reads no body (:meth:`BodyGuide.absent`) and reconstructs from the image alone, 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -26,7 +27,9 @@ from human3d.fit.camera import Intrinsics
 from human3d.fit.dense_correspondences import densepose_of
 from human3d.geometry.crop import Crop
 from human3d.people.finder import Person
+from human3d.people.landmarks import mirrored_landmarks
 from human3d.pifuhd import preprocess
+from human3d.pifuhd.back_view import Occupancy, likelier_body, maybe_from_behind
 from human3d.pifuhd.body_guide import BodyGuide
 
 MAX_SPILL = 0.15  # of the body's outline beyond the person's mask (a right body lies within the clothed person)
@@ -96,11 +99,16 @@ def reconstruction_fitter() -> BodyFitter:
     return BodyFitter(RECONSTRUCTION_FIT)
 
 
-def fit_person(rgb: np.ndarray, crop: Crop | None = None, person: Person | None = None) -> BodyFit:
+def fit_person(rgb: np.ndarray, crop: Crop | None = None, person: Person | None = None,
+               turned: bool = False) -> BodyFit:
     """anny fitted to the person in ``crop`` of the photo ``rgb`` (uint8 [H, W, 3]; no crop: the largest person),
-    to their keypoints and DensePose's points; ``person``: found already (else :func:`found_person`)."""
+    to their keypoints and DensePose's points; ``person``: found already (else :func:`found_person`).
+    ``turned``: the person read as turned round (:func:`human3d.people.landmarks.mirrored_landmarks`; fitted to
+    the mirrored keypoints alone, DensePose's points being named as the fit was)."""
     person = found_person(rgb, crop) if person is None else person
-    densepose = densepose_of(photo_densepose(), rgb, [person])
+    if turned:
+        person = dataclasses.replace(person, landmarks=mirrored_landmarks(person.landmarks))
+    densepose = None if turned else densepose_of(photo_densepose(), rgb, [person])
     return reconstruction_fitter().fit([person], rgb.shape[1], rgb.shape[0], densepose=densepose)[0]
 
 
@@ -147,12 +155,20 @@ def mask_in_crop(mask: np.ndarray, crop: Crop, size: int) -> np.ndarray:
     return cv2.resize(cropped, (size, size), interpolation=cv2.INTER_NEAREST) > 0
 
 
-def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None) -> BodyGuide:
+def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None,
+                     occupancy: Occupancy | None = None) -> BodyGuide:
     """The body guide of the person in ``crop`` of the photo ``rgb`` (uint8 [H, W, 3]); ``person``: found already
     (else :func:`found_person`), or :meth:`BodyGuide.absent` when the fit's outline disagrees with their mask
-    (:func:`outline_agreement`). Raises :class:`Human3DError` when no person can be found there."""
+    (:func:`outline_agreement`). ``occupancy``: the image's network, encoded; given, a fit facing the camera on a
+    person who may be seen from behind is turned round where the network agrees (:mod:`human3d.pifuhd.back_view`).
+    Raises :class:`Human3DError` when no person can be found there."""
     person = found_person(rgb, crop) if person is None else person
     fit = fit_person(rgb, crop, person)
     guide = skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop))
-    agreement = outline_agreement(guide, mask_in_crop(person.mask, crop, OUTLINE_SIZE))
+    mask = mask_in_crop(person.mask, crop, OUTLINE_SIZE)
+    if occupancy is not None and maybe_from_behind(rgb, person, fit):
+        turned = fit_person(rgb, crop, person, turned=True)
+        guide = likelier_body(guide, skin_guide(body_in_crop(turned.vertices, turned.intrinsics, crop)),
+                              occupancy, mask)
+    agreement = outline_agreement(guide, mask)
     return guide if agreement.plausible else BodyGuide.absent()

@@ -162,7 +162,9 @@ def reconstruct(
     ``colour_source``: the image (same size as ``prepared.rgb``) that ``colors="image"`` takes the vertex
     colours from, e.g. a copy with the faces blurred; the network always sees ``prepared.rgb``. Body-guided
     weights read ``body``, or else the body fitted to the person in the crop, or none when that fit's outline
-    disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`). ``depth_margin`` (crop
+    disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`; other weights encode the
+    image first, so that the network can turn round a fit of a person seen from behind:
+    :mod:`human3d.pifuhd.back_view`). ``depth_margin`` (crop
     units; one number for both sides, or in front and behind): the surface is bounded in depth to within it of
     that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person is found or the fit is refused;
     the body then fills the person (on ``prepared.mask``'s pixels when it is known); None: not bounded.
@@ -177,18 +179,23 @@ def reconstruct(
     seconds["preprocess"] = time.perf_counter() - start
 
     guided = options.coarse.body_guided
+    if not guided:
+        start = time.perf_counter()
+        predictor.encode(inputs.image_512, inputs.image_1024)
+        seconds["encode"] = time.perf_counter() - start
     if (guided or depth_margin is not None) and body is None:
         start = time.perf_counter()
-        try:
-            body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
+        try:  # the image's own network, encoded already, may turn a fit seen from behind (back_view)
+            body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person,
+                                    None if guided else predictor.surface_occupancy)
         except Human3DError as error:
             if guided:
                 raise Human3DError.for_path(prepared.path, str(error)) from None
         seconds["body_fit"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    predictor.encode(inputs.image_512, inputs.image_1024, body if guided else None)
-    seconds["encode"] = time.perf_counter() - start
+    if guided:
+        start = time.perf_counter()
+        predictor.encode(inputs.image_512, inputs.image_1024, body)
+        seconds["encode"] = time.perf_counter() - start
 
     start = time.perf_counter()
     grid = pifuhd_grid(resolution)

@@ -77,3 +77,14 @@ def test_blurring_covers_a_face_without_a_body_and_nothing_far_from_it(face_alon
     rows, cols = np.nonzero(changed)
     assert changed[int(y1):int(y2), int(x1):int(x2)].mean() > 0.3
     assert rows.min() >= y1 - 60 and rows.max() <= y2 + 60 and cols.min() >= x1 - 60 and cols.max() <= x2 + 60
+
+
+def test_a_face_is_seen_on_a_persons_head_and_not_on_grey(face_alone):
+    """:meth:`FaceFinder.sees_face` looks around a face box from a body's landmarks, enlarged."""
+    from human3d.people.faces import default_face_finder
+
+    image, (x1, y1, x2, y2) = face_alone
+    inner = np.array([x1 + 25, y1 + 25, x2 - 25, y2 - 25], np.float32)  # a landmark face box: tighter than the head
+    assert default_face_finder().sees_face(image, inner)
+    assert not default_face_finder().sees_face(image, inner - [600, 300, 600, 300])  # grey where a head would be
+    assert not default_face_finder().sees_face(image, np.array([-50, -50, -10, -10], np.float32))  # off the image

@@ -207,7 +207,7 @@ def test_a_refused_body_fit_reconstructs_from_the_image_alone_and_says_so(tiny_c
 
     grown = tmp_path / "grown.pt"
     save_checkpoint(checkpoint_dict(grown_for_body(load_pifuhd(tiny_checkpoint)), "grown"), grown)
-    monkeypatch.setattr(pipeline, "photo_body_guide", lambda rgb, rect, person: BodyGuide.absent())
+    monkeypatch.setattr(pipeline, "photo_body_guide", lambda *_: BodyGuide.absent())
     photo = Path(__file__).resolve().parents[2] / "examples" / "person.png"
     target = tmp_path / "alone.ply"
     assert main(["reconstruct", str(photo), "--checkpoint", str(grown), "--resolution", "24", "-o", str(target)]) == 0

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from human3d.body.parts import HEAD_PARTS
 from human3d.densepose.app.visualize import paste_iuv
 from human3d.densepose.result import DensePoseResult
 from human3d.people.landmarks import COCO17_NAMES
 
 MIN_KEYPOINT_SCORE = 0.5
 RADIUS = 3.0  # pixels
-HEAD, TORSO = (23, 24), (1, 2)
+HEAD, TORSO = HEAD_PARTS, (1, 2)
 KEYPOINT_PARTS: dict[str, frozenset[int]] = {
     "nose": frozenset(HEAD), "left_eye": frozenset(HEAD), "right_eye": frozenset(HEAD),
     "left_ear": frozenset(HEAD), "right_ear": frozenset(HEAD),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from human3d.body.parts import HEAD_PARTS
 from human3d.synth.renderer import vertex_normals
 from human3d.synth.shells import Shell, closed_tube, ellipsoid, offset_shell
 
@@ -36,7 +37,7 @@ HAIR = ("none", "short", "bob", "bun", "long")
 
 TORSO, HANDS, FEET = (1, 2), (3, 4), (5, 6)
 UPPER_LEGS, LOWER_LEGS = (7, 8, 9, 10), (11, 12, 13, 14)
-UPPER_ARMS, LOWER_ARMS, HEAD = (15, 16, 17, 18), (19, 20, 21, 22), (23, 24)
+UPPER_ARMS, LOWER_ARMS = (15, 16, 17, 18), (19, 20, 21, 22)
 # COCO-17 indices
 NOSE, L_EAR, R_EAR, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 0, 3, 4, 5, 6, 7, 8, 9, 10
 L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 11, 12, 13, 14, 15, 16
@@ -281,7 +282,7 @@ def _hair(regions: _BodyRegions, outfit: Outfit) -> list[Shell]:
     centre, axes = _head_frame(regions)
     local = (regions.centres - centre) @ axes.T  # right, up, forward
     nape = {"short": 0.03, "bob": 0.06, "bun": 0.05, "long": 0.07}[outfit.hair]
-    scalp = regions.is_part(HEAD) & (
+    scalp = regions.is_part(HEAD_PARTS) & (
         (local[:, 1] > 0.045 + 0.3 * np.maximum(local[:, 2], 0)) | ((local[:, 2] < -0.02) & (local[:, 1] > -nape))
     )
     volume = 0.008 + 0.025 * outfit.hair_volume * (1.5 if outfit.hair == "bob" else 1.0)

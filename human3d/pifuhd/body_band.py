@@ -93,22 +93,39 @@ class DepthBand:
     body: np.ndarray
     head: np.ndarray | None = None
 
+    def sample(self, points: np.ndarray) -> BandSample:
+        """The band at crop-frame points [N, 3] (their pixel's, looked up once)."""
+        pixel = crop_pixels(points, self.front.shape[0])
+        head = self.head[pixel] if self.head is not None else np.zeros(len(points), bool)
+        return BandSample(self.front[pixel], self.back[pixel], head, self.body[pixel])
+
     def at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``front`` and ``back`` [N] at crop-frame points [N, 3] (their pixel's)."""
-        rows, cols = crop_pixels(points, self.front.shape[0])
-        return self.front[rows, cols], self.back[rows, cols]
+        sample = self.sample(points)
+        return sample.front, sample.back
 
     def on_head(self, points: np.ndarray) -> np.ndarray:
         """bool [N]: whether crop-frame points [N, 3] lie over the head's pixels."""
-        if self.head is None:
-            return np.zeros(len(points), bool)
-        return self.head[crop_pixels(points, self.head.shape[0])]
+        return self.sample(points).head
 
     def within(self, points: np.ndarray) -> np.ndarray:
         """bool [N]: whether crop-frame points [N, 3] lie over the body's own pixels, between its front and back."""
-        front, back = self.at(points)
+        return self.sample(points).between(points[:, 2])
+
+
+class BandSample(NamedTuple):
+    """A :class:`DepthBand` at some points [N]: its front and back (NaN off the band), whether over the head's
+    pixels and whether over the body's own."""
+
+    front: np.ndarray
+    back: np.ndarray
+    head: np.ndarray
+    body: np.ndarray
+
+    def between(self, depth: np.ndarray) -> np.ndarray:
+        """bool [N]: whether the points, at crop ``depth`` [N], lie over the body, between its front and back."""
         with np.errstate(invalid="ignore"):
-            return self.body[crop_pixels(points, self.body.shape[0])] & (points[:, 2] < front) & (points[:, 2] > back)
+            return self.body & (depth < self.front) & (depth > self.back)
 
 
 def crop_pixels(points: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -187,18 +204,17 @@ class BoundedOccupancy:
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         values = self.occupancy(points)
-        front, back = self.band.at(points)
-        head = self.band.on_head(points)
-        margin_front = np.where(head, self.head_margin.front, self.margin.front)
-        margin_back = np.where(head, self.head_margin.back, self.margin.back)
+        band = self.band.sample(points)
+        margin_front = np.where(band.head, self.head_margin.front, self.margin.front)
+        margin_back = np.where(band.head, self.head_margin.back, self.margin.back)
         with np.errstate(invalid="ignore"):  # NaN off the body: not bounded
-            beyond = np.nan_to_num(np.maximum(points[:, 2] - front - margin_front,
-                                              back - points[:, 2] - margin_back), nan=-1.0)
+            beyond = np.nan_to_num(np.maximum(points[:, 2] - band.front - margin_front,
+                                              band.back - points[:, 2] - margin_back), nan=-1.0)
         values = values * (1 - np.clip(beyond / RAMP, 0, 1))
         with torch.no_grad():
             points_t = torch.from_numpy(np.ascontiguousarray(points.T, np.float32))[None]
             distance = self.solid.features(points_t)[0, 0].numpy()
-        values = values * (1 - self.band.within(points) * np.clip((distance - BETWEEN_GAP) / RAMP, 0, 1))
+        values = values * (1 - band.between(points[:, 2]) * np.clip((distance - BETWEEN_GAP) / RAMP, 0, 1))
         inside = np.clip((-distance - self.fill) / RAMP, 0, 1)
         if self.person_mask is not None:
             inside = inside * self.person_mask[crop_pixels(points, self.person_mask.shape[0])]

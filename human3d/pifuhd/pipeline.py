@@ -179,10 +179,14 @@ def reconstruct(
     seconds["preprocess"] = time.perf_counter() - start
 
     guided = options.coarse.body_guided
-    if not guided:
+
+    def encode(network_body: BodyGuide | None) -> None:
         start = time.perf_counter()
-        predictor.encode(inputs.image_512, inputs.image_1024)
+        predictor.encode(inputs.image_512, inputs.image_1024, network_body)
         seconds["encode"] = time.perf_counter() - start
+
+    if not guided:
+        encode(None)
     if (guided or depth_margin is not None) and body is None:
         start = time.perf_counter()
         try:  # the image's own network, encoded already, may turn a fit seen from behind (back_view)
@@ -193,9 +197,7 @@ def reconstruct(
                 raise Human3DError.for_path(prepared.path, str(error)) from None
         seconds["body_fit"] = time.perf_counter() - start
     if guided:
-        start = time.perf_counter()
-        predictor.encode(inputs.image_512, inputs.image_1024, body)
-        seconds["encode"] = time.perf_counter() - start
+        encode(body)
 
     start = time.perf_counter()
     grid = pifuhd_grid(resolution)

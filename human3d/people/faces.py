@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from human3d.people.models import import_mediapipe, model_file, quiet_stderr
-from human3d.people.tiles import Window, suppress, tile_windows
+from human3d.people.tiles import Window, box_pixels, suppress, tile_windows
 
 FACE_MARGIN = 1.4  # a detected face box is widened this much (it is tight around eyes, nose and mouth)
 HEAD_VIEW = 3.0  # sees_face looks at a square this many times a person's face box's larger side
@@ -62,9 +62,8 @@ class FaceFinder:
         x0, y0, x1, y1 = (float(v) for v in face_box_xyxy)
         half = HEAD_VIEW * max(x1 - x0, y1 - y0) / 2
         centre_x, centre_y = (x0 + x1) / 2, (y0 + y1) / 2
-        height, width = image.shape[:2]
-        left, top = int(round(max(centre_x - half, 0))), int(round(max(centre_y - half, 0)))
-        right, bottom = int(round(min(centre_x + half, width))), int(round(min(centre_y + half, height)))
+        left, top, right, bottom = box_pixels((centre_x - half, centre_y - half, centre_x + half, centre_y + half),
+                                              image.shape[:2])
         if right - left < 2 or bottom - top < 2:
             return False
         head = cv2.resize(np.ascontiguousarray(image[top:bottom, left:right, :3]), (HEAD_VIEW_PIXELS, HEAD_VIEW_PIXELS))

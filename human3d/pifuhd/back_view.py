@@ -35,6 +35,7 @@ from human3d.fit.body_fit import BodyFit
 from human3d.people.faces import default_face_finder
 from human3d.people.finder import Person
 from human3d.people.landmarks import LANDMARK_NAMES
+from human3d.people.tiles import box_pixels
 from human3d.pifuhd.body_guide import BodyGuide
 
 SQUARELY = 0.9  # a fit facing the camera at least this much (the cosine of its turn from it) may be turned round
@@ -97,9 +98,8 @@ def head_unlike_hands(rgb: np.ndarray, person: Person) -> bool:
     height, width = rgb.shape[:2]
 
     def patch(x: float, y: float, half: float) -> np.ndarray:
-        rows = slice(max(int(y - half), 0), min(int(y + half) + 1, height))
-        columns = slice(max(int(x - half), 0), min(int(x + half) + 1, width))
-        return rgb[rows, columns, :3].reshape(-1, 3)
+        left, top, right, bottom = box_pixels((x - half, y - half, x + half, y + half), rgb.shape[:2])
+        return rgb[top:bottom, left:right, :3].reshape(-1, 3)
 
     hands = [patch(x, y, max(size / 10, 1.0)) for x, y in person.landmarks[list(HANDS), :2]
              if 0 <= x < width and 0 <= y < height and person.mask[int(y), int(x)]]

@@ -99,19 +99,6 @@ class DepthBand:
         head = self.head[pixel] if self.head is not None else np.zeros(len(points), bool)
         return BandSample(self.front[pixel], self.back[pixel], head, self.body[pixel])
 
-    def at(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``front`` and ``back`` [N] at crop-frame points [N, 3] (their pixel's)."""
-        sample = self.sample(points)
-        return sample.front, sample.back
-
-    def on_head(self, points: np.ndarray) -> np.ndarray:
-        """bool [N]: whether crop-frame points [N, 3] lie over the head's pixels."""
-        return self.sample(points).head
-
-    def within(self, points: np.ndarray) -> np.ndarray:
-        """bool [N]: whether crop-frame points [N, 3] lie over the body's own pixels, between its front and back."""
-        return self.sample(points).between(points[:, 2])
-
 
 class BandSample(NamedTuple):
     """A :class:`DepthBand` at some points [N]: its front and back (NaN off the band), whether over the head's

@@ -39,7 +39,7 @@ def box() -> BodyGuide:
 
 def test_the_band_is_the_bodys_depth_range_widened_past_its_outline(box):
     band = depth_band(box, 256)
-    front, back = band.at(np.array([[0.0, 0.0, 0.0], [0.15, -0.4, 0.0], [HALF[0] + WIDEN / 2, 0.0, 0.0],
+    front, back, _, _ = band.sample(np.array([[0.0, 0.0, 0.0], [0.15, -0.4, 0.0], [HALF[0] + WIDEN / 2, 0.0, 0.0],
                                     [HALF[0] + 3 * WIDEN, 0.0, 0.0], [0.0, 0.9, 0.0]]))
     np.testing.assert_allclose(front[:3], HALF[2], atol=2e-3)
     np.testing.assert_allclose(back[:3], -HALF[2], atol=2e-3)
@@ -57,12 +57,12 @@ def test_over_the_body_the_band_is_its_own_depth_range_and_past_its_outline_the_
     band = depth_band(BodyGuide.of_mesh(body.vertices, body.faces), 256)
     below_the_head = [0.0, HALF[1] - 0.8 * WIDEN, 0.0]  # on the torso, within reach of the head
     beside_the_head = [0.1 + WIDEN / 2, HALF[1] + 0.1, 0.0]  # past the head's side, above the torso's top
-    front, back = band.at(np.array([below_the_head, beside_the_head]))
+    front, back, _, _ = band.sample(np.array([below_the_head, beside_the_head]))
     assert HALF[2] - 1e-3 < front[0] < HALF[2] + 0.01  # the torso's front (a little of the head's smoothed in)
     assert front[1] == pytest.approx(0.2, abs=2e-3)  # the widest within reach: the head's, not the torso's 0.1
     assert -HALF[2] - 1e-3 < back[0] < -HALF[2] + 0.01 and -0.05 < back[1] < 1e-3  # the torso's; the head's
     near_the_outline = [0.1 + WIDEN / 3, HALF[1] - GRADE / 3, 0.0]  # on the torso, just below its top edge
-    front = band.at(np.array([near_the_outline]))[0][0]
+    front = band.sample(np.array([near_the_outline])).front[0]
     assert HALF[2] + 0.01 < front < 0.2 - 0.01  # blended: no seam where the widest range takes over
 
 
@@ -81,13 +81,14 @@ def test_over_the_head_the_band_is_the_nearest_head_pixels_own_range_with_the_he
     beside_the_head = [0.08 + 0.02, HALF[1] + 0.04, 0.0]  # past the head's side, 4 cm above the torso's top
     over_the_head = [0.0, HALF[1] + 0.1, 0.0]
     without, with_parts = (depth_band(_torso_and_head(parts), 256) for parts in (False, True))
-    assert without.head is None and not without.on_head(np.array([over_the_head])).any()
-    assert without.at(np.array([beside_the_head]))[0][0] == pytest.approx(HALF[2], abs=2e-3)  # the torso's, widest
-    front, back = with_parts.at(np.array([beside_the_head, over_the_head]))
+    assert without.head is None and not without.sample(np.array([over_the_head])).head.any()
+    widest = without.sample(np.array([beside_the_head])).front[0]
+    assert widest == pytest.approx(HALF[2], abs=2e-3)  # the torso's, widest
+    front, back, _, _ = with_parts.sample(np.array([beside_the_head, over_the_head]))
     assert 0.05 - 1e-3 < front[0] < 0.06 and -0.06 < back[0] < -0.05 + 1e-3  # the head's own, as at its side
     np.testing.assert_allclose([front[1], back[1]], [0.05, -0.05], atol=2e-3)
-    assert with_parts.on_head(np.array([beside_the_head, over_the_head, [0.0, 0.0, 0.0]])).tolist() == [True, True,
-                                                                                                       False]
+    over = with_parts.sample(np.array([beside_the_head, over_the_head, [0.0, 0.0, 0.0]])).head
+    assert over.tolist() == [True, True, False]
     network = lambda points: np.full(len(points), 0.2, np.float32)  # noqa: E731
     head_front, head_back = HEAD_MARGIN_CM[0] / 100, HEAD_MARGIN_CM[1] / 100
     y = HALF[1] + 0.1
@@ -154,7 +155,7 @@ def test_between_two_parts_of_the_body_along_a_ray_only_the_body_is_inside():
                                BodyGuide.of_mesh(legs.vertices, legs.faces), (0.06, 0.12))
     points = np.array([[0.0, 0.0, 0.0], [0.05, 0.2, -0.05], [0.0, 0.0, 0.1 - BETWEEN_GAP / 2], [0.0, 0.0, 0.23],
                        [0.0, 0.0, 0.15], [0.14, 0.0, 0.0]], np.float32)
-    assert bounded.band.within(points).tolist() == [True, True, True, False, True, False]
+    assert bounded.band.sample(points).between(points[:, 2]).tolist() == [True, True, True, False, True, False]
     # the gap (10 cm from either leg): cut; half the gap off the skin: the network's; in front: the network's
     np.testing.assert_allclose(bounded(points), [0.0, 0.0, 0.8, 0.8, 1.0, 0.8], atol=1e-6)
 
@@ -214,13 +215,13 @@ def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(exam
     assert free.body is None and not free.bounded
     assert bounded.bounded and bounded.body.present
     band = depth_band(bounded.body)
-    front, back = band.at(bounded.vertices)
+    front, back, _, _ = band.sample(bounded.vertices)
     over = np.isfinite(front)
     assert over.mean() > 0.9  # the body lies under almost all of the person
     z = bounded.vertices[over, 2]
     slack = RAMP + 0.01  # a vertex lies between grid nodes whose pixels' bands differ a little
     assert (z <= front[over] + 0.05 + slack).all() and (z >= back[over] - 0.05 - slack).all()
-    head = band.on_head(bounded.vertices[over])  # the fitted body knows its parts: the head's margin is tighter
+    head = band.sample(bounded.vertices[over]).head  # the fitted body knows its parts: the head's margin is tighter
     assert 0.03 < head.mean() < 0.2 and bounded.vertices[over][head, 1].min() > 0.4  # the head, above the shoulders
     assert (z[head] <= front[over][head] + HEAD_MARGIN_CM[0] / 100 + slack).all()
     # the outline: the network's, and the body's only where the person's mask is (a cell of the grid 64 allowed)

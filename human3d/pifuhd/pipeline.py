@@ -164,10 +164,11 @@ def reconstruct(
     weights read ``body``, or else the body fitted to the person in the crop, or none when that fit's outline
     disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`; other weights encode the
     image first, so that the network can turn round a fit of a person seen from behind:
-    :mod:`human3d.pifuhd.back_view`). ``depth_margin`` (crop
-    units; one number for both sides, or in front and behind): the surface is bounded in depth to within it of
-    that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person is found or the fit is refused;
-    the body then fills the person (on ``prepared.mask``'s pixels when it is known); None: not bounded.
+    :mod:`human3d.pifuhd.back_view`, and keep a fit whose outline disagrees: it still bounds depth better than
+    none). ``depth_margin`` (crop units; one number for both sides, or in front and behind): the surface is
+    bounded in depth to within it of that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person
+    is found or the body-guided weights' fit is refused; the body then fills the person (on ``prepared.mask``'s
+    pixels when it is known); None: not bounded.
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
@@ -191,7 +192,7 @@ def reconstruct(
         start = time.perf_counter()
         try:  # the image's own network, encoded already, may turn a fit seen from behind (back_view)
             body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person,
-                                    None if guided else predictor.surface_occupancy)
+                                    None if guided else predictor.surface_occupancy, refuse=guided)
         except Human3DError as error:
             if guided:
                 raise Human3DError.for_path(prepared.path, str(error)) from None

@@ -175,7 +175,7 @@ def test_a_fit_is_refused_where_its_outline_leaves_the_person_or_fills_too_littl
 
 def test_the_photo_body_is_refused_where_it_leaves_the_persons_outline():
     """The bundled example's fit lies within the person's mask and guides the network; cut the mask to the upper
-    half and the same fit spills out of it, so the network gets no body."""
+    half and the same fit spills out of it, so the network gets no body (unless asked unrefused, for a bound)."""
     pytest.importorskip("mediapipe")
     import dataclasses
     from pathlib import Path
@@ -192,5 +192,8 @@ def test_the_photo_body_is_refused_where_it_leaves_the_persons_outline():
     rows = np.flatnonzero(person.mask.any(1))
     upper = person.mask.copy()
     upper[(rows[0] + rows[-1]) // 2 :] = False
-    refused = photo_body_guide(prepared.rgb, prepared.rect, dataclasses.replace(person, mask=upper))
-    assert not refused.present
+    cut = dataclasses.replace(person, mask=upper)
+    assert not photo_body_guide(prepared.rgb, prepared.rect, cut).present
+    kept_anyway = photo_body_guide(prepared.rgb, prepared.rect, cut, refuse=False)  # as a depth bound asks for it
+    assert kept_anyway.present and not outline_agreement(kept_anyway, mask_in_crop(upper, prepared.rect,
+                                                                                   OUTLINE_SIZE)).plausible

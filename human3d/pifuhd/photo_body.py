@@ -30,11 +30,17 @@ from human3d.people.finder import Person
 from human3d.people.landmarks import mirrored_landmarks
 from human3d.pifuhd import preprocess
 from human3d.pifuhd.back_view import Occupancy, likelier_body, maybe_from_behind
+from human3d.pifuhd.body_band import DepthMargin
 from human3d.pifuhd.body_guide import BodyGuide
 
 MAX_SPILL = 0.15  # of the body's outline beyond the person's mask (a right body lies within the clothed person)
 MIN_COVER = 0.35  # of the person's mask within the body's outline (loose clothes and hair lower it)
 OUTLINE_SIZE = 256  # pixels of the crop where the two outlines are compared
+# A fit whose outline disagrees still bounds depth (better than the network's slab), with margins this many
+# times as wide: on the ten renders whose fits the check refuses, Chamfer 5.43 cm unbounded, 5.02 with the
+# usual margins, 5.02 with these; P2S 4.02, 4.21 (the wrong body cuts some of the person away) and 3.99
+# (docs: the 2026-12-07 bound-by-refused-fits report).
+DISAGREEING_MARGIN = 2.0
 # The fit a reconstruction reads: BlazePose's relative depths at the scale they have on rendered people (0.3 of
 # its pixels; the median least-squares scale over 110 training renders is 0.32), trusted far more than human3d
 # body trusts them where the person faces the camera (from behind they are poor). On those renders the mean
@@ -155,16 +161,26 @@ def mask_in_crop(mask: np.ndarray, crop: Crop, size: int) -> np.ndarray:
     return cv2.resize(cropped, (size, size), interpolation=cv2.INTER_NEAREST) > 0
 
 
-def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None,
-                     occupancy: Occupancy | None = None, refuse: bool = True) -> BodyGuide:
-    """The body guide of the person in ``crop`` of the photo ``rgb`` (uint8 [H, W, 3]); ``person``: found already
-    (else :func:`found_person`). ``refuse``: :meth:`BodyGuide.absent` instead when the fit's outline disagrees
-    with their mask (:func:`outline_agreement`), as a network reading the body needs; False: the fit as it is, as
-    a depth bound wants it (a refused fit bounds better than none: on ten renders whose fits it refuses, Chamfer
-    5.02 cm against 5.43 unbounded; docs: the 2026-12-07 bound-by-refused-fits report). ``occupancy``: the
-    image's network, encoded; given, a fit facing the camera on a person who may be seen from behind is turned
-    round where the network agrees (:mod:`human3d.pifuhd.back_view`). Raises :class:`Human3DError` when no
-    person can be found there."""
+@dataclass(frozen=True)
+class PhotoBody:
+    """The body fitted to a photo's person, in the crop frame, and how its outline agrees with their mask."""
+
+    guide: BodyGuide
+    agreement: OutlineAgreement
+
+    def bound_margin(self, margin: float | tuple[float, float]) -> DepthMargin:
+        """The margin (crop units; one number or front and back) the body bounds depth with: ``margin``, or
+        :data:`DISAGREEING_MARGIN` times it where the outline disagrees (:attr:`OutlineAgreement.plausible`)."""
+        scale = 1.0 if self.agreement.plausible else DISAGREEING_MARGIN
+        return DepthMargin(*(scale * side for side in DepthMargin.of(margin)))
+
+
+def photo_body(rgb: np.ndarray, crop: Crop, person: Person | None = None,
+               occupancy: Occupancy | None = None) -> PhotoBody:
+    """The body of the person in ``crop`` of the photo ``rgb`` (uint8 [H, W, 3]), however its outline agrees with
+    theirs; ``person``: found already (else :func:`found_person`). ``occupancy``: the image's network, encoded;
+    given, a fit facing the camera on a person who may be seen from behind is turned round where the network
+    agrees (:mod:`human3d.pifuhd.back_view`). Raises :class:`Human3DError` when no person can be found there."""
     person = found_person(rgb, crop) if person is None else person
     fit = fit_person(rgb, crop, person)
     guide = skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop))
@@ -173,4 +189,12 @@ def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None,
         turned = fit_person(rgb, crop, person, turned=True)
         guide = likelier_body(guide, skin_guide(body_in_crop(turned.vertices, turned.intrinsics, crop)),
                               occupancy, mask)
-    return guide if not refuse or outline_agreement(guide, mask).plausible else BodyGuide.absent()
+    return PhotoBody(guide, outline_agreement(guide, mask))
+
+
+def photo_body_guide(rgb: np.ndarray, crop: Crop, person: Person | None = None) -> BodyGuide:
+    """The body guide a body-guided network reads for the person in ``crop`` of the photo ``rgb``
+    (:func:`photo_body`), or :meth:`BodyGuide.absent` when the fit's outline disagrees with their mask
+    (:func:`outline_agreement`). Raises :class:`Human3DError` when no person can be found there."""
+    body = photo_body(rgb, crop, person)
+    return body.guide if body.agreement.plausible else BodyGuide.absent()

@@ -18,7 +18,7 @@ from human3d.people.landmarks import body25_keypoints
 from human3d.pifuhd import preprocess
 from human3d.pifuhd.body_band import MAP_SIZE, BoundedOccupancy
 from human3d.pifuhd.body_guide import BodyGuide
-from human3d.pifuhd.photo_body import mask_in_crop, photo_body_guide
+from human3d.pifuhd.photo_body import mask_in_crop, photo_body, photo_body_guide
 from human3d.pifuhd.predictor import PifuhdPredictor
 from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
 
@@ -165,10 +165,11 @@ def reconstruct(
     disagrees with their mask (:func:`human3d.pifuhd.photo_body.photo_body_guide`; other weights encode the
     image first, so that the network can turn round a fit of a person seen from behind:
     :mod:`human3d.pifuhd.back_view`, and keep a fit whose outline disagrees: it still bounds depth better than
-    none). ``depth_margin`` (crop units; one number for both sides, or in front and behind): the surface is
-    bounded in depth to within it of that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person
-    is found or the body-guided weights' fit is refused; the body then fills the person (on ``prepared.mask``'s
-    pixels when it is known); None: not bounded.
+    none, with wider margins, :meth:`human3d.pifuhd.photo_body.PhotoBody.bound_margin`). ``depth_margin``
+    (crop units; one number for both sides, or in front and behind): the surface is bounded in depth to within
+    it of that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person is found or the
+    body-guided weights' fit is refused; the body then fills the person (on ``prepared.mask``'s pixels when it
+    is known); None: not bounded.
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
@@ -190,9 +191,12 @@ def reconstruct(
         encode(None)
     if (guided or depth_margin is not None) and body is None:
         start = time.perf_counter()
-        try:  # the image's own network, encoded already, may turn a fit seen from behind (back_view)
-            body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person,
-                                    None if guided else predictor.surface_occupancy, refuse=guided)
+        try:
+            if guided:
+                body = photo_body_guide(prepared.rgb, prepared.rect, prepared.person)
+            else:  # the image's own network, encoded already, may turn a fit seen from behind (back_view)
+                fitted = photo_body(prepared.rgb, prepared.rect, prepared.person, predictor.surface_occupancy)
+                body, depth_margin = fitted.guide, fitted.bound_margin(depth_margin)
         except Human3DError as error:
             if guided:
                 raise Human3DError.for_path(prepared.path, str(error)) from None

@@ -117,7 +117,7 @@ def test_a_rendered_person_seen_from_behind_gets_a_body_facing_away(tmp_path):
     from human3d.formats import synth_sample as layout
     from human3d.pifuhd import preprocess
     from human3d.pifuhd.model import load_pifuhd
-    from human3d.pifuhd.photo_body import fit_person, found_person, photo_body_guide
+    from human3d.pifuhd.photo_body import fit_person, found_person, photo_body
     from human3d.pifuhd.pipeline import prepare_image
     from human3d.pifuhd.predictor import PifuhdPredictor
     from human3d.synth.scene import SceneConfig, make_sample
@@ -136,7 +136,7 @@ def test_a_rendered_person_seen_from_behind_gets_a_body_facing_away(tmp_path):
     options = predictor.model.options
     inputs = preprocess.network_inputs(rgb, rect, options.fine.load_size_big, options.coarse.load_size)
     predictor.encode(inputs.image_512, inputs.image_1024)
-    alone = photo_body_guide(rgb, rect, person)
-    turned = photo_body_guide(rgb, rect, person, predictor.surface_occupancy)
+    alone = photo_body(rgb, rect, person).guide
+    turned = photo_body(rgb, rect, person, predictor.surface_occupancy).guide
     assert np.corrcoef(alone.vertices[:, 2], truth)[0, 1] < -0.3  # measured -0.68: mirrored in depth
     assert np.corrcoef(turned.vertices[:, 2], truth)[0, 1] > 0.8  # measured 0.98

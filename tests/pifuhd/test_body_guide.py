@@ -175,12 +175,13 @@ def test_a_fit_is_refused_where_its_outline_leaves_the_person_or_fills_too_littl
 
 def test_the_photo_body_is_refused_where_it_leaves_the_persons_outline():
     """The bundled example's fit lies within the person's mask and guides the network; cut the mask to the upper
-    half and the same fit spills out of it, so the network gets no body (unless asked unrefused, for a bound)."""
+    half and the same fit spills out of it, so the network gets no body (a depth bound still takes it, with twice
+    the margins)."""
     pytest.importorskip("mediapipe")
     import dataclasses
     from pathlib import Path
 
-    from human3d.pifuhd.photo_body import OUTLINE_SIZE, found_person, mask_in_crop, photo_body_guide
+    from human3d.pifuhd.photo_body import OUTLINE_SIZE, found_person, mask_in_crop, photo_body, photo_body_guide
     from human3d.pifuhd.pipeline import prepare_image
 
     prepared = prepare_image(Path(__file__).parents[2] / "examples" / "person.png")
@@ -194,6 +195,9 @@ def test_the_photo_body_is_refused_where_it_leaves_the_persons_outline():
     upper[(rows[0] + rows[-1]) // 2 :] = False
     cut = dataclasses.replace(person, mask=upper)
     assert not photo_body_guide(prepared.rgb, prepared.rect, cut).present
-    kept_anyway = photo_body_guide(prepared.rgb, prepared.rect, cut, refuse=False)  # as a depth bound asks for it
-    assert kept_anyway.present and not outline_agreement(kept_anyway, mask_in_crop(upper, prepared.rect,
-                                                                                   OUTLINE_SIZE)).plausible
+    kept_anyway = photo_body(prepared.rgb, prepared.rect, cut)  # as a depth bound asks for it
+    assert kept_anyway.guide.present and not kept_anyway.agreement.plausible
+    assert kept_anyway.agreement == outline_agreement(kept_anyway.guide, mask_in_crop(upper, prepared.rect,
+                                                                                      OUTLINE_SIZE))
+    assert kept_anyway.bound_margin((0.06, 0.12)) == (0.12, 0.24)  # it bounds, with twice the margins
+    assert photo_body(prepared.rgb, prepared.rect, person).bound_margin(0.06) == (0.06, 0.06)

@@ -207,37 +207,40 @@ def test_a_refused_body_fit_reconstructs_from_the_image_alone_and_says_so(tiny_c
 
     grown = tmp_path / "grown.pt"
     save_checkpoint(checkpoint_dict(grown_for_body(load_pifuhd(tiny_checkpoint)), "grown"), grown)
-    asked = []
-    monkeypatch.setattr(pipeline, "photo_body_guide", lambda *_, refuse: asked.append(refuse) or BodyGuide.absent())
+    monkeypatch.setattr(pipeline, "photo_body_guide", lambda *_: BodyGuide.absent())
     photo = Path(__file__).resolve().parents[2] / "examples" / "person.png"
     target = tmp_path / "alone.ply"
     assert main(["reconstruct", str(photo), "--checkpoint", str(grown), "--resolution", "24", "-o", str(target)]) == 0
     out = capsys.readouterr().out
     assert f"{photo}: the fitted body disagrees with the person's outline; reconstructed from the image alone" in out
     assert len(read_mesh(target).faces) > 0
-    assert asked == [True]  # a network reading the body is given none rather than a fit that leaves the person
 
 
 def test_weights_that_only_bound_depth_keep_a_fit_whatever_its_outline(tiny_checkpoint, monkeypatch):
-    """Weights that do not read the body ask for the fit unrefused: a fit that leaves the person's outline still
-    bounds the depth (it bounds better than none), and the reconstruction says it was bounded."""
+    """Weights that do not read the body are bounded by the fit even where its outline leaves the person's (it
+    bounds better than none), with twice the margins; where the outlines agree, with the margins asked for."""
     import trimesh
 
     from human3d.pifuhd import pipeline
     from human3d.pifuhd.body_guide import BodyGuide
     from human3d.pifuhd.model import load_pifuhd
+    from human3d.pifuhd.photo_body import OutlineAgreement, PhotoBody
     from human3d.pifuhd.predictor import PifuhdPredictor
 
     ball = trimesh.creation.icosphere(subdivisions=3, radius=0.3)
-    asked = []
-    monkeypatch.setattr(pipeline, "photo_body_guide", lambda *_, refuse: asked.append(refuse)
-                        or BodyGuide.of_mesh(ball.vertices, ball.faces))
+    predictor = PifuhdPredictor(load_pifuhd(tiny_checkpoint))
     prepared = pipeline.prepare_image(Path(__file__).resolve().parents[2] / "examples" / "person.png")
-    result = pipeline.reconstruct(PifuhdPredictor(load_pifuhd(tiny_checkpoint)), prepared, 24, depth_margin=0.06)
-    assert asked == [False] and result.bounded and result.body.present
-    over = np.hypot(result.vertices[:, 0], result.vertices[:, 1]) < 0.2  # over the ball (off it: not bounded)
-    assert over.any() and np.abs(result.vertices[over, 2]).max() <= 0.3 + 0.06 + 0.02 + 2 / 24  # margin, ramp
-    assert np.abs(result.vertices[:, 2]).max() > 0.5  # the network alone reaches deeper than the bound allows
+    deepest = {}
+    for name, agreement in (("agrees", OutlineAgreement(0.8, 0.0)), ("leaves", OutlineAgreement(0.8, 0.5))):
+        monkeypatch.setattr(pipeline, "photo_body",
+                            lambda *_: PhotoBody(BodyGuide.of_mesh(ball.vertices, ball.faces), agreement))
+        result = pipeline.reconstruct(predictor, prepared, 32, depth_margin=0.06)
+        assert result.bounded and result.body.present
+        over = np.hypot(result.vertices[:, 0], result.vertices[:, 1]) < 0.2  # over the ball (off it: unbounded)
+        deepest[name] = np.abs(result.vertices[over, 2]).max()
+        assert np.abs(result.vertices[:, 2]).max() > 0.6  # the network alone reaches deeper than either bound
+    assert 0.3 + 0.06 - 2 / 32 <= deepest["agrees"] <= 0.3 + 0.06 + 0.02 + 2 / 32  # the margin, its ramp, a voxel
+    assert 0.3 + 0.12 - 2 / 32 <= deepest["leaves"] <= 0.3 + 0.12 + 0.02 + 2 / 32
 
 
 def test_a_crop_with_no_body_to_fit_is_reconstructed_unbounded_and_says_so(tiny_checkpoint, tmp_path, capsys):

@@ -38,8 +38,8 @@ MIN_COVER = 0.35  # of the person's mask within the body's outline (loose clothe
 OUTLINE_SIZE = 256  # pixels of the crop where the two outlines are compared
 # A fit whose outline disagrees still bounds depth (better than the network's slab), with margins this many
 # times as wide: on the ten renders whose fits the check refuses, Chamfer 5.43 cm unbounded, 5.02 with the
-# usual margins, 5.02 with these; P2S 4.02, 4.21 (the wrong body cuts some of the person away) and 3.99
-# (docs: the 2026-12-07 bound-by-refused-fits report).
+# usual margins, 5.02 with these (1.5 times: 5.04; 3 times: 5.07); P2S 4.02, 4.21 (the wrong body cuts some of
+# the person away) and 3.99 (docs: the 2026-12-07 bound-by-refused-fits report).
 DISAGREEING_MARGIN = 2.0
 # The fit a reconstruction reads: BlazePose's relative depths at the scale they have on rendered people (0.3 of
 # its pixels; the median least-squares scale over 110 training renders is 0.32), trusted far more than human3d

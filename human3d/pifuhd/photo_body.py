@@ -1,4 +1,5 @@
-"""The body fitted to a photo, in the PIFuHD crop frame: what a body-guided reconstruction reads.
+"""The body fitted to a photo, in the PIFuHD crop frame: what a body-guided reconstruction reads, and what
+bounds the depth of any reconstruction (:mod:`human3d.pifuhd.body_band`).
 
 The person is the one the crop was made for (found already, or found now: the one whose box overlaps the
 crop most); anny is fitted to them (:mod:`human3d.fit.body_fit`), their keypoints, BlazePose's relative
@@ -7,8 +8,10 @@ depths and the bundled light DensePose's points, as ``human3d body`` fits a phot
 skin vertex goes where the camera sees it: its pixel gives x and y in the crop, and its depth, relative to the
 body's median depth, is scaled as the image scales sizes at that depth (the crop frame's z has x's scale).
 
-A fit whose outline disagrees with the person's mask is refused (:func:`outline_agreement`): the network then
-reads no body (:meth:`BodyGuide.absent`) and reconstructs from the image alone, as it was partly trained to.
+A fit whose outline disagrees with the person's mask (:func:`outline_agreement`) is refused to a body-guided
+network (:func:`photo_body_guide`): it then reads no body (:meth:`BodyGuide.absent`) and reconstructs from the
+image alone, as it was partly trained to. A depth bound still takes it, with wider margins
+(:meth:`PhotoBody.bound_margin`).
 """
 
 from __future__ import annotations

@@ -39,8 +39,9 @@ def box() -> BodyGuide:
 
 def test_the_band_is_the_bodys_depth_range_widened_past_its_outline(box):
     band = depth_band(box, 256)
-    front, back, _, _ = band.sample(np.array([[0.0, 0.0, 0.0], [0.15, -0.4, 0.0], [HALF[0] + WIDEN / 2, 0.0, 0.0],
-                                    [HALF[0] + 3 * WIDEN, 0.0, 0.0], [0.0, 0.9, 0.0]]))
+    points = np.array([[0.0, 0.0, 0.0], [0.15, -0.4, 0.0], [HALF[0] + WIDEN / 2, 0.0, 0.0],
+                       [HALF[0] + 3 * WIDEN, 0.0, 0.0], [0.0, 0.9, 0.0]])
+    front, back, _, _ = band.sample(points)
     np.testing.assert_allclose(front[:3], HALF[2], atol=2e-3)
     np.testing.assert_allclose(back[:3], -HALF[2], atol=2e-3)
     assert np.isnan(front[3:]).all() and np.isnan(back[3:]).all()  # beyond the widened outline: no bound

@@ -95,8 +95,11 @@ class DepthBand:
 
     def sample(self, points: np.ndarray) -> BandSample:
         """The band at crop-frame points [N, 3] (their pixel's, looked up once)."""
-        pixel = crop_pixels(points, self.front.shape[0])
-        head = self.head[pixel] if self.head is not None else np.zeros(len(points), bool)
+        return self.at(crop_pixels(points, self.front.shape[0]))
+
+    def at(self, pixel: tuple[np.ndarray, np.ndarray]) -> BandSample:
+        """The band at its own pixels (rows and columns [N], as :func:`crop_pixels` gives them at its size)."""
+        head = self.head[pixel] if self.head is not None else np.zeros(len(pixel[0]), bool)
         return BandSample(self.front[pixel], self.back[pixel], head, self.body[pixel])
 
 
@@ -159,30 +162,34 @@ def depth_band(guide: BodyGuide, size: int = MAP_SIZE) -> DepthBand:
                      covered, head)
 
 
+def resampled(mask: np.ndarray, size: int) -> np.ndarray:
+    """A square bool ``mask`` [M, M] over the crop at ``size`` x ``size`` pixels (each its nearest)."""
+    index = np.arange(size) * mask.shape[0] // size
+    return mask[np.ix_(index, index)]
+
+
 def hair_seen(band: DepthBand, person_mask: np.ndarray) -> float:
     """The person's pixels (bool ``person_mask`` [M, M] over the crop) past the head's outline but within its
     reach, as a share of the head's own pixels: hair seen around the head (with short hair, or none, the mask
     hugs the skull). 0 when the band knows no head."""
     if band.head is None:
         return 0.0
-    size = band.head.shape[0]
-    index = np.arange(size) * person_mask.shape[0] // size
-    person = person_mask[np.ix_(index, index)]
+    person = resampled(person_mask, band.head.shape[0])
     return float((person & band.head & ~band.body).sum() / max((band.head & band.body).sum(), 1))
 
 
 class BoundedOccupancy:
     """An occupancy function of crop-frame points [N, 3] bounded by a body guide (see the module docstring);
     ``margin``: crop units, one number for both sides or (front, back), over the head no more than
-    :data:`HEAD_MARGIN_CM`; ``person_mask``: bool [S, S], the person's pixels over the crop (row 0 at y = 1), where
-    the body may fill; None: everywhere."""
+    :data:`HEAD_MARGIN_CM`; ``person_mask``: bool [M, M] at any size, the person's pixels over the crop (row 0 at
+    y = 1), where the body may fill (looked up with the band's pixels, at its size); None: everywhere."""
 
     def __init__(self, occupancy: Callable[[np.ndarray], np.ndarray], guide: BodyGuide,
                  margin: float | tuple[float, float], fill: float = FILL,
                  person_mask: np.ndarray | None = None) -> None:
         self.occupancy, self.margin, self.fill = occupancy, DepthMargin.of(margin), fill
-        self.person_mask = person_mask
         self.band = depth_band(guide)
+        self.person_mask = None if person_mask is None else resampled(person_mask, self.band.front.shape[0])
         head_cm = np.array(HEAD_MARGIN_CM)
         if person_mask is not None and hair_seen(self.band, person_mask) < HAIR_SEEN:
             head_cm[1] = min(head_cm[1], BARE_HEAD_BACK_CM)
@@ -191,7 +198,8 @@ class BoundedOccupancy:
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         values = self.occupancy(points)
-        band = self.band.sample(points)
+        pixel = crop_pixels(points, self.band.front.shape[0])  # the band's and the person mask's
+        band = self.band.at(pixel)
         margin_front = np.where(band.head, self.head_margin.front, self.margin.front)
         margin_back = np.where(band.head, self.head_margin.back, self.margin.back)
         with np.errstate(invalid="ignore"):  # NaN off the body: not bounded
@@ -204,5 +212,5 @@ class BoundedOccupancy:
         values = values * (1 - band.between(points[:, 2]) * np.clip((distance - BETWEEN_GAP) / RAMP, 0, 1))
         inside = np.clip((-distance - self.fill) / RAMP, 0, 1)
         if self.person_mask is not None:
-            inside = inside * self.person_mask[crop_pixels(points, self.person_mask.shape[0])]
+            inside = inside * self.person_mask[pixel]
         return (values + (1 - values) * inside).astype(np.float32)

@@ -167,8 +167,11 @@ def test_the_body_fills_only_the_persons_pixels_when_their_mask_is_known(box):
     network = lambda points: np.full(len(points), 0.2, np.float32)  # noqa: E731
     deep_inside = np.array([[-0.1, 0.0, 0.0], [0.1, 0.0, 0.0], [-0.1, 0.3, -0.05], [0.1, -0.3, 0.05]], np.float32)
     np.testing.assert_allclose(BoundedOccupancy(network, box, 0.05)(deep_inside), 1.0, atol=1e-6)
-    masked = BoundedOccupancy(network, box, 0.05, person_mask=person_mask)(deep_inside)
-    np.testing.assert_allclose(masked, [1.0, 0.2, 1.0, 0.2], atol=1e-6)  # right of x = 0: the network's own
+    masked = BoundedOccupancy(network, box, 0.05, person_mask=person_mask)
+    np.testing.assert_allclose(masked(deep_inside), [1.0, 0.2, 1.0, 0.2], atol=1e-6)  # right of x = 0: the network's
+    assert masked.person_mask.shape == masked.band.front.shape  # looked up with the band's own pixels
+    finer = BoundedOccupancy(network, box, 0.05, person_mask=np.kron(person_mask, np.ones((4, 4), bool)))
+    np.testing.assert_array_equal(finer.person_mask, masked.person_mask)  # the same mask at any size
 
 
 def test_the_bound_applies_by_default_to_human3ds_weights_and_not_the_official_ones():

@@ -191,7 +191,7 @@ class BoundedOccupancy:
         self.band = depth_band(guide)
         self.person_mask = None if person_mask is None else resampled(person_mask, self.band.front.shape[0])
         head_cm = np.array(HEAD_MARGIN_CM)
-        if person_mask is not None and hair_seen(self.band, person_mask) < HAIR_SEEN:
+        if self.person_mask is not None and hair_seen(self.band, self.person_mask) < HAIR_SEEN:
             head_cm[1] = min(head_cm[1], BARE_HEAD_BACK_CM)
         self.head_margin = DepthMargin(*np.minimum(head_cm / 100.0, self.margin))
         self.solid = BodyGuide(guide.vertices, guide.faces, closed_volume(guide.volume, CLOSE_GAP), guide.face_parts)

@@ -20,6 +20,7 @@ from human3d.pifuhd.body_band import MAP_SIZE, BoundedOccupancy
 from human3d.pifuhd.body_guide import BodyGuide
 from human3d.pifuhd.photo_body import mask_in_crop, photo_body, photo_body_guide
 from human3d.pifuhd.predictor import PifuhdPredictor
+from human3d.pifuhd.solid_off_body import solid_off_body
 from human3d.surface import Grid, dense_field, extract_mesh, largest_component, sparse_field
 
 LEVEL = 0.5
@@ -169,7 +170,8 @@ def reconstruct(
     (crop units; one number for both sides, or in front and behind): the surface is bounded in depth to within
     it of that body (:mod:`human3d.pifuhd.body_band`; any weights), unless no person is found or the
     body-guided weights' fit is refused; the body then fills the person (on ``prepared.mask``'s pixels when it
-    is known); None: not bounded.
+    is known), and broad parts of the person off the body are solid along the camera's rays
+    (:mod:`human3d.pifuhd.solid_off_body`); None: not bounded.
     """
     if colors not in COLOR_MODES:
         raise ValueError(f"colors must be one of {COLOR_MODES}")
@@ -212,10 +214,11 @@ def reconstruct(
         person_mask = None if prepared.mask is None else mask_in_crop(prepared.mask > 0.5, prepared.rect, MAP_SIZE)
         occupancy = BoundedOccupancy(occupancy, body, depth_margin, person_mask=person_mask)
     field_result = (sparse_field if fast else dense_field)(occupancy, grid)
+    values = solid_off_body(field_result.values, grid, occupancy) if bounded else field_result.values
     seconds["field"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    vertices, faces = extract_mesh(field_result.values, grid, LEVEL)
+    vertices, faces = extract_mesh(values, grid, LEVEL)
     if len(faces) == 0:
         raise Human3DError.for_path(prepared.path, "no surface found (the occupancy never crosses 0.5)")
     if keep_largest:

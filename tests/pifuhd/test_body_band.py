@@ -194,9 +194,11 @@ def test_the_bundled_weights_know_their_run_name():
 
 @pytest.fixture(scope="module")
 def example_meshes():
-    """The bundled weights on the bundled example, with the fitted body bounding depth and without."""
+    """The bundled weights on the bundled example, with the fitted body bounding depth and without, and the
+    bounds whose fields went through :func:`human3d.pifuhd.solid_off_body.solid_off_body`."""
     pytest.importorskip("mediapipe")
     from human3d.people.finder import find_people
+    from human3d.pifuhd import pipeline
     from human3d.pifuhd.model import load_pifuhd
     from human3d.pifuhd.pipeline import prepare_image, reconstruct
     from human3d.pifuhd.predictor import PifuhdPredictor
@@ -204,8 +206,14 @@ def example_meshes():
 
     predictor = PifuhdPredictor(load_pifuhd(resolve_weights("pifuhd", None)))
     prepared = prepare_image(EXAMPLE, find_people=find_people)
-    meshes = {margin: reconstruct(predictor, prepared, 64, depth_margin=margin) for margin in (None, 0.05)}
-    return meshes, prepared
+    made_solid = []  # the bounds whose fields went through solid_off_body (the real one, recorded)
+    real_solid = pipeline.solid_off_body
+    pipeline.solid_off_body = lambda values, grid, bound: made_solid.append(bound) or real_solid(values, grid, bound)
+    try:
+        meshes = {margin: reconstruct(predictor, prepared, 64, depth_margin=margin) for margin in (None, 0.05)}
+    finally:
+        pipeline.solid_off_body = real_solid
+    return meshes, prepared, made_solid
 
 
 def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(example_meshes):
@@ -214,10 +222,12 @@ def test_a_bounded_reconstruction_lies_within_the_margin_of_the_fitted_body(exam
     from human3d.pifuhd.body_band import crop_pixels
     from human3d.pifuhd.photo_body import mask_in_crop
 
-    meshes, prepared = example_meshes
+    meshes, prepared, made_solid = example_meshes
     free, bounded = meshes[None], meshes[0.05]
     assert free.body is None and not free.bounded
     assert bounded.bounded and bounded.body.present
+    # only the bounded field is made solid off the body, with the person's mask the bound knows
+    assert len(made_solid) == 1 and made_solid[0].person_mask is not None
     band = depth_band(bounded.body)
     front, back, _, _ = band.sample(bounded.vertices)
     over = np.isfinite(front)

@@ -253,7 +253,8 @@ class BodyFitter:
             previous: Sequence[BodyFit | None] | None = None,
             earlier: Sequence[BodyFit | None] | None = None, meshes: bool = True,
             densepose: DensePoseResult | None = None,
-            shapes: Sequence[dict[str, float] | None] | None = None) -> list[BodyFit]:
+            shapes: Sequence[dict[str, float] | None] | None = None,
+            intrinsics: Intrinsics | None = None) -> list[BodyFit]:
         """Fit every person of one image (``width`` x ``height`` pixels); the fits in the people's order.
 
         ``previous`` (a video's last frame, one entry per person, None for someone new) warm-starts each
@@ -266,13 +267,14 @@ class BodyFitter:
         image's DensePose result, when at hand: each person's labelled pixels are also fitted to the skin
         points they name (:mod:`human3d.fit.dense_correspondences`). ``shapes``: a phenotype (anny's values
         by name) to hold per person, None where the shape is to be fitted; a video's person seen again after
-        a gap is fitted from scratch with the shape they were first fitted with."""
+        a gap is fitted from scratch with the shape they were first fitted with. ``intrinsics``: the photo's
+        camera, if not :func:`human3d.fit.camera.default_intrinsics`."""
         if not people:
             return []
         previous = list(previous) if previous is not None else [None] * len(people)
         earlier = list(earlier) if earlier is not None else [None] * len(people)
         shapes = list(shapes) if shapes is not None else [None] * len(people)
-        intrinsics = default_intrinsics(width, height)
+        intrinsics = default_intrinsics(width, height) if intrinsics is None else intrinsics
         targets = [keypoint_targets(person) for person in people]
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people from four starts
         for index, (person, last, before, shape) in enumerate(zip(people, previous, earlier, shapes)):

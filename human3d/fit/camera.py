@@ -23,10 +23,10 @@ class Intrinsics:
         return [self.focal, self.cx, self.cy]
 
 
-def default_intrinsics(width: int, height: int) -> Intrinsics:
+def default_intrinsics(width: int, height: int, focal_per_longer_side: float = FOCAL_PER_LONGER_SIDE) -> Intrinsics:
     """A photo's camera when nothing is known of it: the principal point at the centre and a normal lens
-    (``FOCAL_PER_LONGER_SIDE``; a phone's main camera is close to it)."""
-    return Intrinsics(FOCAL_PER_LONGER_SIDE * max(width, height), width / 2.0, height / 2.0)
+    (``FOCAL_PER_LONGER_SIDE``; a phone's main camera is close to it), or the lens ``focal_per_longer_side``."""
+    return Intrinsics(focal_per_longer_side * max(width, height), width / 2.0, height / 2.0)
 
 
 def project(points: torch.Tensor, intrinsics: Intrinsics) -> torch.Tensor:

@@ -12,14 +12,14 @@ import torch
 import trimesh
 
 from human3d.errors import Human3DError
-from human3d.fit.camera import Intrinsics
+from human3d.fit.camera import FOCAL_PER_LONGER_SIDE, Intrinsics
 from human3d.geometry.crop import Crop
 from human3d.pifuhd.body_guide import REACH, BodyGuide
 from human3d.pifuhd.folded import FoldedOccupancy
 from human3d.pifuhd.grow import grown_for_body
 from human3d.pifuhd.model import PifuhdNet, build_pifuhd, checkpoint_dict
 from human3d.pifuhd.options import coarse_options, stored_options
-from human3d.pifuhd.photo_body import body_in_crop, outline_agreement, person_in_crop
+from human3d.pifuhd.photo_body import LENSES, SAME_FACING, body_in_crop, lens_mean, outline_agreement, person_in_crop
 from human3d.pifuhd.train_config import named_options
 
 RADIUS = 0.4
@@ -110,6 +110,30 @@ def test_a_fitted_body_goes_where_the_camera_sees_it():
     np.testing.assert_allclose(in_crop[3, 1], -(0.1 / 1.9 * 1000) / 200, atol=1e-12)  # below the centre
 
 
+def test_the_lenses_bodies_are_averaged_where_they_face_the_same_way():
+    """Each fit goes into the crop through its own lens; a fit turned round is left out of the mean."""
+    from human3d.fit.body_fit import BodyFit
+
+    crop = Crop.square(500.0, 500.0, 400.0)
+    near = np.array([[0.0, 0.0, 2.0], [0.1, -0.2, 2.1], [-0.1, 0.3, 1.9]])
+
+    def fit(vertices, focal, turn):
+        rotation = np.diag([np.cos(turn), 1.0, np.cos(turn)])
+        rotation[0, 2], rotation[2, 0] = np.sin(turn), -np.sin(turn)
+        return BodyFit(params=None, rotation=rotation, translation=np.zeros(3), vertices=vertices,
+                       joints_coco17=np.zeros((17, 3)), keypoints_coco17_2d=np.zeros((17, 2)),
+                       intrinsics=Intrinsics(focal, 500.0, 500.0), error_px=0.0)
+
+    normal = fit(near, 1000.0, 0.0)
+    long = fit(near * [1.0, 1.0, 4.0] + [0.05, 0.0, 0.0], 4000.0, np.radians(30))  # other pixels, other depths
+    turned = fit(near + [0.3, 0.0, 0.0], 1000.0, np.pi)
+    first, second = (body_in_crop(f.vertices, f.intrinsics, crop) for f in (normal, long))
+    assert np.abs(first - second).max() > 0.05
+    np.testing.assert_allclose(lens_mean([normal, long, turned], crop), (first + second) / 2, atol=1e-12)
+    np.testing.assert_allclose(lens_mean([normal, turned], crop), first, atol=1e-12)
+    assert SAME_FACING == pytest.approx(0.7) and LENSES[0] == FOCAL_PER_LONGER_SIDE and len(LENSES) == 2
+
+
 def test_the_person_fitted_is_the_one_in_the_crop():
     class Found:
         def __init__(self, box):
@@ -145,6 +169,36 @@ def test_a_photo_is_fitted_to_its_persons_keypoints_and_densepose_points(monkeyp
     assert densepose is not None and len(densepose) == 1
     assert (densepose.labels[0] > 0).sum() > 1000  # the person's pixels, labelled with their body parts
     assert body.vertices is not None and body.error_px < 10
+
+
+def test_the_photo_body_is_fitted_through_each_lens_with_densepose_run_once(monkeypatch):
+    """``photo_body`` fits the person through a normal and a long lens (the photo's own size, the same DensePose
+    points) and bounds with their mean."""
+    pytest.importorskip("mediapipe")
+    from pathlib import Path
+
+    from human3d.fit.body_fit import BodyFitter
+    from human3d.pifuhd.photo_body import fit_through_lenses, photo_body
+    from human3d.pifuhd.pipeline import prepare_image
+
+    prepared = prepare_image(Path(__file__).parents[2] / "examples" / "person.png")
+    calls = []
+    fit = BodyFitter.fit
+
+    def spy(self, people, width, height, **options):
+        calls.append(options)
+        return fit(self, people, width, height, **options)
+
+    monkeypatch.setattr(BodyFitter, "fit", spy)
+    fits = fit_through_lenses(prepared.rgb, prepared.rect)
+    height, width = prepared.rgb.shape[:2]
+    assert [call["intrinsics"].focal for call in calls] == [lens * max(width, height) for lens in LENSES]
+    assert calls[0]["densepose"] is calls[1]["densepose"] is not None
+    assert [f.intrinsics.focal for f in fits] == [call["intrinsics"].focal for call in calls]
+    calls.clear()
+    body = photo_body(prepared.rgb, prepared.rect)
+    assert len(calls) == 2
+    np.testing.assert_allclose(body.guide.vertices, lens_mean(fits, prepared.rect), atol=1e-5)
 
 
 def test_no_body_reads_as_far_outside_everywhere_with_blank_maps():

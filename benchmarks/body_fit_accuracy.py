@@ -11,7 +11,8 @@ difference of anny's six phenotype values (each 0 to 1). The seed's samples are
 never used to tune the fitter. ``--densepose`` also fits DensePose correspondences: the data engine's true
 I, U, V (``truth``) or the bundled light DensePose people model's on the finder's person (``model``).
 ``--fit reconstruction`` fits with the settings a reconstruction's fit uses
-(:data:`human3d.pifuhd.photo_body.RECONSTRUCTION_FIT`) instead of ``human3d body``'s.
+(:data:`human3d.pifuhd.photo_body.RECONSTRUCTION_FIT`) instead of ``human3d body``'s, through the normal lens
+alone (a reconstruction's bound is the mean of that fit and a 4x lens's: :data:`human3d.pifuhd.photo_body.LENSES`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ Distances are in the meshes' units (ICON/ECON multiply by 100 to report centimet
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import trimesh
 
@@ -42,17 +44,45 @@ def point_to_surface(points: np.ndarray, mesh: trimesh.Trimesh) -> np.ndarray:
     return distance
 
 
+@dataclass(frozen=True)
+class SurfaceDistances:
+    """Points drawn by area on both surfaces and each one's distance to the other surface (mesh units)."""
+
+    truth_points: np.ndarray  # (N, 3) on the ground truth
+    truth_to_predicted: np.ndarray  # (N,) their distances to the predicted surface (P2S's terms)
+    predicted_points: np.ndarray  # (N, 3) on the prediction
+    predicted_to_truth: np.ndarray  # (N,) their distances to the ground truth (the reverse terms)
+
+    @property
+    def p2s(self) -> float:
+        """Mean distance from the ground truth's points to the predicted surface."""
+        return float(self.truth_to_predicted.mean())
+
+    @property
+    def chamfer(self) -> float:
+        """Mean of P2S and the reverse direction."""
+        return 0.5 * (self.p2s + float(self.predicted_to_truth.mean()))
+
+
+def surface_distances(
+    predicted: trimesh.Trimesh, truth: trimesh.Trimesh, samples: int = ICON_SAMPLES, seed: int = 0
+) -> SurfaceDistances:
+    """``samples`` points on each surface (the ground truth's drawn first, with ``seed``) and their distances to
+    the other surface."""
+    rng = np.random.default_rng(seed)
+    truth_points = sample_surface(truth.vertices, truth.faces, samples, rng)
+    predicted_points = sample_surface(predicted.vertices, predicted.faces, samples, rng)
+    return SurfaceDistances(truth_points, point_to_surface(truth_points, predicted),
+                            predicted_points, point_to_surface(predicted_points, truth))
+
+
 def chamfer_and_p2s(
     predicted: trimesh.Trimesh, truth: trimesh.Trimesh, samples: int = ICON_SAMPLES, seed: int = 0
 ) -> tuple[float, float]:
     """(Chamfer, P2S) in mesh units: P2S from ``samples`` ground-truth points to the predicted surface,
     Chamfer the mean of that and the reverse direction (same number of points on the prediction)."""
-    rng = np.random.default_rng(seed)
-    truth_points = sample_surface(truth.vertices, truth.faces, samples, rng)
-    predicted_points = sample_surface(predicted.vertices, predicted.faces, samples, rng)
-    p2s = float(point_to_surface(truth_points, predicted).mean())
-    reverse = float(point_to_surface(predicted_points, truth).mean())
-    return 0.5 * (p2s + reverse), p2s
+    distances = surface_distances(predicted, truth, samples, seed)
+    return distances.chamfer, distances.p2s
 
 
 def normal_images(

@@ -9,7 +9,9 @@ mask, the background becomes grey. The mesh comes back in the crop frame (the re
 as in training and in PIFu's renders: a single image does not show absolute depth), and
 ``crop_to_world`` maps it to world metres through the rect, that depth and ``pifu_calib``. Chamfer and P2S are
 measured in world metres and reported in cm; normal consistency is measured in the whole image's crop
-frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs. Body-guided weights run exactly
+frame (``pifu_calib``: the image spans [-1, 1]), as ICON/ECON do in theirs. P2S is also split into the ground
+truth the camera sees and the rest (:mod:`human3d.eval.seen_surface`): what the photo shows, and what the network
+guesses. Body-guided weights run exactly
 as ``human3d reconstruct`` runs them: the people finder and the body fit on the photo, nothing from the
 sample's files; their z = 0 (the fitted body's median depth) is put at the same depth of the ground truth. With
 ``body="true"`` the depth bound (and body-guided weights) read the sample's true anny body instead
@@ -29,7 +31,8 @@ import numpy as np
 import trimesh
 
 from human3d.errors import Human3DError
-from human3d.eval.mesh_metrics import ICON_SAMPLES, NORMAL_IMAGE_SIZE, chamfer_and_p2s, normal_consistency
+from human3d.eval.mesh_metrics import ICON_SAMPLES, NORMAL_IMAGE_SIZE, normal_consistency, surface_distances
+from human3d.eval.seen_surface import SEEN_TOLERANCE, seen_in_sample
 from human3d.eval.true_bodies import BODY_CHOICES, true_body_guide
 from human3d.formats import synth_sample as layout
 from human3d.formats.synth_sample import read_calib, sample_dirs
@@ -58,6 +61,9 @@ class SampleScore:
     reconstruct_seconds: float = math.nan
     seconds: float = math.nan
     error: str | None = None
+    p2s_seen_cm: float = math.nan  # P2S over the ground truth's points the camera sees (the photo shows them)
+    p2s_unseen_cm: float = math.nan  # ... and over the others (the back, what is hidden): guessed
+    seen_share: float = math.nan  # the share of the ground truth's points the camera sees
 
 
 @dataclass
@@ -80,10 +86,11 @@ class ReconstructionReport:
 
     @property
     def means(self) -> dict[str, float]:
-        """Mean Chamfer (cm), P2S (cm), normal consistency and seconds per sample over the scored rows."""
-        keys = ("chamfer_cm", "p2s_cm", "normal", "reconstruct_seconds", "seconds")
-        rows = self.scored
-        return {key: float(np.mean([getattr(r, key) for r in rows])) if rows else math.nan for key in keys}
+        """Mean Chamfer (cm), P2S (cm, also over the seen and unseen ground truth), the seen share, normal
+        consistency and seconds per sample over the scored rows (each over the rows that have it)."""
+        keys = ("chamfer_cm", "p2s_cm", "normal", "reconstruct_seconds", "seconds", "p2s_seen_cm", "p2s_unseen_cm",
+                "seen_share")
+        return {key: mean_of_known([getattr(row, key) for row in self.scored]) for key in keys}
 
     def to_dict(self) -> dict:
         """JSON-ready: settings, means, failure count and every row."""
@@ -106,9 +113,18 @@ def protocol() -> dict:
         "chamfer": "mean of P2S and the same from predicted surface points to the ground truth, cm",
         "normal": "mean |n_pred - n_gt|^2 over 4 orthographic views (0/90/180/270 deg about y), "
         f"{NORMAL_IMAGE_SIZE}^2 px, image crop frame",
+        "p2s_seen": "P2S over the ground-truth points the sample's camera sees (their depth within "
+        f"{SEEN_TOLERANCE * CM_PER_METRE:g} cm of depth_front.png at their pixel), p2s_unseen over the others, "
+        "seen_share their share",
         "frame": f"world metres through {layout.CAMERA} pifu_calib and the mask crop rect; z = 0 at the ground "
         "truth's median vertex depth",
     }
+
+
+def mean_of_known(values: list[float]) -> float:
+    """The mean of the finite ``values``; NaN when there are none."""
+    known = [value for value in values if math.isfinite(value)]
+    return float(np.mean(known)) if known else math.nan
 
 
 def _transform(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -131,8 +147,14 @@ def evaluate_sample(sample_dir: str | Path, mesher: Mesher, samples: int = ICON_
         score.reconstruct_seconds = time.perf_counter() - start
         to_world = crop_to_world(prepared.rect, image_size, calib, depth_origin(truth.vertices, calib))
         predicted = trimesh.Trimesh(_transform(vertices, to_world), faces, process=False)
-        chamfer, p2s = chamfer_and_p2s(predicted, truth, samples)
-        score.chamfer_cm, score.p2s_cm = chamfer * CM_PER_METRE, p2s * CM_PER_METRE
+        distances = surface_distances(predicted, truth, samples)
+        score.chamfer_cm, score.p2s_cm = distances.chamfer * CM_PER_METRE, distances.p2s * CM_PER_METRE
+        seen = seen_in_sample(sample_dir, distances.truth_points)
+        if seen is not None:
+            score.seen_share = float(seen.mean())
+            score.p2s_seen_cm, score.p2s_unseen_cm = (
+                float(distances.truth_to_predicted[part].mean()) * CM_PER_METRE if part.any() else math.nan
+                for part in (seen, ~seen))
         in_image_frame = [
             trimesh.Trimesh(_transform(m.vertices, calib), m.faces, process=False) for m in (predicted, truth)
         ]
@@ -199,22 +221,20 @@ def evaluate_model(
 
 
 def format_table(report: ReconstructionReport) -> str:
-    """Plain-text table: one line per sample, then the mean and the failure count."""
-    header = f"{'sample':<12} {'Chamfer cm':>10} {'P2S cm':>8} {'Normal':>8} {'seconds':>8}"
+    """Plain-text table: one line per sample (P2S also over the ground truth the camera sees and the rest), then
+    the mean and the failure count."""
+    header = (f"{'sample':<12} {'Chamfer cm':>10} {'P2S cm':>8} {'seen':>6} {'unseen':>6} {'Normal':>8} "
+              f"{'seconds':>8}")
     lines = [header, "-" * len(header)]
+
+    def line(name: str, values) -> str:
+        return (f"{name:<12} {values['chamfer_cm']:>10.3f} {values['p2s_cm']:>8.3f} {values['p2s_seen_cm']:>6.2f} "
+                f"{values['p2s_unseen_cm']:>6.2f} {values['normal']:>8.4f} {values['seconds']:>8.1f}")
+
     for row in report.rows:
-        if row.error is None:
-            lines.append(
-                f"{row.name:<12} {row.chamfer_cm:>10.3f} {row.p2s_cm:>8.3f} {row.normal:>8.4f} {row.seconds:>8.1f}"
-            )
-        else:
-            lines.append(f"{row.name:<12} failed: {row.error}")
-    means = report.means
+        lines.append(line(row.name, asdict(row)) if row.error is None else f"{row.name:<12} failed: {row.error}")
     lines.append("-" * len(header))
-    lines.append(
-        f"{'mean':<12} {means['chamfer_cm']:>10.3f} {means['p2s_cm']:>8.3f} {means['normal']:>8.4f} "
-        f"{means['seconds']:>8.1f}"
-    )
+    lines.append(line("mean", report.means))
     lines.append(f"{len(report.scored)} of {len(report.rows)} samples scored; {report.failed} failed")
     return "\n".join(lines)
 

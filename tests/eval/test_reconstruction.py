@@ -51,14 +51,14 @@ def figure_dataset(tmp_path_factory) -> Path:
     return out
 
 
-def depth_oracle(sample_dir: Path, full_image_crop: bool = False):
+def depth_oracle(sample_dir: Path, full_image_crop: bool = False, shell: float | None = None):
     """A perfect "network" built from the rendered depth maps, independently of ``crop_to_world``.
 
     A crop-frame point (x, y, z) falls on crop pixel ((x + 1) / 2, (1 - y) / 2) x rect size, i.e.
     image pixel rect origin + that; it is inside when its depth lies between the front and back depth
     there. Depth = the median camera distance of the mesh's vertices (the depth of z = 0) - z x metres
     per crop unit. ``full_image_crop`` pretends the crop was the whole image (a wrong mapping, for the
-    negative check).
+    negative check); ``shell`` (metres) keeps only that much behind the front: the seen surface, no back.
     """
     camera, _ = read_camera(sample_dir)
     front, back = read_depth(sample_dir, "front"), read_depth(sample_dir, "back")
@@ -77,6 +77,7 @@ def depth_oracle(sample_dir: Path, full_image_crop: bool = False):
             cols, rows = np.clip(cols, 0, width - 1), np.clip(rows, 0, height - 1)
             depth = origin_depth - points[:, 2] * metres_per_unit
             near, far = front[rows, cols], back[rows, cols]
+            far = far if shell is None else np.minimum(far, near + shell)
             return (inside_image & (near > 0) & (depth >= near) & (depth <= far)).astype(np.float32)
 
         grid = pifuhd_grid(ORACLE_RESOLUTION)
@@ -85,8 +86,8 @@ def depth_oracle(sample_dir: Path, full_image_crop: bool = False):
     return mesher
 
 
-def oracle_report(dataset: Path, full_image_crop: bool = False) -> ReconstructionReport:
-    rows = [evaluate_sample(folder, depth_oracle(folder, full_image_crop)) for folder in sample_dirs(dataset)]
+def oracle_report(dataset: Path, full_image_crop: bool = False, shell: float | None = None) -> ReconstructionReport:
+    rows = [evaluate_sample(folder, depth_oracle(folder, full_image_crop, shell)) for folder in sample_dirs(dataset)]
     return ReconstructionReport(str(dataset), rows)
 
 
@@ -97,6 +98,23 @@ def test_perfect_occupancy_lands_on_the_ground_truth(figure_dataset):
         # 1 m figure, 384 px image (3 mm pixels), 128^3 grid over the crop: measured 2.2 mm Chamfer.
         assert row.chamfer_cm < 0.4 and row.p2s_cm < 0.4, row
         assert row.normal < 0.05, row
+        # right seen or not (unseen 4 mm: the oracle fills what the ball hides, between the front and the back);
+        # P2S is the two parts weighed by their shares
+        assert row.p2s_seen_cm < 0.25 and row.p2s_unseen_cm < 0.6 and 0.3 < row.seen_share < 0.7, row
+        assert row.p2s_cm == pytest.approx(row.seen_share * row.p2s_seen_cm
+                                           + (1 - row.seen_share) * row.p2s_unseen_cm, rel=1e-6)
+
+
+def test_p2s_is_split_into_the_surface_the_camera_sees_and_the_rest(figure_dataset):
+    # the front 3 cm of the figure alone: what the camera sees is right, the back (30 cm deep figure) is missing
+    report = oracle_report(figure_dataset, shell=0.03)
+    assert report.failed == 0
+    for row in report.rows:
+        assert row.p2s_seen_cm < 0.4 and row.p2s_unseen_cm > 3.0, row
+    table = format_table(report)
+    assert table.splitlines()[0].split() == ["sample", "Chamfer", "cm", "P2S", "cm", "seen", "unseen", "Normal",
+                                             "seconds"]
+    assert f"{report.means['p2s_unseen_cm']:6.2f}" in table.splitlines()[-2]
 
 
 def test_a_wrong_crop_mapping_is_caught(figure_dataset):
@@ -136,6 +154,9 @@ def test_report_json_table_and_failures(tmp_path):
     assert data["mean"]["p2s_cm"] == pytest.approx(3.0)
     assert data["rows"][2]["chamfer_cm"] is None and data["rows"][2]["error"] == "x: no surface found"
     assert data["settings"] == {"resolution": 64} and data["failed"] == 1
+    # rows without a front depth map have no seen / unseen split: NaN in the table, null in the JSON
+    assert data["mean"]["p2s_seen_cm"] is None and data["rows"][0]["seen_share"] is None
+    assert "nan" in table.splitlines()[2]
 
 
 def test_bad_data_folders(tmp_path, figure_dataset):

@@ -227,7 +227,7 @@ def format_table(report: ReconstructionReport) -> str:
               f"{'seconds':>8}")
     lines = [header, "-" * len(header)]
 
-    def line(name: str, values) -> str:
+    def line(name: str, values: dict) -> str:
         return (f"{name:<12} {values['chamfer_cm']:>10.3f} {values['p2s_cm']:>8.3f} {values['p2s_seen_cm']:>6.2f} "
                 f"{values['p2s_unseen_cm']:>6.2f} {values['normal']:>8.4f} {values['seconds']:>8.1f}")
 

@@ -76,15 +76,6 @@ def surface_distances(
                             predicted_points, point_to_surface(predicted_points, truth))
 
 
-def chamfer_and_p2s(
-    predicted: trimesh.Trimesh, truth: trimesh.Trimesh, samples: int = ICON_SAMPLES, seed: int = 0
-) -> tuple[float, float]:
-    """(Chamfer, P2S) in mesh units: P2S from ``samples`` ground-truth points to the predicted surface,
-    Chamfer the mean of that and the reverse direction (same number of points on the prediction)."""
-    distances = surface_distances(predicted, truth, samples, seed)
-    return distances.chamfer, distances.p2s
-
-
 def normal_images(
     mesh: trimesh.Trimesh, size: int = NORMAL_IMAGE_SIZE, half_extent: float = 1.0, views=NORMAL_VIEWS_DEGREES
 ) -> np.ndarray:

@@ -8,10 +8,10 @@ import trimesh
 
 from human3d.eval.mesh_metrics import (
     BACKGROUND_NORMAL,
-    chamfer_and_p2s,
     normal_consistency,
     normal_images,
     point_to_surface,
+    surface_distances,
 )
 
 
@@ -24,14 +24,16 @@ def faceted(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
 
 def test_concentric_spheres_are_their_radius_difference_apart():
     inner, outer = trimesh.creation.icosphere(5, 1.0), trimesh.creation.icosphere(5, 1.25)
-    chamfer, p2s = chamfer_and_p2s(outer, inner)
+    distances = surface_distances(outer, inner)
+    chamfer, p2s = distances.chamfer, distances.p2s
     # icosphere(5) facets lie at most 1 - cos(edge/2) ~ 1e-3 inside the sphere
     assert p2s == pytest.approx(0.25, abs=2e-3) and chamfer == pytest.approx(0.25, abs=2e-3)
 
 
 def test_identical_meshes_score_zero():
     mesh = trimesh.creation.icosphere(4, 0.6)
-    chamfer, p2s = chamfer_and_p2s(mesh, mesh)
+    distances = surface_distances(mesh, mesh)
+    chamfer, p2s = distances.chamfer, distances.p2s
     assert chamfer < 1e-9 and p2s < 1e-9
     assert normal_consistency(mesh, mesh, size=128) == 0.0
 
@@ -40,7 +42,8 @@ def test_parallel_squares_are_their_offset_apart():
     square = trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], [[0, 1, 2], [0, 2, 3]])
     lifted = square.copy()
     lifted.apply_translation([0.0, 0.0, 0.07])
-    chamfer, p2s = chamfer_and_p2s(lifted, square, samples=500, seed=3)
+    distances = surface_distances(lifted, square, samples=500, seed=3)
+    chamfer, p2s = distances.chamfer, distances.p2s
     assert chamfer == pytest.approx(0.07, abs=1e-9) and p2s == pytest.approx(0.07, abs=1e-9)
 
 
@@ -48,7 +51,8 @@ def test_a_quarter_turned_cube_is_the_same_cube():
     cube = faceted(trimesh.creation.box((0.8, 0.8, 0.8)))
     turned = cube.copy()
     turned.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 1, 0]))
-    chamfer, p2s = chamfer_and_p2s(turned, cube)
+    distances = surface_distances(turned, cube)
+    chamfer, p2s = distances.chamfer, distances.p2s
     assert chamfer < 1e-9 and p2s < 1e-9
     assert normal_consistency(turned, cube, size=128) == pytest.approx(0.0, abs=1e-6)
 
@@ -60,13 +64,14 @@ def test_p2s_runs_from_the_ground_truth_to_the_prediction():
     upper.remove_unreferenced_vertices()
     # A truth point at latitude -phi is 2 sin(phi / 2) from the equator, the nearest predicted point;
     # averaged over the sphere by area: (1/2) * integral of 2 sin(phi/2) cos(phi) dphi = (2/3)(sqrt 2 - 1).
-    chamfer, p2s = chamfer_and_p2s(upper, sphere, samples=8000)
+    distances = surface_distances(upper, sphere, samples=8000)
+    chamfer, p2s = distances.chamfer, distances.p2s
     assert p2s == pytest.approx(2.0 / 3.0 * (np.sqrt(2.0) - 1.0), abs=0.01)
     assert chamfer == pytest.approx(0.5 * p2s, abs=1e-6)  # the prediction lies on the truth
-    chamfer_swapped, p2s_swapped = chamfer_and_p2s(
-        sphere, upper, samples=8000
-    )  # every truth point lies on the prediction
-    assert p2s_swapped < 1e-9 and chamfer_swapped == pytest.approx(0.5 * p2s, abs=0.01)
+    assert distances.predicted_to_truth.max() < 1e-6 and distances.truth_to_predicted.shape == (8000,)
+    assert (distances.truth_to_predicted[distances.truth_points[:, 1] > 0.05] < 1e-6).all()  # its upper half
+    swapped = surface_distances(sphere, upper, samples=8000)  # every truth point lies on the prediction
+    assert swapped.p2s < 1e-9 and swapped.chamfer == pytest.approx(0.5 * p2s, abs=0.01)
 
 
 def test_point_to_surface_matches_brute_force():

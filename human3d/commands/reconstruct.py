@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     from human3d.io.meshes import write_mesh
     from human3d.io.turntable import write_turntable
     from human3d.people.finder import find_people
+    from human3d.people.framing import edges_cut
     from human3d.people.pictures import blur_found_faces
     from human3d.pifuhd.body_band import chosen_depth_margin
     from human3d.pifuhd.model import load_pifuhd
@@ -185,6 +186,10 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"human3d: error: {error}", file=sys.stderr)
             continue
         tqdm.write(f"{job.mesh}: {len(result.vertices)} vertices, {len(result.faces)} faces", file=sys.stdout)
+        cut = () if prepared.person is None else edges_cut(prepared.person.landmarks, *prepared.rgb.shape[1::-1])
+        if cut:
+            tqdm.write(f"{job.image}: the person reaches past the photo's {' and '.join(cut)} edge; what lies outside "
+                       "it is guessed", file=sys.stdout)
         if result.body is not None and not result.body.present:
             tqdm.write(f"{job.image}: the fitted body disagrees with the person's outline; reconstructed from the "
                        "image alone", file=sys.stdout)

@@ -253,3 +253,17 @@ def test_a_crop_with_no_body_to_fit_is_reconstructed_unbounded_and_says_so(tiny_
                  "--resolution", "24", "--depth-bound", "on", "-o", str(target)]) == 0
     assert f"{empty}: no body could be fitted to a person in the crop; depth not bounded" in capsys.readouterr().out
     assert len(read_mesh(target).faces) > 0
+
+
+def test_a_person_cut_by_the_frame_is_reconstructed_and_the_user_told(tiny_checkpoint, tmp_path, capsys):
+    photo = read_image(Path(__file__).resolve().parents[2] / "examples" / "person.png")[:, :, :3]
+    cut, whole = tmp_path / "cut.png", tmp_path / "whole.png"
+    write_image(cut, np.ascontiguousarray(photo[100:]))  # the head and the top of the shoulders gone
+    write_image(whole, photo)
+    for image in (cut, whole):
+        assert main(["reconstruct", str(image), "--checkpoint", str(tiny_checkpoint), "--resolution", "24",
+                     "--depth-bound", "off", "-o", str(image.with_suffix(".ply"))]) == 0
+        assert len(read_mesh(image.with_suffix(".ply")).faces) > 0
+    out = capsys.readouterr().out
+    assert f"{cut}: the person reaches past the photo's top edge; what lies outside it is guessed" in out
+    assert f"{whole}: the person reaches past" not in out

@@ -12,7 +12,9 @@ metres), minimising:
 - the landmarks' relative depth (BlazePose's z, relative to the hips, in pixels), by default a weak cue read
   as it comes. On rendered people it is about 3 times too deep (:attr:`FitConfig.landmark_depth_scale`
   rescales it) and poor on a person seen from behind (:attr:`FitConfig.facing_depth_weight` trusts it more only
-  facing the camera); the fit that bounds a reconstruction does both (:mod:`human3d.pifuhd.photo_body`);
+  facing the camera); or, with :attr:`FitConfig.lifted_depths`, the depths a small network reads from what
+  BlazePose says of the person (:mod:`human3d.fit.depth_lifter`), trained on rendered people, as the fit that
+  bounds a reconstruction does (:mod:`human3d.pifuhd.photo_body`);
 - skin points that project outside the person's mask (:mod:`human3d.fit.silhouette`);
 - priors that keep the body human (:mod:`human3d.fit.priors`).
 
@@ -48,6 +50,7 @@ from human3d.densepose.result import DensePoseResult
 from human3d.errors import Human3DError
 from human3d.fit.camera import Intrinsics, box_scale, default_intrinsics, project
 from human3d.fit.dense_correspondences import person_correspondences, surface_weights
+from human3d.fit.depth_lifter import default_depth_lifter, lifted_depths
 from human3d.fit.keypoint_offsets import load_offsets, offset_moments
 from human3d.fit.least_squares import levenberg_marquardt
 from human3d.fit.priors import FITTED_BONES, pose_prior_residuals, shape_prior
@@ -87,6 +90,8 @@ class FitConfig:
     densepose_weight: float = 0.3  # DensePose pixels against the skin points they name, when a result is given
     densepose_points: int = 48  # how many of each person's DensePose pixels are fitted
     densepose_from_step: int = 80  # a new person's descent fits them from this step on, the pose settled first
+    lifted_depths: bool = False  # the depth term matches the bundled depth lifter's depths (already at scale:
+    # read with landmark_depth_scale 1), not BlazePose's
 
 
 @dataclass
@@ -276,6 +281,11 @@ class BodyFitter:
         shapes = list(shapes) if shapes is not None else [None] * len(people)
         intrinsics = default_intrinsics(width, height) if intrinsics is None else intrinsics
         targets = [keypoint_targets(person) for person in people]
+        if self.config.lifted_depths:
+            lifter = default_depth_lifter()
+            targets = [(pixels, visibility,
+                        lifted_depths(lifter, pixels, visibility, depths, box_scale(person.box_xyxy)))
+                       for person, (pixels, visibility, depths) in zip(people, targets)]
         candidates: list[tuple[int, Candidate]] = []  # (person, start): new people from four starts
         for index, (person, last, before, shape) in enumerate(zip(people, previous, earlier, shapes)):
             if last is not None:

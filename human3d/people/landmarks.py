@@ -26,6 +26,7 @@ COCO17_NAMES = (
     "right_ankle",
 )
 COCO17_FROM_LANDMARKS = tuple(LANDMARK_NAMES.index(name) for name in COCO17_NAMES)
+MIRRORED_COCO17 = tuple(COCO17_NAMES.index(_other_side(name)) for name in COCO17_NAMES)  # left <-> right
 COCO17_SKELETON = (
     (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10),
     (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),

@@ -46,11 +46,16 @@ OUTLINE_SIZE = 256  # pixels of the crop where the two outlines are compared
 # usual margins, 5.02 with these (1.5 times: 5.04; 3 times: 5.07); P2S 4.02, 4.21 (the wrong body cuts some of
 # the person away) and 3.99 (docs: the 2026-12-07 bound-by-refused-fits report).
 DISAGREEING_MARGIN = 2.0
-# The fit a reconstruction reads: BlazePose's relative depths at the scale they have on rendered people (0.3 of
-# its pixels; the median least-squares scale over 110 training renders is 0.32), trusted far more than human3d
-# body trusts them where the person faces the camera (from behind they are poor). On those renders the mean
-# skin error falls from 14.0 to 12.1 cm; held-out Chamfer 3.97 to 3.44 cm (docs: the 2026-12-07 report).
-RECONSTRUCTION_FIT = FitConfig(landmark_depth_scale=0.3, facing_depth_weight=10.0)
+# The fit a reconstruction reads: the depth lifter's keypoint depths (human3d.fit.depth_lifter), trusted alike
+# however the person turns (weight 10; BlazePose's own depths were trusted 500 times less side-on than facing
+# the camera). Held-out Chamfer 2.36 to 2.19 cm over the nine people not turned round, second held-out 3.33 to
+# 3.08, statues 5.01 to 5.04 (docs: the 2026-12-08 depth-lifter report).
+RECONSTRUCTION_FIT = FitConfig(lifted_depths=True, depth_weight=10.0)
+# The fit before the lifter: BlazePose's relative depths at the scale they have on rendered people (0.3 of its
+# pixels), trusted far more where the person faces the camera. Whether a person is seen from behind is decided
+# between two such fits, as it was measured (human3d.pifuhd.back_view): the lifter's fit of a person seen from
+# behind and read as facing the camera is a plausible body facing it, which the network's agreement can prefer.
+BLAZEPOSE_FIT = FitConfig(landmark_depth_scale=0.3, facing_depth_weight=10.0)
 # A photo's lens is unknown. The body that bounds a reconstruction is fitted through each of these lenses (focal
 # lengths per pixel of the photo's longer side: a normal lens, and a long one, near the renders' orthographic
 # camera) and is their mean, vertex by vertex, in the crop frame: where the fit wavers (which of its starts wins,
@@ -111,24 +116,25 @@ def found_person(rgb: np.ndarray, crop: Crop | None = None) -> Person:
     return person
 
 
-@functools.lru_cache(maxsize=1)
-def reconstruction_fitter() -> BodyFitter:
-    """The fitter of :data:`RECONSTRUCTION_FIT`, built on first use."""
-    return BodyFitter(RECONSTRUCTION_FIT)
+@functools.lru_cache(maxsize=2)
+def reconstruction_fitter(lifted: bool = True) -> BodyFitter:
+    """The fitter of :data:`RECONSTRUCTION_FIT` (``lifted``) or :data:`BLAZEPOSE_FIT`, built on first use."""
+    return BodyFitter(RECONSTRUCTION_FIT if lifted else BLAZEPOSE_FIT)
 
 
 def fit_person(rgb: np.ndarray, crop: Crop | None = None, person: Person | None = None,
-               turned: bool = False) -> BodyFit:
+               turned: bool = False, lifted: bool = True) -> BodyFit:
     """anny fitted to the person in ``crop`` of the photo ``rgb`` (uint8 [H, W, 3]; no crop: the largest person),
     to their keypoints and DensePose's points, through a normal lens; ``person``: found already (else
     :func:`found_person`). ``turned``: the person read as turned round
     (:func:`human3d.people.landmarks.mirrored_landmarks`; fitted to the mirrored keypoints alone, DensePose's
-    points being named as the fit was)."""
-    return fit_through_lenses(rgb, crop, person, turned, (FOCAL_PER_LONGER_SIDE,))[0]
+    points being named as the fit was). ``lifted``: the depth lifter's depths (:data:`RECONSTRUCTION_FIT`), else
+    BlazePose's (:data:`BLAZEPOSE_FIT`)."""
+    return fit_through_lenses(rgb, crop, person, turned, (FOCAL_PER_LONGER_SIDE,), lifted)[0]
 
 
 def fit_through_lenses(rgb: np.ndarray, crop: Crop | None = None, person: Person | None = None,
-                       turned: bool = False, lenses: Sequence[float] = LENSES) -> list[BodyFit]:
+                       turned: bool = False, lenses: Sequence[float] = LENSES, lifted: bool = True) -> list[BodyFit]:
     """:func:`fit_person`'s fit made once through each of ``lenses`` (focal lengths per pixel of the photo's
     longer side), DensePose run once."""
     person = found_person(rgb, crop) if person is None else person
@@ -136,7 +142,7 @@ def fit_through_lenses(rgb: np.ndarray, crop: Crop | None = None, person: Person
         person = dataclasses.replace(person, landmarks=mirrored_landmarks(person.landmarks))
     densepose = None if turned else densepose_of(photo_densepose(), rgb, [person])
     height, width = rgb.shape[:2]
-    return [reconstruction_fitter().fit([person], width, height, densepose=densepose,
+    return [reconstruction_fitter(lifted).fit([person], width, height, densepose=densepose,
                                         intrinsics=default_intrinsics(width, height, lens))[0] for lens in lenses]
 
 
@@ -217,9 +223,11 @@ def photo_body(rgb: np.ndarray, crop: Crop, person: Person | None = None,
     guide = skin_guide(lens_mean(fits, crop))
     mask = mask_in_crop(person.mask, crop, OUTLINE_SIZE)
     if occupancy is not None and maybe_from_behind(rgb, person, fits[0]):
-        turned = fit_person(rgb, crop, person, turned=True)
-        guide = likelier_body(guide, skin_guide(body_in_crop(turned.vertices, turned.intrinsics, crop)),
-                              occupancy, mask)
+        as_read, turned = (skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop)) for fit in (
+            fit_person(rgb, crop, person, turned=back, lifted=False) for back in (False, True)))
+        if likelier_body(as_read, turned, occupancy, mask) is turned:
+            fit = fit_person(rgb, crop, person, turned=True)
+            guide = skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop))
     return PhotoBody(guide, outline_agreement(guide, mask))
 
 

@@ -19,7 +19,8 @@ from human3d.errors import Human3DError
 
 ENV_VAR = "HUMAN3D_WEIGHTS"
 PACKAGE_DIR = Path(__file__).parent.parent  # the ``human3d`` package folder, home of the bundled files
-TASKS = ("pifuhd", "densepose-rcnn", "densepose-light-people", "densepose-light", "people")
+TASKS = ("pifuhd", "densepose-rcnn", "densepose-light-people", "densepose-light", "people", "depth-lifter")
+CHECKPOINT_TASKS = ("pifuhd", "densepose-rcnn", "densepose-light-people", "densepose-light")  # --checkpoint
 OFFICIAL = "official download"
 BUNDLED = "bundled in the package"
 DEPENDENCY = "shipped in a dependency"
@@ -30,6 +31,8 @@ TASK_TITLES = {
                               "eval densepose and eval densepose-keypoints)",
     "densepose-light": "light DensePose, the network alone (human3d densepose --no-people-finder)",
     "people": "people finder (human3d people; reconstruct without a crop; --blur-faces)",
+    "depth-lifter": "depth lifter: keypoint depths from BlazePose's landmarks (the body that bounds human3d "
+                    "reconstruct)",
 }
 MEDIAPIPE = "mediapipe"  # the wheel of mediapipe==0.10.14 ships these models
 MEDIAPIPE_UPSTREAM = "https://github.com/google-ai-edge/mediapipe (the mediapipe==0.10.14 wheel on PyPI)"
@@ -165,6 +168,9 @@ WEIGHTS: tuple[WeightsEntry, ...] = (
                      "modules/face_detection",
                      "Apache-2.0 (MediaPipe's BlazeFace full-range face detector, trained by Google on real photos)",
                      "BlazeFace full range: faces up to about 5 m away, for --blur-faces (bodies or not)"),
+    _bundled_entry("human3d_depth_lifter", "depth-lifter", "human3d_depth_lifter.pt", "fit/default_weights",
+                   HUMAN3D_PHOTOS_LICENCE, "human3d's depth lifter: each keypoint's depth from what BlazePose says of "
+                   "a person (`human3d train depth-lifter`), 1.2 MB"),
 )
 
 
@@ -198,6 +204,8 @@ def _describe_entry(entry: WeightsEntry) -> list[str]:
     if entry.kind == BUNDLED:
         state = "bundled" if entry.present else "missing from this installation"
         lines = [f"{entry.name}: {entry.description}", f"  status:   {state} ({path})", f"  licence:  {entry.licence}"]
+        if entry.task not in CHECKPOINT_TASKS:
+            return lines + ["  always used (no option replaces it)"]
         official = any(other.kind == OFFICIAL for other in list_weights(entry.task))
         installed = "no official checkpoint is installed and " if official else ""
         return lines + [f"  used when {installed}no --checkpoint is given"]

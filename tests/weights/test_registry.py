@@ -29,17 +29,20 @@ def test_the_registry_holds_every_loadable_model():
     people = {"mediapipe_pose_detector", "mediapipe_pose_landmarker_full", "mediapipe_face_detector_full_range",
               "mediapipe_selfie_segmentation"}
     assert set(names) == {"pifuhd", "human3d_pifuhd_small", "human3d_densepose_light", "human3d_densepose_light_people",
-                          *CONFIGS, *people}
+                          "human3d_depth_lifter", *CONFIGS, *people}
     assert [entry.name for entry in list_weights("pifuhd")] == ["pifuhd", "human3d_pifuhd_small"]
     assert {entry.name for entry in list_weights("densepose-rcnn")} == set(CONFIGS)
     official = names["pifuhd"]
     assert (official.kind, official.filename, official.non_commercial) == (OFFICIAL, "pifuhd.pt", True)
     assert official.licence.startswith(CC_BY_NC) and official.location == "weights folder"
-    for name in ("human3d_pifuhd_small", "human3d_densepose_light", "human3d_densepose_light_people"):
+    for name in ("human3d_pifuhd_small", "human3d_densepose_light", "human3d_densepose_light_people",
+                 "human3d_depth_lifter"):
         entry = names[name]
         assert entry.kind == BUNDLED and entry.location == "package" and entry.licence.startswith("Apache-2.0")
         assert not entry.non_commercial and entry.present, f"{entry.path} is missing from this checkout"
     assert names["human3d_pifuhd_small"].path.parts[-3:] == ("pifuhd", "default_weights", "human3d_pifuhd_small.pt")
+    assert names["human3d_depth_lifter"].path.parts[-3:] == ("fit", "default_weights", "human3d_depth_lifter.pt")
+    assert [entry.name for entry in list_weights("depth-lifter")] == ["human3d_depth_lifter"]
     for name, config in CONFIGS.items():
         entry = names[name]
         assert entry.task == "densepose-rcnn" and entry.url == config.model_zoo_url
@@ -94,6 +97,8 @@ def test_weights_command_lists_every_entry_with_its_licence_by_task(weights_fold
     assert "status:   installed (" in blocks["densepose_rcnn_R_101_FPN_DL_s1x"].split("\n\n")[0]
     assert "status:   not installed (" in blocks["pifuhd"].split("\n\n")[0]
     assert "status:   bundled (" in blocks["human3d_densepose_light"].split("\n\n")[0]
+    assert "used when no --checkpoint is given" in blocks["human3d_densepose_light"].split("\n\n")[0]
+    assert "always used (no option replaces it)" in blocks["human3d_depth_lifter"].split("\n\n")[0]
 
 
 def test_a_missing_bundled_file_is_reported(weights_folder, monkeypatch, tmp_path, capsys):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from human3d.errors import Human3DError
+
+if TYPE_CHECKING:
+    from human3d.fit.depth_lifter_training import LifterExamples
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="after training, depth errors on these, the lifter's beside BlazePose's")
 
 
-def examples_of(sources: list[Path]):
+def examples_of(sources: list[Path]) -> LifterExamples:
     """Every source's examples, joined: an examples file is read, a synth folder's people are found."""
     from human3d.fit.depth_lifter_training import LifterExamples, lifter_examples
 

@@ -6,7 +6,7 @@ their 17 keypoints' pixels (relative to the hips, in box heights), visibilities 
 each keypoint's depth relative to the hips' midpoint, in pixels at the person's scale (+ away from the camera),
 as :class:`human3d.fit.body_fit.BodyFitter` matches them (``landmark_depth_scale`` 1). It is trained on the data
 engine's renders (``human3d train depth-lifter``, :mod:`human3d.fit.depth_lifter_training`), where the true depths
-are known, and checks itself against mirror images: a person mirrored left to right has the same depths.
+are known, each also shown mirrored left to right (:func:`mirrored_keypoints`: the same depths, sides exchanged).
 
 Build once, query many: :func:`build_depth_lifter` reads a checkpoint and returns a plain module;
 :func:`lifted_depths` answers for one person.

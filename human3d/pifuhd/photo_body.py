@@ -48,8 +48,8 @@ OUTLINE_SIZE = 256  # pixels of the crop where the two outlines are compared
 DISAGREEING_MARGIN = 2.0
 # The fit a reconstruction reads: the depth lifter's keypoint depths (human3d.fit.depth_lifter), trusted alike
 # however the person turns (weight 10; BlazePose's own depths were trusted 500 times less side-on than facing
-# the camera). Held-out Chamfer 2.36 to 2.19 cm over the nine people not turned round, second held-out 3.33 to
-# 3.08, statues 5.01 to 5.04 (docs: the 2026-12-08 depth-lifter report).
+# the camera). Held-out Chamfer 2.36 to 2.23 cm, second held-out 3.33 to 3.12, statues 5.01 to 5.06 (P2S 4.79 in
+# both; lifters trained on other renders: 5.00 to 5.06) (docs: the 2026-12-08 depth-lifter report).
 RECONSTRUCTION_FIT = FitConfig(lifted_depths=True, depth_weight=10.0)
 # The fit before the lifter: BlazePose's relative depths at the scale they have on rendered people (0.3 of its
 # pixels), trusted far more where the person faces the camera. Whether a person is seen from behind is decided

@@ -46,11 +46,12 @@ OUTLINE_SIZE = 256  # pixels of the crop where the two outlines are compared
 # usual margins, 5.02 with these (1.5 times: 5.04; 3 times: 5.07); P2S 4.02, 4.21 (the wrong body cuts some of
 # the person away) and 3.99 (docs: the 2026-12-07 bound-by-refused-fits report).
 DISAGREEING_MARGIN = 2.0
-# The fit a reconstruction reads: the depth lifter's keypoint depths (human3d.fit.depth_lifter), trusted alike
-# however the person turns (weight 10; BlazePose's own depths were trusted 500 times less side-on than facing
-# the camera). Held-out Chamfer 2.36 to 2.23 cm, second held-out 3.33 to 3.12, statues 5.01 to 5.06 (P2S 4.79 in
-# both; lifters trained on other renders: 5.00 to 5.06) (docs: the 2026-12-08 depth-lifter report).
-RECONSTRUCTION_FIT = FitConfig(lifted_depths=True, depth_weight=10.0)
+# The fit a reconstruction reads: the depth lifter's keypoint depths (human3d.fit.depth_lifter), at weight 10
+# facing the camera and 1 side-on or turned away (BlazePose's own depths: 10 and 0.02). Held-out Chamfer 2.36 to
+# 2.22 cm, second held-out 3.33 to 3.22, statues 5.01 to 5.02. Trusted at 10 however the person turns: 2.23,
+# 3.12 and 5.06, but on the body-fit benchmark's photos people with raised arms seen from behind were bent out of
+# shape (PA-MPJPE 44 to 158 and 54 to 209 mm) (docs: the 2026-12-08 depth-lifter report).
+RECONSTRUCTION_FIT = FitConfig(lifted_depths=True, depth_weight=1.0, facing_depth_weight=10.0)
 # The fit before the lifter: BlazePose's relative depths at the scale they have on rendered people (0.3 of its
 # pixels), trusted far more where the person faces the camera. Whether a person is seen from behind is decided
 # between two such fits, as it was measured (human3d.pifuhd.back_view): the lifter's fit of a person seen from
@@ -162,6 +163,11 @@ def body_faces() -> np.ndarray:
     return get_body_model().topology.faces
 
 
+def fit_guide(fit: BodyFit, crop: Crop) -> BodyGuide:
+    """The :func:`skin_guide` of one fit's body in the crop frame of ``crop``."""
+    return skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop))
+
+
 def skin_guide(vertices: np.ndarray) -> BodyGuide:
     """The :class:`BodyGuide` of anny's skin ``vertices`` (V, 3) in the crop frame, knowing each face's DensePose
     part (the depth bound finds the head by them)."""
@@ -217,17 +223,19 @@ def photo_body(rgb: np.ndarray, crop: Crop, person: Person | None = None,
     """The body of the person in ``crop`` of the photo ``rgb`` (uint8 [H, W, 3]), however its outline agrees with
     theirs; ``person``: found already (else :func:`found_person`). ``occupancy``: the image's network, encoded;
     given, a fit facing the camera on a person who may be seen from behind is turned round where the network
-    agrees (:mod:`human3d.pifuhd.back_view`). Raises :class:`Human3DError` when no person can be found there."""
+    agrees with a turned fit more than with the fit as read, both with BlazePose's depths
+    (:mod:`human3d.pifuhd.back_view`), and the turned person is fitted again with the lifter's. Raises
+    :class:`Human3DError` when no person can be found there."""
     person = found_person(rgb, crop) if person is None else person
     fits = fit_through_lenses(rgb, crop, person)
     guide = skin_guide(lens_mean(fits, crop))
     mask = mask_in_crop(person.mask, crop, OUTLINE_SIZE)
     if occupancy is not None and maybe_from_behind(rgb, person, fits[0]):
-        as_read, turned = (skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop)) for fit in (
-            fit_person(rgb, crop, person, turned=back, lifted=False) for back in (False, True)))
+        # decided between two fits with BlazePose's depths, as it was measured (BLAZEPOSE_FIT)
+        as_read, turned = (fit_guide(fit_person(rgb, crop, person, turned=back, lifted=False), crop)
+                           for back in (False, True))
         if likelier_body(as_read, turned, occupancy, mask) is turned:
-            fit = fit_person(rgb, crop, person, turned=True)
-            guide = skin_guide(body_in_crop(fit.vertices, fit.intrinsics, crop))
+            guide = fit_guide(fit_person(rgb, crop, person, turned=True), crop)
     return PhotoBody(guide, outline_agreement(guide, mask))
 
 

@@ -23,11 +23,11 @@ from human3d.fit.depth_lifter import (
     HIPS,
     DepthLifter,
     LifterOptions,
-    lifted_depths,
     lifter_features,
     mirrored_keypoints,
 )
 from human3d.formats.synth_sample import read_camera, read_meta, read_rgb, sample_dirs
+from human3d.geometry.cameras import Camera
 from human3d.people.landmarks import MIRRORED_COCO17
 
 LEGS = (13, 14, 15, 16)  # knees and ankles
@@ -82,10 +82,10 @@ class LifterExamples:
                       for field in fields(cls)})
 
 
-def true_relative_depths(sample_dir: Path, keypoints_3d: np.ndarray) -> np.ndarray:
+def true_relative_depths(camera: Camera, keypoints_3d: np.ndarray) -> np.ndarray:
     """A rendered person's keypoints' depths (17,) relative to their hips' midpoint, in pixels at their scale
-    (+ away from the camera): orthographic, pixels per metre; perspective, the focal length over the hips' depth."""
-    camera, _ = read_camera(sample_dir)
+    (+ away from the camera) as ``camera`` sees them: orthographic, pixels per metre; perspective, the focal
+    length over the hips' depth."""
     depth = camera.to_pixels(keypoints_3d)[:, 2]
     hips = depth[list(HIPS)].mean()
     pixels_per_metre = camera.projection[0, 0] * camera.width / 2
@@ -109,6 +109,7 @@ def lifter_examples(data_dir: str | Path, finder=None, progress: bool = True) ->
         people = [person for person in read_meta(sample_dir).get("people", [])
                   if person.get("keypoints_3d") is not None]
         found = finder.find(read_rgb(sample_dir)) if people else []
+        camera = read_camera(sample_dir)[0] if people else None
         for person in people:
             true_hips = np.asarray(person["keypoints_2d"], dtype=np.float64)[list(HIPS), :2].mean(axis=0)
             distances = [np.linalg.norm(candidate.keypoints_coco17[list(HIPS), :2].mean(axis=0) - true_hips)
@@ -122,7 +123,7 @@ def lifter_examples(data_dir: str | Path, finder=None, progress: bool = True) ->
                 continue
             for name, value in (("pixels", pixels), ("visibility", visibility), ("depths", depths),
                                 ("scale", box_scale(match.box_xyxy)), ("names", sample_dir.name),
-                                ("truth", true_relative_depths(sample_dir, np.asarray(person["keypoints_3d"])))):
+                                ("truth", true_relative_depths(camera, np.asarray(person["keypoints_3d"])))):
                 rows[name].append(value)
     if not rows["scale"]:
         raise Human3DError.for_path(data_dir, "no rendered person with known keypoints was found")
@@ -165,9 +166,10 @@ def train_depth_lifter(examples: LifterExamples, steps: int = 6000, seed: int = 
 def lifter_scores(lifter: DepthLifter, examples: LifterExamples) -> dict[str, float]:
     """Root-mean-square depth errors in hundredths of a box height (about cm for a standing adult), over all
     keypoints and over the knees and ankles: the lifter's, and BlazePose's read at :data:`BLAZEPOSE_SCALE`."""
-    lifted = np.stack([lifted_depths(lifter, *row) for row in zip(examples.pixels, examples.visibility,
-                                                                   examples.depths, examples.scale)])
     scale = examples.scale[:, None]
+    with torch.inference_mode():  # every person at once (lifted_depths answers for one)
+        lifted = lifter(lifter_features(examples.pixels, examples.visibility, examples.depths, examples.scale))
+    lifted = lifted.numpy() * scale
 
     def rms(depths: np.ndarray, keypoints: tuple[int, ...] | slice = slice(None)) -> float:
         return float(100 * np.sqrt((((depths - examples.truth) / scale)[:, keypoints] ** 2).mean()))
